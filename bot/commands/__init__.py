@@ -1,0 +1,9 @@
+"""Subcommand modules of the ``supportbot`` CLI; each exposes ``register(subparsers)``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bot.commands import config_cmd, db_cmd
+
+COMMAND_MODULES: tuple[ModuleType, ...] = (config_cmd, db_cmd)

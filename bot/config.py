@@ -1,0 +1,216 @@
+"""Settings: the one place where supportbot reads environment variables.
+
+Every setting comes from a ``SUPPORTBOT_*`` variable or an optional ``.env`` file. Settings are
+built once at start-up (``load_settings``) and passed down; nothing deeper reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from storage.db import location_problem
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/supportbot.db"
+DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+ENV_PREFIX = "SUPPORTBOT_"
+
+
+class ConfigError(Exception):
+    """A setting has an invalid value; the message names the variable and what is wrong."""
+
+
+class Settings(BaseSettings):
+    """Typed configuration of one supportbot deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- storage ---------------------------------------------------------------------------
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy async URL: a SQLite file by default, or postgresql+asyncpg://…",
+    )
+
+    # --- telegram --------------------------------------------------------------------------
+    telegram_token: SecretStr | None = Field(
+        None, description="Bot token from @BotFather; without it `make run` opens a terminal chat."
+    )
+    telegram_base_url: str = Field(
+        DEFAULT_TELEGRAM_BASE_URL,
+        description="Bot API base URL (token and method are appended), for a self-hosted server.",
+    )
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Telegram user ids allowed to administer."
+    )
+    support_chat_id: int | None = Field(
+        None, description="Telegram chat (a group of agents) that receives hand-offs to humans."
+    )
+    webhook_url: str | None = Field(
+        None, description="Public HTTPS URL for webhook mode; long polling when unset."
+    )
+    webhook_listen: str = Field("127.0.0.1", description="Address the webhook server binds.")
+    webhook_port: int = Field(8443, ge=1, le=65535, description="Port the webhook server binds.")
+    webhook_secret: SecretStr | None = Field(
+        None, description="Secret token Telegram must send with every webhook request."
+    )
+    rate_limit_per_minute: int = Field(
+        20, ge=1, description="Messages per user per minute before the bot stops calling the model."
+    )
+    handoff_reply_minutes: int = Field(
+        15, ge=1, description="Minutes without an agent reply before the customer is told to wait."
+    )
+
+    # --- generation ------------------------------------------------------------------------
+    model: str = Field(
+        "smollm2-135m",
+        description=(
+            "smollm2-135m (bundled), a model directory, a .gguf path, a hub id, "
+            "or openai:<base_url> for an OpenAI-compatible server."
+        ),
+    )
+    model_dtype: Literal["auto", "bfloat16", "float32"] = Field(
+        "auto", description="auto = bfloat16 where the CPU supports it, else float32."
+    )
+    model_threads: int | None = Field(None, ge=1, description="torch threads; default: all cores.")
+    model_cache_dir: Path = Field(
+        Path("./data/models"), description="Where converted models are cached as safetensors."
+    )
+    engine_max_batch: int = Field(16, ge=1, description="Most requests decoded together.")
+    engine_queue_size: int = Field(64, ge=1, description="Waiting requests before EngineBusy.")
+    max_new_tokens: int = Field(160, ge=1, description="Cap on generated tokens per reply.")
+    generation_timeout_seconds: float = Field(
+        30.0, gt=0, description="Deadline of one generation; past it the FAQ answer is used."
+    )
+    openai_model: str = Field(
+        "default", description="Model name sent to the OpenAI-compatible API."
+    )
+    openai_api_key: SecretStr | None = Field(None, description="API key for the remote engine.")
+
+    # --- knowledge -------------------------------------------------------------------------
+    embedding_model: str = Field(
+        "minilm",
+        description="Dense retrieval encoder: minilm (bundled), none, or a model folder.",
+    )
+
+    # --- conversation ----------------------------------------------------------------------
+    business_name: str = Field("Acme Shop", description="Name the bot uses for the business.")
+    default_language: str = Field("en", description="Language when none can be detected.")
+    prompts_dir: Path = Field(
+        PROJECT_ROOT / "prompts", description="Templates, demo FAQ and fixed texts per language."
+    )
+    session_ttl_minutes: int = Field(
+        30, ge=1, description="Idle minutes after which a customer's next message opens a session."
+    )
+
+    # --- maintenance -----------------------------------------------------------------------
+    retention_days: int = Field(
+        90, ge=1, description="Message texts older than this are purged (counts are kept)."
+    )
+    cleanup_interval_minutes: int = Field(
+        10, ge=1, description="How often the scheduler ends idle sessions and purges old texts."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Logging level."
+    )
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return [p for p in parts if p]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(
+                "not a database URL (expected e.g. sqlite+aiosqlite:///./data/supportbot.db)"
+            ) from exc
+        if not url.drivername:
+            raise ValueError("database URL has no driver")
+        problem = location_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @property
+    def is_remote_model(self) -> bool:
+        """True when generation is delegated to an OpenAI-compatible server."""
+        return self.model.startswith("openai:")
+
+    def masked(self) -> dict[str, str]:
+        """The effective configuration as env-var name -> printable value, secrets masked."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                text = "****" + value.get_secret_value()[-4:] if value.get_secret_value() else ""
+            elif value is None:
+                text = ""
+            elif isinstance(value, list):
+                text = ",".join(str(v) for v in value)
+            else:
+                text = str(value)
+            if name == "database_url":
+                text = make_url(text).render_as_string(hide_password=True)
+            shown[ENV_PREFIX + name.upper()] = text
+        return shown
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment, turning validation errors into one ConfigError line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        message = first["msg"].removeprefix("Value error, ")
+        raw = first.get("input")
+        shown = "" if field.endswith(("token", "key", "secret")) else f" (got {raw!r})"
+        raise ConfigError(f"{ENV_PREFIX}{field.upper()}: {message}{shown}") from None
+
+
+def settings_table() -> str:
+    """The configuration table of the README, generated from ``Settings`` so they never drift."""
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, Path) and default.is_absolute():
+            default = (
+                default.relative_to(PROJECT_ROOT)
+                if default.is_relative_to(PROJECT_ROOT)
+                else default
+            )
+        shown = "" if default in (None, []) else f"`{default}`"
+        rows.append(f"| `{ENV_PREFIX}{name.upper()}` | {shown} | {field.description or ''} |")
+    return "\n".join(rows)

@@ -1,0 +1,51 @@
+"""What a channel hands the core (``Incoming``) and what it gets back (``Reply``).
+
+These are plain values so that channels (Telegram, terminal, CLI) stay thin adapters and the
+core never imports a channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class AnswerMode(StrEnum):
+    """How a reply was produced; stored with every bot message."""
+
+    FAQ = "faq"  # the curated answer of a confident FAQ match, word for word
+    GENERATED = "generated"  # model text grounded in FAQ entries and checked against them
+    HANDOFF = "handoff"  # nothing relevant or the customer asked for a person
+    SMALLTALK = "smalltalk"  # greeting, thanks, goodbye: answered without retrieval
+    FALLBACK = "fallback"  # generation failed or was not supported: best entry or apology
+    HUMAN = "human"  # session is with a human agent; the bot stays silent
+    RATE_LIMITED = "rate_limited"  # flood control: stored, not sent to the model
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One customer message, channel-neutral."""
+
+    user_id: int
+    chat_id: int
+    text: str
+    channel: str = "console"
+    language_hint: str | None = None
+    user_name: str | None = None
+
+
+@dataclass(slots=True)
+class Reply:
+    """The stored answer to one ``Incoming``."""
+
+    text: str
+    mode: AnswerMode
+    language: str
+    session_id: int | None = None
+    user_message_id: int | None = None
+    message_id: int | None = None
+    faq_ids: list[int] = field(default_factory=list)
+    confidence: float = 0.0
+    latency_ms: int = 0
+    related_questions: list[str] = field(default_factory=list)
+    offer_human: bool = False

@@ -1,0 +1,96 @@
+"""Engine and session factory: one async engine per process, SQLite tuned for a busy bot.
+
+SQLite gets WAL (readers never block the writer), foreign keys on (so deleting a user really
+deletes their sessions, messages and feedback) and a busy timeout (a second writer waits instead
+of failing). Other databases (PostgreSQL via asyncpg) are used as they come.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class StorageError(Exception):
+    """The database cannot be opened or used; the message says which and why."""
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL, or None for other databases and ``:memory:``."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return None
+    return Path(url.database)
+
+
+def location_problem(url_text: str) -> str | None:
+    """Why a SQLite file could not be created or written at this URL, without touching disk."""
+    path = sqlite_file(make_url(url_text))
+    if path is None:
+        return None
+    if path.exists():
+        if path.is_dir():
+            return f"database path {path} is a directory"
+        return (
+            None if os.access(path, os.R_OK | os.W_OK) else f"database file {path} is not writable"
+        )
+    ancestor = path.parent.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"{ancestor} is not a folder"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"cannot create database {path}: {ancestor} is not writable"
+    return None
+
+
+def ensure_database_location(url_text: str) -> None:
+    """Create the SQLite file's folder and check it is writable, with a clear error if not."""
+    path = sqlite_file(make_url(url_text))
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create database folder {folder}: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(f"database folder {folder} is not writable")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StorageError(f"database file {path} is not writable")
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url_text: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for ``url_text``; SQLite files get their folder and pragmas."""
+    ensure_database_location(url_text)
+    engine = create_async_engine(url_text, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (the service returns them)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
