@@ -1,0 +1,116 @@
+"""The answer policy: which kind of reply a message gets, as a pure function of what we know.
+
+The bundled model often contradicts its context, so the curated FAQ answer is the backbone:
+- small talk is answered from the locale texts, without retrieval;
+- a customer asking for a person, or a message with nothing relevant in the FAQ, gets an honest
+  "I don't know" with the offer of a human (``HANDOFF``);
+- a confident match gets the curated answer word for word (plus up to two related questions);
+- a partial match goes to the model with the top entries as context (``GENERATE``); whether the
+  generated text is sent is decided later by the grounding check (see ``after_generation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.exchange import AnswerMode
+from bot.knowledge.documents import FaqHit
+from bot.smalltalk import Smalltalk
+
+# Defaults used until bot.knowledge exports its calibrated thresholds (see thresholds()).
+DEFAULT_CONFIDENT_THRESHOLD = 0.75
+DEFAULT_RELATED_THRESHOLD = 0.35
+MAX_RELATED_QUESTIONS = 2
+MAX_CONTEXT_ENTRIES = 3
+
+
+class Action(StrEnum):
+    SMALLTALK = "smalltalk"
+    FAQ = "faq"
+    GENERATE = "generate"
+    HANDOFF = "handoff"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Confidence cut-offs: ``confident`` answers verbatim, ``related`` is worth showing."""
+
+    confident: float = DEFAULT_CONFIDENT_THRESHOLD
+    related: float = DEFAULT_RELATED_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one message, and the FAQ hits that back it."""
+
+    action: Action
+    best: FaqHit | None = None
+    context: tuple[FaqHit, ...] = ()  # entries for the prompt (GENERATE) or the fallback
+    related: tuple[FaqHit, ...] = ()  # other questions to suggest under a FAQ answer
+    smalltalk: Smalltalk | None = None
+    asked_for_human: bool = False
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def confidence(self) -> float:
+        return self.best.confidence if self.best is not None else 0.0
+
+    @property
+    def answered_confidently(self) -> bool:
+        """False means the question is recorded as unanswered for the admins."""
+        return self.action in (Action.FAQ, Action.SMALLTALK) or self.asked_for_human
+
+
+def thresholds() -> Thresholds:
+    """The calibrated thresholds of the knowledge package, or the defaults above."""
+    try:
+        from bot.knowledge import CONFIDENT_THRESHOLD, RELATED_THRESHOLD  # type: ignore[attr-defined]
+    except ImportError:
+        return Thresholds()
+    return Thresholds(confident=float(CONFIDENT_THRESHOLD), related=float(RELATED_THRESHOLD))
+
+
+def decide(
+    hits: Sequence[FaqHit],
+    *,
+    smalltalk: Smalltalk | None = None,
+    asked_for_human: bool = False,
+    limits: Thresholds = Thresholds(),
+) -> Decision:
+    """Choose the reply kind for a message with these ranked ``hits`` (best first)."""
+    if asked_for_human:
+        reason = "customer asked for a person"
+        return Decision(Action.HANDOFF, asked_for_human=True, reasons=(reason,))
+    if smalltalk is not None:
+        reason = f"small talk: {smalltalk}"
+        return Decision(Action.SMALLTALK, smalltalk=smalltalk, reasons=(reason,))
+    ranked = sorted(hits, key=lambda hit: hit.confidence, reverse=True)
+    if not ranked or ranked[0].confidence < limits.related:
+        best = ranked[0] if ranked else None
+        return Decision(Action.HANDOFF, best=best, reasons=("nothing relevant in the FAQ",))
+    best = ranked[0]
+    others = tuple(hit for hit in ranked[1:] if hit.confidence >= limits.related)
+    if best.confidence >= limits.confident:
+        related = tuple(
+            hit for hit in others if hit.document.question != best.document.question
+        )[:MAX_RELATED_QUESTIONS]
+        return Decision(
+            Action.FAQ, best=best, context=(best,), related=related, reasons=("confident match",)
+        )
+    context = (best, *others)[:MAX_CONTEXT_ENTRIES]
+    return Decision(Action.GENERATE, best=best, context=context, reasons=("partial match",))
+
+
+def after_generation(decision: Decision, *, grounded: bool, generated_text: str) -> AnswerMode:
+    """The mode of the reply once the model has answered (or failed) for a GENERATE decision.
+
+    Grounded, non-empty text is sent as GENERATED; otherwise the best entry is sent as
+    FALLBACK, or, with no entry at all, the hand-off offer.
+    """
+    if grounded and generated_text.strip():
+        return AnswerMode.GENERATED
+    if decision.best is not None:
+        return AnswerMode.FALLBACK
+    return AnswerMode.HANDOFF
