@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.commands import config_cmd, db_cmd
+from bot.commands import config_cmd, db_cmd, faq_cmd
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (config_cmd, db_cmd)
+COMMAND_MODULES: tuple[ModuleType, ...] = (config_cmd, db_cmd, faq_cmd)

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
+from bot.database import open_engine
 from bot.errors import UsageError, UserFacingError
 from storage import migrations
-from storage.db import StorageError, make_engine
+from storage.db import StorageError
 
 
 def register(subparsers: Any) -> None:
@@ -55,16 +56,6 @@ def show_current(args: argparse.Namespace, settings: Settings) -> int:
     state = "head" if revision == head else f"behind head {head}; run `supportbot db upgrade`"
     print(f"{revision or 'empty'} ({state})")
     return 0
-
-
-def open_engine(settings: Settings) -> Any:
-    """The configured engine, or a usage error naming the setting."""
-    try:
-        return make_engine(settings.database_url)
-    except StorageError as exc:
-        raise UsageError(f"SUPPORTBOT_DATABASE_URL: {exc}") from None
-    except (ImportError, SQLAlchemyError) as exc:
-        raise UsageError(f"SUPPORTBOT_DATABASE_URL: cannot open database: {exc}") from None
 
 
 def run_storage(coroutine: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,6 +79,38 @@ async def count(*, session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(FaqEntry)) or 0
 
 
+async def fingerprint(*, session: AsyncSession) -> tuple[int, int, datetime | None]:
+    """(entries, sum of revisions, newest update): changes whenever any entry changes.
+
+    A process that mirrors the FAQ (the bot's index) compares it to notice edits made by
+    another process (the CLI) with one cheap query.
+    """
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(FaqEntry.revision), 0),
+                func.max(FaqEntry.updated_at),
+            )
+        )
+    ).one()
+    newest = row[2]
+    if isinstance(newest, datetime) and newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    return int(row[0]), int(row[1]), newest
+
+
+async def changed_since(*, session: AsyncSession, since: datetime) -> list[FaqEntry]:
+    """Entries created or updated at or after ``since``."""
+    query = select(FaqEntry).where(FaqEntry.updated_at >= since).order_by(FaqEntry.id)
+    return list(await session.scalars(query))
+
+
+async def enabled_ids(*, session: AsyncSession) -> set[int]:
+    """Ids of every enabled entry."""
+    return set(await session.scalars(select(FaqEntry.id).where(FaqEntry.enabled.is_(True))))
+
+
 async def find_text(*, session: AsyncSession, text: str, limit: int = 20) -> list[FaqEntry]:
     """Entries whose question or answer contains ``text`` (case-insensitive substring)."""
     pattern = f"%{text}%"
@@ -101,12 +133,14 @@ async def create(
     language: str = "en",
     enabled: bool = True,
     external_id: str | None = None,
+    entry_id: int | None = None,
     author: str | None = None,
     now: datetime | None = None,
 ) -> FaqEntry:
-    """A new entry with its first revision."""
+    """A new entry with its first revision (``entry_id`` keeps an exported id on re-import)."""
     now = now or utcnow()
     entry = FaqEntry(
+        id=entry_id,
         question=question,
         answer=answer,
         variants=list(variants),
