@@ -50,6 +50,7 @@ class GenerationRequest:
     stop: Sequence[str] = ()
     deadline: float | None = None
     repetition_penalty: float = 1.0
+    ignore_eos: bool = False  # keep going past end-of-sequence (benchmarks need fixed lengths)
 
     @staticmethod
     def deadline_in(seconds: float) -> float:

@@ -1,0 +1,181 @@
+"""LocalEngine: the ``GenerationEngine`` that runs a transformers model in this process.
+
+This is the asyncio face of the engine: it renders chat messages with the tokenizer's chat
+template, queues requests for the ``InferenceWorker`` thread (which batches them), and turns
+cancellation of an awaiting task into a freed batch slot. Nothing here blocks the event loop
+except tokenizing for ``count_tokens``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+
+from transformers import PreTrainedModel
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+from bot.engine.base import (
+    ChatMessage,
+    EngineUnavailable,
+    Generation,
+    GenerationRequest,
+    TextCallback,
+)
+from bot.engine.jobs import Job
+from bot.engine.packed_llama import PackedLlama
+from bot.engine.prefix_cache import PrefixCache, common_prefix_length
+from bot.engine.worker import Clock, InferenceWorker, Tokenization, WorkerStats
+
+
+class ChatTokens(Tokenization):
+    """Chat template rendering and decoding, serialised by a lock (tokenizers are not
+    guaranteed thread-safe, and both the event loop and the worker use this one)."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, extra_eos: Sequence[int] = ()) -> None:
+        self.tokenizer = tokenizer
+        self._lock = threading.Lock()
+        self._system_prefix: OrderedDict[str, list[int]] = OrderedDict()
+        eos = {tokenizer.eos_token_id, *extra_eos} - {None}
+        self.eos_ids = frozenset(int(i) for i in eos)
+
+    def _render(self, messages: Sequence[ChatMessage], generation_prompt: bool) -> list[int]:
+        chat = [{"role": m.role, "content": m.content} for m in messages]
+        text = self.tokenizer.apply_chat_template(
+            chat, tokenize=False, add_generation_prompt=generation_prompt
+        )
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def encode(self, messages: Sequence[ChatMessage]) -> list[int]:
+        with self._lock:
+            return self._render(messages, True)
+
+    def prompt(self, job: Job) -> tuple[list[int], int]:
+        messages = job.request.messages
+        with self._lock:
+            ids = self._render(messages, True)
+            if not messages or messages[0].role != "system":
+                return ids, 0
+            system = messages[0].content
+            if system not in self._system_prefix:
+                self._system_prefix[system] = self._render(messages[:1], False)
+                if len(self._system_prefix) > 8:
+                    self._system_prefix.popitem(last=False)
+            return ids, common_prefix_length(ids, self._system_prefix[system])
+
+    def decode(self, ids: Sequence[int]) -> str:
+        with self._lock:
+            return self.tokenizer.decode(
+                list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False
+            )
+
+
+class LocalEngine:
+    """Continuous-batching engine over a Llama-family transformers model on CPU."""
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        name: str = "local",
+        max_batch: int = 16,
+        queue_size: int = 64,
+        max_new_tokens: int | None = None,
+        prefill_chunk: int = 256,
+        prefix_cache_entries: int = 4,
+        threads: int | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        try:
+            runner = PackedLlama(model)
+        except ValueError as exc:
+            raise EngineUnavailable(str(exc)) from exc
+        generation_eos = getattr(model.generation_config, "eos_token_id", None)
+        extra = generation_eos if isinstance(generation_eos, list) else [generation_eos]
+        self.name = name
+        self.model = model
+        self.tokens = ChatTokens(tokenizer, [i for i in extra if i is not None])
+        self.queue_size = queue_size
+        self.max_new_tokens = max_new_tokens
+        self.prefix_cache = PrefixCache(max_entries=prefix_cache_entries)
+        options = {"clock": clock} if clock is not None else {}
+        self.worker = InferenceWorker(
+            runner,
+            self.tokens,
+            model_name=name,
+            max_batch=max_batch,
+            prefill_chunk=prefill_chunk,
+            prefix_cache=self.prefix_cache,
+            threads=threads,
+            **options,
+        )
+        self._started = False
+        self._closed = False
+
+    @property
+    def stats(self) -> WorkerStats:
+        return self.worker.stats
+
+    def start(self) -> None:
+        """Start the inference thread (requests submitted before wait in the queue)."""
+        if not self._started:
+            self._started = True
+            self.worker.start()
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return len(self.tokens.encode(messages))
+
+    async def generate(
+        self, request: GenerationRequest, on_text: TextCallback | None = None
+    ) -> Generation:
+        if self._closed:
+            raise EngineUnavailable("the generation engine is closed")
+        loop = asyncio.get_running_loop()
+        job = Job(request=request, loop=loop, future=loop.create_future(), on_text=on_text)
+        cap = self.max_new_tokens or request.max_new_tokens
+        job.max_new_tokens = max(1, min(request.max_new_tokens, cap))
+        self.worker.submit(job, self.queue_size)
+        try:
+            return await asyncio.shield(job.future)
+        except asyncio.CancelledError:
+            job.cancelled = True
+            self.worker.wake()
+            raise
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        task = asyncio.create_task(self.generate(request, on_text=pieces.put_nowait))
+        task.add_done_callback(lambda _: pieces.put_nowait(None))
+        try:
+            while (piece := await pieces.get()) is not None:
+                yield piece
+            await task  # re-raise what generate raised
+        finally:
+            if not task.done():
+                task.cancel()
+
+    async def warm_up(self) -> Generation:
+        """One short generation, so the first customer does not pay for lazy initialisation."""
+        request = GenerationRequest([ChatMessage("user", "Hello!")], max_new_tokens=4)
+        return await self.generate(request)
+
+    async def wait_idle(self) -> None:
+        """Until nothing is queued or running."""
+        await asyncio.to_thread(self.worker.wait_idle)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        left = await asyncio.to_thread(self.worker.stop)
+        for job in left:
+            if not job.future.done():
+                generation = job.result("cancelled", self.name, "engine closed")
+                job.loop.call_soon_threadsafe(_resolve, job.future, generation)
+
+
+def _resolve(future: asyncio.Future[Generation], generation: Generation) -> None:
+    if not future.done():
+        future.set_result(generation)

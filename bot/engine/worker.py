@@ -1,0 +1,314 @@
+"""The inference worker: one thread that owns the model and serves every request.
+
+Each loop iteration is one step (continuous batching): drop cancelled and expired requests,
+admit waiting requests into free batch slots, then run one packed forward pass made of the next
+token of every decoding row plus up to ``prefill_chunk`` prompt tokens of requests still being
+prefilled (oldest first, so time to first token stays fair). A prompt whose prefill completes
+gets its first token in that same step and joins the decoding rows; a row that stops leaves the
+batch at once. Shared system-prompt prefixes come from the ``PrefixCache``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from bot.engine.base import EngineBusy, EngineUnavailable, FinishReason
+from bot.engine.jobs import Job, Outbox
+from bot.engine.packed_llama import PackedLlama, PrefillChunk
+from bot.engine.prefix_cache import PrefixCache
+from bot.engine.sampling import RowSampling, pick_tokens
+from bot.engine.text_stream import TextStream
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    """Counters for tests, logs and the benchmark."""
+
+    steps: int = 0
+    prefill_tokens: int = 0
+    decode_tokens: int = 0
+    finished: int = 0
+    max_rows: int = 0
+
+
+class Tokenization:
+    """What the worker needs from the tokenizer; implemented in ``local`` (and guarded there)."""
+
+    eos_ids: frozenset[int]
+
+    def prompt(self, job: Job) -> tuple[list[int], int]:  # ids, shared prefix length
+        raise NotImplementedError
+
+    def decode(self, ids: Sequence[int]) -> str:
+        raise NotImplementedError
+
+
+class InferenceWorker:
+    """Runs the step loop in its own thread; other threads only call ``submit``/``wake``."""
+
+    def __init__(
+        self,
+        runner: PackedLlama,
+        tokens: Tokenization,
+        *,
+        model_name: str,
+        max_batch: int,
+        prefill_chunk: int,
+        prefix_cache: PrefixCache,
+        clock: Clock = time.monotonic,
+        threads: int | None = None,
+    ) -> None:
+        self.runner = runner
+        self.tokens = tokens
+        self.model_name = model_name
+        self.max_batch = max_batch
+        self.prefill_chunk = prefill_chunk
+        self.prefix_cache = prefix_cache
+        self.clock = clock
+        self.threads = threads
+        self.stats = WorkerStats()
+        self.queue: deque[Job] = deque()  # guarded by ``lock``
+        self.lock = threading.Condition()
+        self._stopping = False
+        self._prefilling: list[Job] = []
+        self._decoding: list[Job] = []  # row i of the batch KV is _decoding[i]
+        self._batch = runner.new_batch_kv(max_batch)
+        self._thread = threading.Thread(target=self._run, name="inference-worker", daemon=True)
+        self._idle = threading.Event()
+        self._idle.set()
+
+    # --- called from other threads ------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, job: Job, queue_limit: int) -> None:
+        """Queue ``job``; raise ``EngineBusy`` at once when ``queue_limit`` jobs already wait."""
+        with self.lock:
+            if self._stopping:
+                raise EngineUnavailable("the generation engine is closed")
+            if len(self.queue) >= queue_limit:
+                raise EngineBusy(f"{len(self.queue)} requests are already waiting")
+            self.queue.append(job)
+            self._idle.clear()
+            self.lock.notify()
+
+    def wake(self) -> None:
+        with self.lock:
+            self.lock.notify()
+
+    def stop(self) -> list[Job]:
+        """Stop the thread (blocking) and return the jobs it did not finish."""
+        with self.lock:
+            self._stopping = True
+            self.lock.notify()
+        if self._thread.is_alive():
+            self._thread.join()
+        with self.lock:
+            left = list(self.queue) + self._prefilling + self._decoding
+            self.queue.clear()
+        self._prefilling, self._decoding = [], []
+        self._batch.clear()
+        return left
+
+    @property
+    def active(self) -> int:
+        """Requests admitted into the batch (prefilling or decoding)."""
+        return len(self._prefilling) + len(self._decoding)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no request is queued or running (tests and benchmarks)."""
+        return self._idle.wait(timeout)
+
+    # --- the worker thread --------------------------------------------------------------------
+    def _run(self) -> None:
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        with torch.inference_mode():
+            while True:
+                with self.lock:
+                    while not self._stopping and not self.queue and not self.active:
+                        self._idle.set()
+                        self.lock.wait()
+                    if self._stopping:
+                        return
+                    self._idle.clear()
+                outbox = Outbox()
+                try:
+                    self._step(outbox)
+                except Exception as exc:
+                    log.exception("generation step failed")
+                    self._fail_all(outbox, f"{type(exc).__name__}: {exc}")
+                outbox.send()
+
+    def _finish(
+        self, outbox: Outbox, job: Job, reason: FinishReason, error: str | None = None
+    ) -> None:
+        if job.text is not None:
+            outbox.piece(job, job.text.flush())
+        outbox.finish(job, job.result(reason, self.model_name, error))
+        job.prompt_kv = None
+        self.stats.finished += 1
+
+    def _fail_all(self, outbox: Outbox, error: str) -> None:
+        for job in self._prefilling + self._decoding:
+            self._finish(outbox, job, "error", error)
+        self._prefilling, self._decoding = [], []
+        self._batch.clear()
+
+    def _expired(self, job: Job, now: float) -> FinishReason | None:
+        if job.cancelled:
+            return "cancelled"
+        if job.request.deadline is not None and now >= job.request.deadline:
+            return "deadline"
+        return None
+
+    def _drop_expired(self, outbox: Outbox) -> None:
+        now = self.clock()
+        with self.lock:
+            for job in [j for j in self.queue if self._expired(j, now)]:
+                self.queue.remove(job)
+                self._finish(outbox, job, self._expired(job, now) or "cancelled")
+        for job in [j for j in self._prefilling if self._expired(j, now)]:
+            self._prefilling.remove(job)
+            self._finish(outbox, job, self._expired(job, now) or "cancelled")
+        gone = [row for row, job in enumerate(self._decoding) if self._expired(job, now)]
+        for row in sorted(gone, reverse=True):
+            self._finish(
+                outbox, self._decoding[row], self._expired(self._decoding[row], now) or "cancelled"
+            )
+            self._remove_row(row)
+
+    def _remove_row(self, row: int) -> None:
+        self._batch.remove_row(row)
+        self._decoding[row] = self._decoding[-1]
+        self._decoding.pop()
+
+    def _admit(self, outbox: Outbox) -> None:
+        while self.active < self.max_batch:
+            with self.lock:
+                if not self.queue:
+                    return
+                job = self.queue.popleft()
+            try:
+                job.prompt_ids, job.shared_prefix = self.tokens.prompt(job)
+            except Exception as exc:
+                self._finish(outbox, job, "error", f"{type(exc).__name__}: {exc}")
+                continue
+            room = self.runner.max_positions - len(job.prompt_ids)
+            if room < 1:
+                self._finish(outbox, job, "error", "prompt longer than the model's context")
+                continue
+            job.max_new_tokens = min(job.max_new_tokens, room)
+            job.text = TextStream(self.tokens.decode, job.request.stop)
+            self._prefilling.append(job)
+
+    def _start_prefill(self, job: Job) -> bool:
+        """Give ``job`` its prompt KV, seeded from the prefix cache; False on a cache miss."""
+        entry, reused = self.prefix_cache.lookup(job.prompt_ids)
+        job.prompt_kv = self.runner.new_prompt_kv(len(job.prompt_ids))
+        if entry is not None:
+            job.prompt_kv.copy_prefix_from(entry.kv, reused)
+        job.reused_prefix = reused
+        return entry is not None
+
+    def _plan_chunks(self) -> list[tuple[Job, PrefillChunk]]:
+        budget = self.prefill_chunk
+        plan: list[tuple[Job, PrefillChunk]] = []
+        missed_this_step = False
+        for job in self._prefilling:
+            if budget <= 0:
+                break
+            if job.prompt_kv is None:
+                if missed_this_step:
+                    break  # let the prefix computed this step reach the cache first
+                missed_this_step = not self._start_prefill(job)
+            kv = job.prompt_kv
+            assert kv is not None
+            take = min(budget, len(job.prompt_ids) - kv.filled)
+            end = kv.filled + take
+            ids = job.prompt_ids[kv.filled : end]
+            plan.append((job, PrefillChunk(kv, ids, kv.filled, end == len(job.prompt_ids))))
+            budget -= take
+        return plan
+
+    def _sampling(self, job: Job) -> RowSampling:
+        request = job.request
+        seen: set[int] = set()
+        if request.repetition_penalty != 1.0:
+            seen = set(job.prompt_ids) | set(job.generated)
+        return RowSampling(
+            temperature=request.temperature,
+            top_p=request.top_p,
+            repetition_penalty=request.repetition_penalty,
+            seen=seen,
+            banned=tuple(self.tokens.eos_ids) if request.ignore_eos else (),
+        )
+
+    def _step(self, outbox: Outbox) -> None:
+        self._drop_expired(outbox)
+        self._admit(outbox)
+        plan = self._plan_chunks()
+        rows = list(self._decoding)
+        if not rows and not plan:
+            return
+        decode_tokens = [job.generated[-1] for job in rows]
+        logits = self.runner.step(self._batch, decode_tokens, [chunk for _, chunk in plan])
+        self.stats.steps += 1
+        self.stats.decode_tokens += len(rows)
+        self.stats.prefill_tokens += sum(len(chunk.token_ids) for _, chunk in plan)
+        for job, _ in plan:
+            self._store_prefix(job)
+        completed = [job for job, chunk in plan if chunk.wants_logits]
+        sampled = rows + completed
+        tokens = pick_tokens(logits, [self._sampling(job) for job in sampled])
+        now = time.monotonic()
+        for job in completed:
+            self._prefilling.remove(job)
+            assert job.prompt_kv is not None
+            self._batch.add_row(job.prompt_kv)
+            job.prompt_kv = None
+            job.first_token_at = now
+            self._decoding.append(job)
+        self.stats.max_rows = max(self.stats.max_rows, len(self._decoding))
+        finished: list[tuple[int, FinishReason]] = []
+        for row, (job, token) in enumerate(zip(rows + completed, tokens, strict=True)):
+            reason = self._accept(outbox, job, token)
+            if reason is not None:
+                finished.append((row, reason))
+        for row, reason in sorted(finished, reverse=True):
+            self._finish(outbox, self._decoding[row], reason)
+            self._remove_row(row)
+
+    def _store_prefix(self, job: Job) -> None:
+        kv = job.prompt_kv
+        if job.prefix_stored or job.reused_prefix or kv is None:
+            return
+        if kv.filled >= job.shared_prefix >= self.prefix_cache.min_tokens:
+            self.prefix_cache.insert(
+                job.prompt_ids[: job.shared_prefix], kv.prefix(job.shared_prefix)
+            )
+            job.prefix_stored = True
+
+    def _accept(self, outbox: Outbox, job: Job, token: int) -> FinishReason | None:
+        """Append one generated token; return why the job ends now, if it does."""
+        job.generated.append(token)
+        if token in self.tokens.eos_ids and not job.request.ignore_eos:
+            return "stop"
+        assert job.text is not None
+        outbox.piece(job, job.text.push(token))
+        if job.text.stopped:
+            return "stop"
+        if len(job.generated) >= job.max_new_tokens:
+            return "length"
+        return None
