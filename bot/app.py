@@ -1,0 +1,157 @@
+"""The composition root: every service built from Settings, started and closed in one place.
+
+``async with open_app(settings) as app:`` migrates the database, loads the generation engine
+(unless one is given, e.g. a FakeEngine in tests), imports the demo FAQ on the very first start
+so that a fresh install answers real questions, builds the FAQ catalog, the conversation and
+admin services, and optionally starts the maintenance scheduler. Leaving the block stops the
+scheduler, closes the engine it loaded and disposes of the database engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.admin import AdminService
+from bot.catalog import FaqCatalog
+from bot.config import Settings
+from bot.conversation import ConversationService
+from bot.database import open_engine
+from bot.engine.base import GenerationEngine
+from bot.errors import UserFacingError
+from bot.knowledge.embedding import load_encoder
+from bot.knowledge.index import FaqIndex
+from bot.prompt_templates import default_template, validate_template
+from bot.scheduler import MaintenanceJobs, build_scheduler
+from bot.texts import Texts
+from storage import migrations
+from storage.db import make_session_factory
+
+log = logging.getLogger(__name__)
+
+DEMO_FAQ_FILE = "faq.yaml"
+DEMO_FAQ_AUTHOR = "demo-import"
+
+
+@dataclass(slots=True)
+class App:
+    """Every long-lived service of one running supportbot."""
+
+    settings: Settings
+    engine: GenerationEngine | None
+    db_engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    catalog: FaqCatalog
+    texts: Texts
+    conversation: ConversationService
+    admin: AdminService
+    jobs: MaintenanceJobs
+    scheduler: AsyncIOScheduler | None = None
+
+
+async def load_generation_engine(settings: Settings) -> GenerationEngine:
+    """The engine named by ``settings.model`` (via the engine package's factory)."""
+    from bot.engine import load_engine  # type: ignore[attr-defined]
+
+    engine = load_engine(settings)
+    if inspect.isawaitable(engine):
+        engine = await engine
+    return engine  # type: ignore[no-any-return]
+
+
+async def import_demo_faq(settings: Settings, catalog: FaqCatalog) -> int:
+    """Import ``prompts/faq.yaml`` when the database has no FAQ at all; returns how many."""
+    if not await catalog.is_empty():
+        return 0
+    path = settings.prompts_dir / DEMO_FAQ_FILE
+    if not path.is_file():
+        log.warning("the FAQ is empty and there is no demo FAQ at %s", path)
+        return 0
+    report = await catalog.import_file(path, author=DEMO_FAQ_AUTHOR)
+    log.info("first start: imported %d demo FAQ entries from %s", len(report.added), path)
+    return len(report.added)
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings,
+    engine: GenerationEngine | None = None,
+    *,
+    load_model: bool = True,
+    import_demo: bool = True,
+    start_scheduler: bool = False,
+) -> AsyncIterator[App]:
+    """Build, start and finally close every service.
+
+    ``engine``: use this generation engine (the caller keeps ownership); otherwise one is loaded
+    from settings when ``load_model`` (``False``: no model, partial matches fall back to the
+    best FAQ entry; used by ``eval`` without ``--answers``).
+    """
+    async with AsyncExitStack() as stack:
+        db_engine = open_engine(settings)
+        stack.push_async_callback(db_engine.dispose)
+        try:
+            await migrations.upgrade(db_engine)
+        except SQLAlchemyError as exc:
+            raise UserFacingError(f"cannot migrate the database: {exc}") from None
+        session_factory = make_session_factory(db_engine)
+
+        encoder = await asyncio.to_thread(load_encoder, settings.embedding_model)
+        catalog = FaqCatalog(session_factory, FaqIndex(encoder))
+        if import_demo:
+            await import_demo_faq(settings, catalog)
+        await catalog.load()
+
+        if engine is None and load_model:
+            engine = await load_generation_engine(settings)
+            stack.push_async_callback(engine.close)
+
+        texts = Texts.from_folder(
+            settings.prompts_dir / "locales", business_name=settings.business_name
+        )
+        conversation = ConversationService(
+            settings=settings,
+            session_factory=session_factory,
+            catalog=catalog,
+            engine=engine,
+            texts=texts,
+        )
+        admin = AdminService(
+            session_factory,
+            catalog,
+            validate_prompt=validate_template,
+            default_prompt=lambda name: default_template(settings.prompts_dir, name),
+        )
+        jobs = MaintenanceJobs(
+            session_factory,
+            db_engine,
+            session_ttl=timedelta(minutes=settings.session_ttl_minutes),
+            retention=timedelta(days=settings.retention_days),
+        )
+        app = App(
+            settings=settings,
+            engine=engine,
+            db_engine=db_engine,
+            session_factory=session_factory,
+            catalog=catalog,
+            texts=texts,
+            conversation=conversation,
+            admin=admin,
+            jobs=jobs,
+        )
+        if start_scheduler:
+            app.scheduler = build_scheduler(
+                jobs, interval_minutes=settings.cleanup_interval_minutes
+            )
+            app.scheduler.start()
+            stack.callback(app.scheduler.shutdown, wait=False)
+        yield app

@@ -1,0 +1,380 @@
+"""ConversationService: one customer message in, one stored and checked reply out.
+
+The order of work is the product's promise (see DESIGN.md): the customer's message is stored in
+its own committed transaction *before* anything that can fail (retrieval, the model), so no
+question is ever lost; then the policy picks the kind of reply, the model is asked only for
+partial matches, and only text that passed the grounding check reaches the customer. Nothing
+here raises to a channel except cancellation: every failure becomes a polite reply and a log
+line. The service keeps no per-chat state, so different chats can be handled concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.catalog import FaqCatalog
+from bot.config import Settings
+from bot.engine.base import ChatMessage, EngineBusy, GenerationEngine
+from bot.exchange import AnswerMode, Incoming, Reply
+from bot.grounding import GroundedAnswer, generate_grounded
+from bot.knowledge.documents import FaqHit
+from bot.knowledge.language import detect_language
+from bot.policy import Action, Decision, Thresholds, decide, thresholds
+from bot.prompt_templates import default_template
+from bot.prompting import SYSTEM_TEMPLATE_NAME
+from bot.smalltalk import detect_smalltalk, wants_human
+from bot.texts import Texts, normalize_language
+from storage.models import utcnow
+from storage.repositories import feedback, messages, prompts, sessions, users
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROMPT_BUDGET_TOKENS = 1024
+HISTORY_MESSAGES = 6
+SEARCH_K = 5
+TextSink = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class _Turn:
+    """What the first transaction learned: who, which session, the stored question."""
+
+    session_id: int
+    user_message_id: int
+    language: str
+    state: str
+    history: list[ChatMessage]
+    system_template: str | None
+
+
+@dataclass(slots=True)
+class _Outcome:
+    text: str
+    mode: AnswerMode
+    faq_ids: list[int] = field(default_factory=list)
+    confidence: float = 0.0
+    related: list[str] = field(default_factory=list)
+    offer_human: bool = False
+    unanswered: bool = False
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class _Emitter:
+    """Forwards text to the channel and remembers it, so the reply equals what was shown."""
+
+    def __init__(self, sink: TextSink | None) -> None:
+        self._sink = sink
+        self.shown = ""
+
+    def __call__(self, text: str) -> None:
+        if not text:
+            return
+        self.shown += text
+        if self._sink is not None:
+            try:
+                self._sink(text)
+            except Exception:  # a broken terminal must not lose the stored reply
+                log.exception("the channel's text callback failed")
+
+
+class ConversationService:
+    """Answers customers' messages; what every channel calls."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        catalog: FaqCatalog,
+        engine: GenerationEngine | None,
+        texts: Texts,
+        limits: Thresholds | None = None,
+        prompt_budget_tokens: int = DEFAULT_PROMPT_BUDGET_TOKENS,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.catalog = catalog
+        self.engine = engine
+        self.texts = texts
+        self.limits = limits or thresholds()
+        self.prompt_budget_tokens = prompt_budget_tokens
+        self.clock = clock
+        self._default_system_template = default_template(settings.prompts_dir, SYSTEM_TEMPLATE_NAME)
+
+    # --- the main path -----------------------------------------------------------------------
+
+    async def handle(self, incoming: Incoming, on_text: TextSink | None = None) -> Reply:
+        """Store ``incoming``, answer it, store the answer; ``on_text`` streams what is shown."""
+        started = time.monotonic()
+        emit = _Emitter(on_text)
+        try:
+            turn = await self._open_turn(incoming)
+        except Exception:
+            log.exception("could not store the message of user %s", incoming.user_id)
+            language = self.resolve_language(incoming, stored=None)
+            text = self.texts.get("error", language)
+            emit(text)
+            return Reply(text=text, mode=AnswerMode.FALLBACK, language=language)
+        if turn.state == "human":
+            return Reply(
+                text="",
+                mode=AnswerMode.HUMAN,
+                language=turn.language,
+                session_id=turn.session_id,
+                user_message_id=turn.user_message_id,
+            )
+        try:
+            outcome = await self._answer(incoming.text, turn, emit)
+        except Exception:
+            log.exception("answering message %s failed", turn.user_message_id)
+            text = emit.shown or self.texts.get("error", turn.language)
+            outcome = _Outcome(text, AnswerMode.FALLBACK, unanswered=True, offer_human=True)
+        if not emit.shown:
+            emit(outcome.text)
+        latency_ms = round((time.monotonic() - started) * 1000)
+        message_id = await self._store_reply(turn, outcome, latency_ms)
+        return Reply(
+            text=outcome.text,
+            mode=outcome.mode,
+            language=turn.language,
+            session_id=turn.session_id,
+            user_message_id=turn.user_message_id,
+            message_id=message_id,
+            faq_ids=outcome.faq_ids,
+            confidence=outcome.confidence,
+            latency_ms=latency_ms,
+            related_questions=outcome.related,
+            offer_human=outcome.offer_human,
+        )
+
+    def resolve_language(self, incoming: Incoming, *, stored: str | None) -> str:
+        """The reply language: the customer's explicit choice, the script they write in when it
+        is not Latin, the channel's hint (Telegram's language code), then the text's guess.
+        """
+        if stored:
+            return stored
+        default = self.settings.default_language
+        written = detect_language(incoming.text, default=default)
+        hint = normalize_language(incoming.language_hint)
+        if written != "en" and written != hint:
+            return written  # a Chinese message from an English-language phone gets Chinese
+        return hint or written or default
+
+    async def _open_turn(self, incoming: Incoming) -> _Turn:
+        now = self.clock()
+        async with self.session_factory() as s, s.begin():
+            user = await users.get_or_create(
+                session=s,
+                channel=incoming.channel,
+                external_id=incoming.user_id,
+                name=incoming.user_name,
+                now=now,
+            )
+            language = self.resolve_language(incoming, stored=user.language)
+            chat, is_new = await sessions.open_or_continue(
+                session=s,
+                user_id=user.id,
+                chat_id=incoming.chat_id,
+                ttl=timedelta(minutes=self.settings.session_ttl_minutes),
+                language=language,
+                now=now,
+            )
+            earlier = (
+                []
+                if is_new
+                else await messages.history(session=s, session_id=chat.id, limit=HISTORY_MESSAGES)
+            )
+            stored = await messages.add(
+                session=s, session_id=chat.id, role="user", text=incoming.text,
+                language=language, now=now,
+            )
+            template = await prompts.get(session=s, name=SYSTEM_TEMPLATE_NAME)
+            return _Turn(
+                session_id=chat.id,
+                user_message_id=stored.id,
+                language=language,
+                state=chat.state,
+                history=[
+                    ChatMessage("user" if m.role == "user" else "assistant", m.text or "")
+                    for m in earlier
+                ],
+                system_template=template.body if template is not None else None,
+            )
+
+    async def _answer(self, text: str, turn: _Turn, emit: _Emitter) -> _Outcome:
+        lang = turn.language
+        question = text.strip()
+        if not question:
+            return _Outcome(self.texts.get("empty_message", lang), AnswerMode.SMALLTALK)
+        smalltalk = detect_smalltalk(question)
+        asked_for_human = wants_human(question)
+        hits = [] if smalltalk or asked_for_human else await self._search(question)
+        decision = decide(
+            hits, smalltalk=smalltalk, asked_for_human=asked_for_human, limits=self.limits
+        )
+        if decision.action is Action.SMALLTALK:
+            assert decision.smalltalk is not None
+            return _Outcome(self.texts.get(decision.smalltalk.value, lang), AnswerMode.SMALLTALK)
+        if decision.action is Action.HANDOFF:
+            return self._handoff(decision, lang)
+        best = decision.best
+        assert best is not None
+        if decision.action is Action.FAQ:
+            return _Outcome(
+                best.document.answer,
+                AnswerMode.FAQ,
+                faq_ids=[_id(best)],
+                confidence=best.confidence,
+                related=[hit.document.question for hit in decision.related],
+            )
+        return await self._generate(question, decision, turn, emit)
+
+    async def _search(self, question: str) -> list[FaqHit]:
+        """Entries in the language the question is written in, else in any language."""
+        await self.catalog.sync()
+        written = detect_language(question, default=self.settings.default_language)
+        hits = await asyncio.to_thread(self.catalog.search, question, SEARCH_K, written)
+        if not hits:
+            hits = await asyncio.to_thread(self.catalog.search, question, SEARCH_K, None)
+        return hits
+
+    def _handoff(self, decision: Decision, lang: str) -> _Outcome:
+        if decision.asked_for_human:
+            text = self.texts.get("handoff_requested", lang)
+            return _Outcome(text, AnswerMode.HANDOFF, offer_human=True)
+        text = f"{self.texts.get('dont_know', lang)} {self.texts.get('offer_human', lang)}"
+        return _Outcome(
+            text, AnswerMode.HANDOFF, confidence=decision.confidence, offer_human=True,
+            unanswered=True,
+        )
+
+    async def _generate(
+        self, question: str, decision: Decision, turn: _Turn, emit: _Emitter
+    ) -> _Outcome:
+        best = decision.best
+        assert best is not None
+        ids = [_id(hit) for hit in decision.context]
+        answer: GroundedAnswer | None = None
+        failure = "no generation engine"
+        if self.engine is not None:
+            try:
+                answer = await generate_grounded(
+                    self.engine,
+                    question=question,
+                    documents=[hit.document for hit in decision.context],
+                    history=turn.history,
+                    system_template=turn.system_template or self._default_system_template,
+                    business_name=self.settings.business_name,
+                    language=turn.language,
+                    budget_tokens=self.prompt_budget_tokens,
+                    max_new_tokens=self.settings.max_new_tokens,
+                    timeout_seconds=self.settings.generation_timeout_seconds,
+                    on_text=emit,
+                )
+                failure = answer.failure or ""
+            except EngineBusy:
+                failure = "engine busy"
+            except Exception as exc:  # never raise to a channel
+                failure = f"{type(exc).__name__}: {exc}"
+        if emit.shown.strip():  # checked sentences already shown: they are the reply
+            if failure:
+                log.info("message %s: generation stopped early (%s)", turn.user_message_id, failure)
+            return _Outcome(
+                emit.shown, AnswerMode.GENERATED, faq_ids=answer.faq_ids if answer else ids,
+                confidence=best.confidence, unanswered=True,
+                model=answer.model if answer else self.engine.name if self.engine else None,
+                prompt_tokens=answer.prompt_tokens if answer else None,
+                completion_tokens=answer.completion_tokens if answer else None,
+            )
+        log.warning(
+            "message %s: generated answer not used (%s); sent FAQ entry %s instead",
+            turn.user_message_id, failure, _id(best),
+        )
+        intro = self.texts.get("fallback_intro", turn.language)
+        offer = self.texts.get("offer_human", turn.language)
+        return _Outcome(
+            f"{intro}\n\n{best.document.answer}\n\n{offer}",
+            AnswerMode.FALLBACK,
+            faq_ids=[_id(best)],
+            confidence=best.confidence,
+            offer_human=True,
+            unanswered=True,
+            model=answer.model if answer else None,
+            prompt_tokens=answer.prompt_tokens if answer else None,
+            completion_tokens=answer.completion_tokens if answer else None,
+        )
+
+    async def _store_reply(self, turn: _Turn, outcome: _Outcome, latency_ms: int) -> int | None:
+        try:
+            async with self.session_factory() as s, s.begin():
+                stored = await messages.add(
+                    session=s, session_id=turn.session_id, role="assistant", text=outcome.text,
+                    language=turn.language, mode=outcome.mode.value, faq_ids=outcome.faq_ids,
+                    confidence=outcome.confidence, model=outcome.model,
+                    prompt_tokens=outcome.prompt_tokens,
+                    completion_tokens=outcome.completion_tokens, latency_ms=latency_ms,
+                    now=self.clock(),
+                )
+                if outcome.unanswered:
+                    question = await messages.get(session=s, message_id=turn.user_message_id)
+                    if question is not None:
+                        question.unanswered = True
+                return stored.id
+        except Exception:
+            log.exception("could not store the reply to message %s", turn.user_message_id)
+            return None
+
+    # --- what channels need besides answering ------------------------------------------------
+
+    async def reset(self, channel: str, user_id: int, chat_id: int) -> bool:
+        """End the customer's current session (``/reset``); False when there was none."""
+        async with self.session_factory() as s, s.begin():
+            user = await users.get(session=s, channel=channel, external_id=user_id)
+            if user is None:
+                return False
+            chat = await sessions.current(session=s, user_id=user.id, chat_id=chat_id)
+            if chat is None:
+                return False
+            await sessions.end(session=s, chat=chat, now=self.clock())
+            return True
+
+    async def set_language(self, channel: str, user_id: int, language: str) -> str | None:
+        """Remember the customer's language; None when the bot has no texts for it."""
+        code = normalize_language(language)
+        if code is None or not self.texts.supports(code):
+            return None
+        async with self.session_factory() as s, s.begin():
+            user = await users.get_or_create(session=s, channel=channel, external_id=user_id)
+            await users.set_language(session=s, user=user, language=code)
+        return code
+
+    async def record_feedback(
+        self, message_id: int, channel: str, user_id: int, rating: int
+    ) -> bool:
+        """Store a 👍 (+1) / 👎 (-1) on one of this customer's bot replies."""
+        async with self.session_factory() as s, s.begin():
+            user = await users.get(session=s, channel=channel, external_id=user_id)
+            message = await messages.get(session=s, message_id=message_id)
+            if user is None or message is None or message.role != "assistant":
+                return False
+            chat = await messages.session_of(session=s, message_id=message_id)
+            if chat is None or chat.user_id != user.id:
+                return False
+            await feedback.record(
+                session=s, message_id=message_id, user_id=user.id, rating=1 if rating > 0 else -1
+            )
+            return True
+
+
+def _id(hit: FaqHit) -> int:
+    return int(hit.document.id)
