@@ -38,7 +38,6 @@ _NEGATION_EN = re.compile(
 _NEGATION_ZH = re.compile(r"不|没|无法|未|别|非")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CLAUSE_BREAK = re.compile(r"[.!?;:,\n。！？；，：]\s|[。！？；，：\n]|\s(?:and|but|or|while)\s")
-CJK_SENTENCE_ENDS = "。！？；"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])|\n+")
 
 
@@ -199,14 +198,11 @@ class SentenceGate:
         if self.rejected is not None:
             return ""
         self._buffer += piece
-        sentences = split_sentences(self._buffer)
-        if not sentences:
+        ends = [match.end() for match in _SENTENCE_END.finditer(self._buffer)]
+        if not ends:
             return ""
-        *complete, last = sentences
-        if last[-1:] in CJK_SENTENCE_ENDS:
-            complete.append(last)
-            last = ""
-        self._buffer = last
+        complete = split_sentences(self._buffer[: ends[-1]])
+        self._buffer = self._buffer[ends[-1] :]
         out = ""
         for sentence in complete:
             out += self._judge(sentence)

@@ -70,7 +70,7 @@ class Texts:
         """True when ``language`` has its own locale file."""
         return normalize_language(language) in self._locales
 
-    def keys(self) -> set[str]:
+    def text_keys(self) -> set[str]:
         """Every key of the fallback (English) locale."""
         return set(self._locales[FALLBACK_LANGUAGE])
 

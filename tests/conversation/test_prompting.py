@@ -1,0 +1,75 @@
+"""The prompt builder: layout, template rendering and the token budget."""
+
+from __future__ import annotations
+
+from bot.config import PROJECT_ROOT
+from bot.engine.base import ChatMessage
+from bot.engine.fake import FakeEngine
+from bot.prompting import build_prompt, format_entry, render_system_prompt
+from tests.conversation.conftest import HOURS, RETURNS, SHIPPING
+
+count = FakeEngine().count_tokens
+TEMPLATE = (PROJECT_ROOT / "prompts" / "system.j2").read_text(encoding="utf-8")
+
+
+def long_history(turns: int) -> list[ChatMessage]:
+    return [
+        ChatMessage("user" if i % 2 == 0 else "assistant", f"turn {i} " + "word " * 40)
+        for i in range(turns)
+    ]
+
+
+def test_system_prompt_names_the_business_and_the_reply_language() -> None:
+    text = render_system_prompt(TEMPLATE, business_name="Bolt Bikes", language="zh")
+    assert "Bolt Bikes" in text and "Chinese" in text and "don't know" in text
+
+
+def test_question_comes_first_then_the_entries_in_rank_order() -> None:
+    built = build_prompt(
+        system_prompt="sys", question="When do you open?", documents=[HOURS, SHIPPING],
+        history=[], budget_tokens=10_000, count_tokens=count,
+    )
+    last = built.messages[-1].content
+    assert last.index("When do you open?") < last.index(format_entry(1, HOURS))
+    assert last.index(format_entry(1, HOURS)) < last.index(format_entry(2, SHIPPING))
+    assert built.faq_ids == [3, 1] and not built.over_budget
+
+
+def test_long_history_is_trimmed_oldest_first_and_the_faq_context_survives() -> None:
+    history = long_history(30)
+    built = build_prompt(
+        system_prompt="sys", question="When do you open?", documents=[HOURS, RETURNS],
+        history=history, budget_tokens=400, count_tokens=count,
+    )
+    assert built.prompt_tokens <= 400
+    assert built.faq_ids == [3, 2]
+    assert 0 < built.history_kept < 30
+    kept = built.messages[1:-1]
+    assert kept == history[-built.history_kept :]  # the newest turns, whole
+    assert built.history_dropped == 30 - built.history_kept
+
+
+def test_when_history_is_gone_lower_ranked_entries_go_whole() -> None:
+    budget = build_prompt(
+        system_prompt="sys", question="When do you open?", documents=[HOURS],
+        history=[], budget_tokens=10_000, count_tokens=count,
+    ).prompt_tokens
+    built = build_prompt(
+        system_prompt="sys", question="When do you open?",
+        documents=[HOURS, RETURNS, SHIPPING], history=long_history(4),
+        budget_tokens=budget, count_tokens=count,
+    )
+    assert built.history_kept == 0
+    assert built.faq_ids == [3]  # best entry kept
+    assert HOURS.answer in built.messages[-1].content  # whole, not cut
+    assert RETURNS.answer not in built.messages[-1].content
+    assert built.prompt_tokens <= budget
+
+
+def test_an_impossible_budget_keeps_the_question_and_says_so() -> None:
+    built = build_prompt(
+        system_prompt="sys", question="When do you open?", documents=[HOURS],
+        history=long_history(2), budget_tokens=3, count_tokens=count,
+    )
+    assert built.over_budget and built.faq_ids == [] and built.history_kept == 0
+    assert "When do you open?" in built.messages[-1].content
