@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 BUNDLED_MINILM = "minilm"
 NO_ENCODER = "none"
+ENGLISH_ONLY = frozenset({"en"})
 MAX_TOKENS = 256
 ENCODE_BATCH = 64
 
@@ -38,7 +39,11 @@ class EncoderError(RuntimeError):
 
 @runtime_checkable
 class TextEncoder(Protocol):
-    """Turns texts into L2-normalised float32 vectors, one row per text."""
+    """Turns texts into L2-normalised float32 vectors, one row per text.
+
+    An encoder may also have a ``languages`` attribute: the ``detect_language`` codes it
+    understands (None or absent: all). Queries in other languages are ranked lexically only.
+    """
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -62,18 +67,25 @@ def load_encoder(name: str, *, threads: int = 1) -> TextEncoder | None:
         raise EncoderError(
             f"{key!r} is neither 'minilm', 'none' nor a sentence-transformers model directory"
         )
-    return TransformerEncoder(path, threads=threads)
+    # all-MiniLM-L6-v2 was trained on English pairs: on Chinese every text looks alike to it
+    # (cosines near 1), so the index uses it for Latin-script queries only. A configured model is
+    # trusted with every language.
+    languages = ENGLISH_ONLY if key.lower() == BUNDLED_MINILM else None
+    return TransformerEncoder(path, threads=threads, languages=languages)
 
 
 class TransformerEncoder:
     """A BERT-style sentence-transformers model run with transformers, pooled and normalised."""
 
-    def __init__(self, path: Path, *, threads: int = 1) -> None:
+    def __init__(
+        self, path: Path, *, threads: int = 1, languages: frozenset[str] | None = None
+    ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
         self.path = path
         self.threads = threads
+        self.languages = languages
         self._torch = torch
         self._lock = threading.Lock()
         try:

@@ -19,6 +19,7 @@ import numpy as np
 from bot.knowledge.dense import DenseRows
 from bot.knowledge.documents import FaqDocument, FaqHit, FaqId
 from bot.knowledge.embedding import TextEncoder
+from bot.knowledge.language import detect_language
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.scoring import (
     DEFAULT_WEIGHTS,
@@ -50,6 +51,7 @@ class FaqIndex:
     def __init__(self, encoder: TextEncoder | None, weights: FusionWeights | None = None) -> None:
         self.encoder = encoder
         self.weights = weights or (DEFAULT_WEIGHTS if encoder is not None else LEXICAL_ONLY_WEIGHTS)
+        self.lexical_weights = LEXICAL_ONLY_WEIGHTS
         self._lock = threading.RLock()
         self._documents: list[FaqDocument | None] = []
         self._slot_of: dict[FaqId, int] = {}
@@ -175,10 +177,24 @@ class FaqIndex:
                 self._query_cache.popitem(last=False)
         return vector
 
+    def uses_dense_for(self, query: str) -> bool:
+        """True when the encoder understands the query's language (see TextEncoder)."""
+        if self.encoder is None:
+            return False
+        languages = getattr(self.encoder, "languages", None)
+        return languages is None or detect_language(query) in languages
+
+    def weights_for(self, query: str) -> FusionWeights:
+        """Fusion weights for this query: hybrid, or lexical-only when dense is not used."""
+        return self.weights if self.uses_dense_for(query) else self.lexical_weights
+
     def scores(self, query: str, language: str | None = None) -> np.ndarray:
-        """Fused score of every slot (-inf for empty slots and other languages)."""
+        """Fused score of every slot (-inf for empty slots, other languages, and, when ranking
+        lexically only, entries sharing no term with the query)."""
         terms = tokenize(query)
-        vector = self.query_vector(query)
+        dense_used = self.uses_dense_for(query)
+        vector = self.query_vector(query) if dense_used else None
+        weights = self.weights if dense_used else self.lexical_weights
         with self._lock:
             size = len(self._documents)
             lexical = scaled_lexical(
@@ -187,8 +203,10 @@ class FaqIndex:
             dense = None
             if vector is not None and self._dense is not None:
                 dense = self._dense.scores(vector, size)
-            fused = fuse(dense, lexical, self.weights)
+            fused = fuse(dense, lexical, weights)
             eligible = self._alive
+            if dense is None:
+                eligible = eligible & (lexical > 0)
             if language:
                 wanted = self._language_numbers.get(primary_language(language), -2)
                 eligible = eligible & (self._language_ids == wanted)
@@ -199,6 +217,7 @@ class FaqIndex:
         if k <= 0 or not query.strip():
             return []
         fused = self.scores(query, language)
+        weights = self.weights_for(query)
         with self._lock:
             candidates = np.flatnonzero(np.isfinite(fused))
             if not len(candidates):
@@ -214,5 +233,5 @@ class FaqIndex:
                 margin = score - (runner_up if rank == 0 else best)
                 document = self._documents[slot]
                 assert document is not None
-                hits.append(FaqHit(document, score, confidence(score, margin, self.weights)))
+                hits.append(FaqHit(document, score, confidence(score, margin, weights)))
             return hits

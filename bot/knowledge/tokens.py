@@ -1,8 +1,8 @@
 """Language-aware tokenisation for the lexical ranker.
 
 English (and other space-separated Latin text): lowercase, drop stop words, Snowball-stem, so
-"shipping", "shipped" and "ships" meet. Chinese: jieba words *and* character bigrams of every
-Han run, so that 怎么退货 and 如何办理退货 share 退货 even when the segmenter cuts differently;
+"shipping", "shipped" and "ships" meet. Chinese: jieba words *and* the character bigrams of every
+long word, so that 怎么退货 and 如何办理退货 share 退货 and 银联卡 meets 银联;
 Japanese kana and Thai runs, which jieba does not know, get bigrams only. Mixed text ("iPhone
 怎么退货") is split into script runs and each run is tokenised its own way.
 """
@@ -39,7 +39,7 @@ CHINESE_STOP_WORDS = _words(
     "的 了 吗 呢 吧 啊 是 我 你 您 他 她 它 我们 你们 在 有 和 与 及 或 也 "
     "都 就 要 会 能 可以 可 怎么 怎样 怎么样 如何 什么 为什么 哪 哪里 哪儿 "
     "多少 几 请问 请 一下 这 那 这个 那个 么 一个 个 把 被 给 让 对 从 到 "
-    "想 需要 还 又 哦 嗯 呀 着 过 得 地 之"
+    "想 需要 还 又 哦 嗯 呀 着 过 得 地 之 用 时 并 不了 只能 每个"
 )
 
 _RUN_PATTERN = re.compile(
@@ -96,20 +96,12 @@ def _bigrams(run: str) -> list[str]:
 
 
 def _han_tokens(run: str) -> list[str]:
-    segments = [w for w in _jieba().lcut(run) if w.strip()]
-    words = [w for w in segments if w not in CHINESE_STOP_WORDS]
-    # Bigrams across the run with stop words cut out, so 怎么退货 adds 退货 but not 么退.
-    grams: list[str] = []
-    joined = ""
-    for w in segments:
-        if w in CHINESE_STOP_WORDS:
-            grams.extend(_bigrams(joined) if len(joined) > 1 else [])
-            joined = ""
-        else:
-            joined += w
-    grams.extend(_bigrams(joined) if len(joined) > 1 else [])
+    words = [w for w in _jieba().lcut(run) if w.strip() and w not in CHINESE_STOP_WORDS]
+    # Bigrams inside long words, so 银联卡 also matches 银联 and 退货款 matches 退货. Bigrams
+    # across word boundaries (用银, 能用) were tried and matched mostly noise.
+    grams = [gram for word in words if len(word) > 2 for gram in _bigrams(word)]
     seen = set(words)
-    return words + [g for g in grams if g not in seen]
+    return words + [gram for gram in grams if gram not in seen]
 
 
 def tokenize(text: str) -> list[str]:
