@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.commands import config_cmd, db_cmd, faq_cmd
+from bot.commands import ask_cmd, chat_cmd, cleanup_cmd, config_cmd, db_cmd, eval_cmd, faq_cmd
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (config_cmd, db_cmd, faq_cmd)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    config_cmd, db_cmd, faq_cmd, chat_cmd, ask_cmd, eval_cmd, cleanup_cmd,
+)

@@ -1,0 +1,70 @@
+"""The terminal chat: the same ConversationService as Telegram, on stdin/stdout.
+
+Replies stream as the model produces them (only checked sentences, see ``bot.grounding``).
+``/reset`` starts a new conversation, ``/quit`` (or end of input) leaves. Streams are passed in,
+so tests drive it with in-memory text instead of a terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TextIO
+
+from bot.conversation import ConversationService
+from bot.exchange import AnswerMode, Incoming
+
+CHANNEL = "console"
+CONSOLE_USER_ID = 1
+QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
+RESET_COMMAND = "/reset"
+
+
+async def _read_line(stream: TextIO) -> str | None:
+    """One line without blocking the event loop (the scheduler keeps running meanwhile)."""
+    line = await asyncio.to_thread(stream.readline)
+    return None if line == "" else line.rstrip("\r\n")
+
+
+def _write(stream: TextIO, text: str) -> None:
+    stream.write(text)
+    stream.flush()
+
+
+async def run_console(
+    service: ConversationService,
+    *,
+    stdin: TextIO,
+    stdout: TextIO,
+    user_id: int = CONSOLE_USER_ID,
+    language: str | None = None,
+) -> int:
+    """Chat until ``/quit`` or end of input; returns how many messages were answered."""
+    texts = service.texts
+    _write(stdout, texts.get("welcome", language) + "\n")
+    answered = 0
+    while True:
+        _write(stdout, texts.get("console_prompt", language))
+        line = await _read_line(stdin)
+        if line is None or line.strip().lower() in QUIT_COMMANDS:
+            _write(stdout, ("\n" if line is None else "") + texts.get("console_goodbye", language))
+            _write(stdout, "\n")
+            return answered
+        if not line.strip():
+            continue
+        if line.strip().lower() == RESET_COMMAND:
+            await service.reset(CHANNEL, user_id, user_id)
+            _write(stdout, texts.get("reset_done", language) + "\n")
+            continue
+        incoming = Incoming(
+            user_id=user_id, chat_id=user_id, text=line, channel=CHANNEL, language_hint=language
+        )
+        _write(stdout, texts.get("console_bot", language))
+        reply = await service.handle(incoming, on_text=lambda piece: _write(stdout, piece))
+        answered += 1
+        extra: list[str] = []
+        if reply.related_questions:
+            extra.append(texts.get("related_header", reply.language))
+            extra.extend(f"  - {question}" for question in reply.related_questions)
+        if reply.mode is AnswerMode.HUMAN:
+            extra.append(texts.get("handoff_waiting", reply.language))
+        _write(stdout, "\n" + "".join(f"{line}\n" for line in extra))
