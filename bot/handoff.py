@@ -31,6 +31,7 @@ class Customer:
     chat_id: int
     name: str | None
     language: str | None
+    ticket_message_id: int | None = None  # where the ticket sits in the agents' chat
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,4 +274,5 @@ def _customer(chat: ChatSession, user: User, language: str | None) -> Customer:
         chat_id=chat.chat_id,
         name=user.name,
         language=language or chat.language or user.language,
+        ticket_message_id=chat.ticket_message_id,
     )

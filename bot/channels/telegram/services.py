@@ -37,6 +37,7 @@ class Tuning:
 
     edit_interval: float = 1.0  # at most one streaming edit per second per chat
     typing_interval: float = 4.0  # Telegram shows "typing" for about 5 s
+    first_chunk_delay: float = 0.3  # a reply done sooner is sent once, without a preview
     max_retries: int = 5  # RetryAfter retries in PTB's rate limiter
     overdue_check_interval: float = 60.0
     example_questions: int = 3

@@ -34,12 +34,14 @@ class ReplyStream:
         reply_to: int | None = None,
         edit_interval: float = 1.0,
         typing_interval: float = 4.0,
+        first_delay: float = 0.3,
     ) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.reply_to = reply_to
         self.edit_interval = edit_interval
         self.typing_interval = typing_interval
+        self.first_delay = first_delay
         self.text = ""
         self.preview_message_id: int | None = None
         self.edits = 0
@@ -113,6 +115,10 @@ class ReplyStream:
                 await asyncio.wait_for(self._done.wait(), self.typing_interval)
 
     async def _show_progress(self) -> None:
+        # A reply complete within ``first_delay`` (a FAQ answer) is sent once, never edited.
+        await self._dirty.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._done.wait(), self.first_delay)
         while True:
             await self._dirty.wait()
             self._dirty.clear()

@@ -1,0 +1,219 @@
+"""``build_application``: the one place where the Telegram bot is assembled.
+
+Handler groups, in the order PTB runs them:
+- -2 ``guard_admin``: admin commands/buttons from non-admins stop here (audit-logged);
+- -1 ``limit_flood``: a user over the per-minute limit stops here (stored, noticed once);
+-  0 everything else, first match wins: admin commands and dialogues, the agents' chat, the
+     customers' commands, buttons, text and media.
+Updates are processed concurrently across chats and in order within a chat
+(``PerChatUpdateProcessor``); outgoing calls go through ``AIORateLimiter``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.channels.telegram import (
+    admin_dialogue,
+    admin_faq,
+    admin_prompts,
+    callbacks,
+    customers,
+    keyboards,
+    relay,
+)
+from bot.channels.telegram.admin_guard import guard_admin
+from bot.channels.telegram.flood import FloodControl, limit_flood
+from bot.channels.telegram.flows import FlowStore, InFlow
+from bot.channels.telegram.formatting import split_text
+from bot.channels.telegram.menus import register_menus
+from bot.channels.telegram.ordering import PerChatUpdateProcessor
+from bot.channels.telegram.sending import send_text
+from bot.channels.telegram.services import TelegramServices, Tuning, language_of
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+ServicesOpener = Callable[[], AbstractAsyncContextManager[Any]]
+CUSTOMER_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
+
+
+def build_application(
+    settings: Settings, services: ServicesOpener, *, tuning: Tuning | None = None
+) -> Application:
+    """The bot, every handler registered; services are opened in post_init, closed in
+    post_shutdown."""
+    if settings.telegram_token is None:
+        raise ValueError("SUPPORTBOT_TELEGRAM_TOKEN is not set")
+    tuning = tuning or Tuning()
+    base_url = settings.telegram_base_url.rstrip("/")
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(base_url)
+        .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=tuning.max_retries))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data.update(
+        settings=settings,
+        opener=services,
+        tuning=tuning,
+        flows=FlowStore(),
+        flood=FloodControl(settings.rate_limit_per_minute),
+    )
+    register_handlers(application, settings)
+    application.add_error_handler(on_error)
+    return application
+
+
+def register_handlers(application: Application, settings: Settings) -> None:
+    """Every handler, grouped as the module docstring explains."""
+    application.add_handler(TypeHandler(Update, guard_admin), group=-2)
+    application.add_handler(TypeHandler(Update, limit_flood), group=-1)
+    add = application.add_handler
+    admin_commands = {
+        "faq_list": admin_faq.faq_list,
+        "faq_show": admin_faq.faq_show,
+        "faq_search": admin_faq.faq_search,
+        "faq_add": admin_faq.faq_add,
+        "faq_edit": admin_faq.faq_edit,
+        "faq_delete": admin_faq.faq_delete,
+        "faq_variant": admin_faq.faq_variant,
+        "prompt_show": admin_prompts.prompt_show,
+        "prompt_set": admin_prompts.prompt_set,
+        "prompt_history": admin_prompts.prompt_history,
+        "prompt_rollback": admin_prompts.prompt_rollback,
+        "stats": admin_prompts.stats,
+        "unanswered": admin_prompts.unanswered,
+    }
+    is_admin = filters.User(settings.admin_ids) if settings.admin_ids else filters.User([0])
+    for name, callback in admin_commands.items():
+        add(CommandHandler(name, callback, filters=is_admin & CUSTOMER_UPDATES))
+    in_flow = InFlow(application.bot_data["flows"])
+    add(CommandHandler("cancel", admin_dialogue.cancel, filters=in_flow))
+    add(CommandHandler("skip", admin_dialogue.skip, filters=in_flow))
+    add(
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & in_flow & is_admin, admin_dialogue.dialogue_text
+        )
+    )
+    add(CallbackQueryHandler(admin_dialogue.save_or_cancel, pattern=rf"^{keyboards.FLOW}:"))
+    add(CallbackQueryHandler(admin_faq.confirm_delete, pattern=rf"^{keyboards.FAQ_DELETE}:"))
+    add(
+        CallbackQueryHandler(admin_prompts.resolve_unanswered, pattern=rf"^{keyboards.UNANSWERED}:")
+    )
+
+    if settings.support_chat_id is not None:
+        agents = filters.Chat(settings.support_chat_id)
+        add(CommandHandler("reply", relay.reply_command, filters=agents))
+        add(CommandHandler("done", relay.done_command, filters=agents))
+        add(
+            MessageHandler(
+                agents & filters.REPLY & ~filters.COMMAND & filters.UpdateType.MESSAGE,
+                relay.agent_reply,
+            )
+        )
+        add(MessageHandler(agents, _ignore))  # agents talking among themselves
+        add(CallbackQueryHandler(relay_done_button, pattern=rf"^{keyboards.DONE}:"))
+
+    customer_commands = {
+        "start": customers.start,
+        "help": customers.help_command,
+        "reset": customers.reset,
+        "human": customers.human,
+        "bot": customers.back_to_bot,
+        "forget": customers.forget,
+        "language": customers.choose_language,
+    }
+    for name, callback in customer_commands.items():
+        add(CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE))
+    add(CallbackQueryHandler(callbacks.feedback, pattern=rf"^{keyboards.FEEDBACK}:"))
+    add(CallbackQueryHandler(callbacks.ask_example, pattern=rf"^{keyboards.ASK}:"))
+    add(CallbackQueryHandler(callbacks.ask_human, pattern=rf"^{keyboards.HUMAN}$"))
+    add(CallbackQueryHandler(callbacks.confirm_forget, pattern=rf"^{keyboards.FORGET}:"))
+    add(CallbackQueryHandler(callbacks.set_language, pattern=rf"^{keyboards.LANGUAGE}:"))
+    add(MessageHandler(CUSTOMER_UPDATES & filters.TEXT & ~filters.COMMAND, customers.text_message))
+    add(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+            customers.media_message,
+        )
+    )
+
+
+async def relay_done_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """✅ on a ticket (only honoured in the support chat)."""
+    settings: Settings = context.application.bot_data["settings"]
+    if update.effective_chat is not None and update.effective_chat.id == settings.support_chat_id:
+        await callbacks.ticket_done(update, context)
+
+
+async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Messages in the agents' chat that are not for the bot."""
+
+
+async def _post_init(application: Application) -> None:
+    """Open the model, index and database once, publish the menus, start the hand-off timer."""
+    settings: Settings = application.bot_data["settings"]
+    stack = AsyncExitStack()
+    try:
+        app = await stack.enter_async_context(application.bot_data["opener"]())
+        services = TelegramServices.from_app(settings, app, application.bot_data["tuning"])
+    except BaseException:
+        await stack.aclose()
+        raise
+    application.bot_data.update(services=services, exit_stack=stack)
+    await register_menus(application, services)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            relay.overdue_job,
+            interval=services.tuning.overdue_check_interval,
+            first=services.tuning.overdue_check_interval,
+            name="handoff-overdue",
+        )
+    log.info("telegram bot @%s ready", application.bot.username)
+
+
+async def _post_shutdown(application: Application) -> None:
+    """Close what post_init opened."""
+    stack: AsyncExitStack | None = application.bot_data.pop("exit_stack", None)
+    if stack is not None:
+        await stack.aclose()
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure; tell a customer something went wrong rather than stay silent."""
+    log.error("handling an update failed", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    services: TelegramServices | None = context.application.bot_data.get("services")
+    if services is None or update.effective_chat.id == services.settings.support_chat_id:
+        return
+    language = language_of(update, context)
+    try:
+        await send_text(
+            context.bot,
+            update.effective_chat.id,
+            split_text(services.texts.get("error", language))[0],
+        )
+    except Exception:  # the error handler must never raise
+        log.debug("could not send the error notice", exc_info=True)

@@ -1,0 +1,121 @@
+"""Customer and agent button taps (callback queries); admin buttons live with admin commands.
+
+Every tap is answered (``answerCallbackQuery``) so the client stops its spinner, even when the
+button is stale (a deleted message, a finished ticket).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.channels.telegram import relay
+from bot.channels.telegram.channel_texts import channel_text
+from bot.channels.telegram.formatting import split_text
+from bot.channels.telegram.keyboards import human_keyboard
+from bot.channels.telegram.replies import answer, incoming_for
+from bot.channels.telegram.sending import send_text
+from bot.channels.telegram.services import CHANNEL, language_of, services_of
+from storage.repositories import faq, users
+
+log = logging.getLogger(__name__)
+
+
+async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍 / 👎 on an answer: stored; a 👎 offers a person."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, rating, message_id = query.data.split(":")
+    services, language = services_of(context), language_of(update, context)
+    stored = await services.conversation.record_feedback(  # type: ignore[attr-defined]
+        int(message_id), CHANNEL, query.from_user.id, int(rating)
+    )
+    await query.answer(services.texts.get("feedback_thanks", language) if stored else None)
+    if stored and int(rating) < 0 and query.message is not None:
+        await send_text(
+            context.bot,
+            query.message.chat.id,
+            split_text(channel_text("feedback_sorry", language))[0],
+            reply_markup=human_keyboard(language),
+        )
+
+
+async def ask_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An example question from /start was tapped: answer it as if it had been typed."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and query.message is not None
+    await query.answer()
+    services = services_of(context)
+    async with services.session_factory() as db:
+        entry = await faq.get(session=db, entry_id=int(query.data.split(":")[1]))
+    if entry is None:
+        return
+    user = query.from_user
+    incoming = incoming_for(
+        user.id, query.message.chat.id, entry.question, language_of(update, context), user.full_name
+    )
+    await answer(context.bot, services, incoming)
+
+
+async def ask_human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The "talk to a person" button."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    await query.answer()
+    user = query.from_user
+    await relay.start_handoff(
+        context.bot,
+        services_of(context),
+        user_id=user.id,
+        chat_id=query.message.chat.id,
+        user_name=user.full_name,
+        language=language_of(update, context),
+    )
+
+
+async def confirm_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forget confirmed (or cancelled): delete every stored row of this user and say what."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    services, language = services_of(context), language_of(update, context)
+    await query.answer()
+    if not query.data.endswith(":yes"):
+        await query.edit_message_text(channel_text("forget_cancelled", language))
+        return
+    async with services.session_factory() as db, db.begin():
+        user = await users.get(session=db, channel=CHANNEL, external_id=query.from_user.id)
+        counts = None if user is None else await users.forget(session=db, user_id=user.id)
+    context.application.bot_data["flood"].forget(query.from_user.id)
+    if context.user_data is not None:
+        context.user_data.clear()
+    log.info("forgot telegram user %s: %s", query.from_user.id, counts)
+    if counts is None:
+        await query.edit_message_text(channel_text("forget_nothing", language))
+    else:
+        await query.edit_message_text(channel_text("forget_done", language, **counts))
+
+
+async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A language was chosen: remember it and confirm in that language."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    services = services_of(context)
+    code = await services.conversation.set_language(  # type: ignore[attr-defined]
+        CHANNEL, query.from_user.id, query.data.split(":", 1)[1]
+    )
+    if code is None:
+        return
+    if context.user_data is not None:
+        context.user_data["language"] = code
+    await query.edit_message_text(services.texts.get("language_set", code))
+
+
+async def ticket_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The ✅ button on a ticket in the support chat."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    finished = await relay.finish(context.bot, services_of(context), int(query.data.split(":")[1]))
+    await query.answer("Handed back to the bot." if finished else "This ticket is already closed.")

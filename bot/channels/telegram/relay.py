@@ -1,0 +1,254 @@
+"""Human hand-off over Telegram: tickets in the agents' chat and messages relayed both ways.
+
+The support chat (``SUPPORTBOT_SUPPORT_CHAT_ID``) is a group of agents. A hand-off posts a
+ticket there; while the customer's session is with a human every customer message is relayed
+as a reply to the ticket, and an agent answers by replying to the ticket or to a relayed
+message (or ``/reply <ticket> text``). Agents' messages are *copied* to the customer, so
+formatting and photos survive and agents stay anonymous. ``/done`` (or the ticket's button)
+hands the customer back to the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from telegram import Bot, Message, ReplyParameters, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.channels.telegram.channel_texts import channel_text
+from bot.channels.telegram.formatting import Block, bold, escape, split_blocks, split_text
+from bot.channels.telegram.keyboards import ticket_keyboard
+from bot.channels.telegram.sending import send_parts, send_text
+from bot.channels.telegram.services import TelegramServices, services_of
+from bot.exchange import Incoming, Reply
+from bot.handoff import Customer, Ticket
+
+log = logging.getLogger(__name__)
+ROLE_LABELS = {"user": "👤", "assistant": "🤖", "agent": "🧑‍💼"}
+
+
+def render_ticket(ticket: Ticket) -> list[Block]:
+    """The ticket as blocks: who, language, the last messages, what the bot could not answer."""
+    c = ticket.customer
+    name = c.name or "customer"
+    head = (
+        f"🎫 Ticket #{c.session_id}: {name} (id {c.user_external_id}), language {c.language or '?'}"
+    )
+    blocks = [
+        Block(head, bold(head)),
+        Block("Reply to this message to answer; /done when finished."),
+    ]
+    if ticket.last_messages:
+        lines = [f"{ROLE_LABELS.get(role, role)} {text}" for role, text in ticket.last_messages]
+        blocks.append(
+            Block(
+                "\n".join(["Last messages:", *lines]),
+                "\n".join([bold("Last messages:"), *(escape(x) for x in lines)]),
+            )
+        )
+    if ticket.unanswered:
+        lines = [f"• {q}" for q in ticket.unanswered]
+        blocks.append(
+            Block(
+                "\n".join(["Not answered by the bot:", *lines]),
+                "\n".join([bold("Not answered by the bot:"), *(escape(x) for x in lines)]),
+            )
+        )
+    return blocks
+
+
+async def start_handoff(
+    bot: Bot,
+    services: TelegramServices,
+    *,
+    user_id: int,
+    chat_id: int,
+    user_name: str | None,
+    language: str | None,
+) -> bool:
+    """Put the customer with a person: ticket to the agents, notice to the customer."""
+    texts, support = services.texts, services.settings.support_chat_id
+    if support is None:
+        await send_text(bot, chat_id, split_text(channel_text("no_support_chat", language))[0])
+        return False
+    ticket = await services.handoff.start(
+        user_external_id=user_id, chat_id=chat_id, user_name=user_name, language=language
+    )
+    language = ticket.customer.language or language
+    if ticket.already_open:
+        await send_text(bot, chat_id, split_text(channel_text("human_already", language))[0])
+        return True
+    try:
+        parts = split_blocks(render_ticket(ticket))
+        sent = await send_parts(
+            bot, support, parts, reply_markup=ticket_keyboard(ticket.customer.session_id)
+        )
+    except TelegramError:
+        log.exception("could not post the ticket of session %s", ticket.customer.session_id)
+        await services.handoff.finish(ticket.customer.session_id)
+        await send_text(bot, chat_id, split_text(texts.get("handoff_no_agents", language))[0])
+        return False
+    await services.handoff.attach_ticket(ticket.customer.session_id, sent[-1].message_id)
+    await send_text(bot, chat_id, split_text(texts.get("handoff_started", language))[0])
+    return True
+
+
+async def relay_customer_text(
+    bot: Bot,
+    services: TelegramServices,
+    incoming: Incoming,
+    reply: Reply,
+    *,
+    source_message_id: int | None = None,
+) -> None:
+    """Pass a customer's message (already stored) to the agents as a reply to the ticket."""
+    customer = await services.handoff.with_human(
+        user_external_id=incoming.user_id, chat_id=incoming.chat_id
+    )
+    support = services.settings.support_chat_id
+    if customer is None or support is None:
+        return
+    ticket_id = customer.ticket_message_id
+    head = f"#{customer.session_id} {customer.name or 'customer'}:"
+    part = split_blocks(
+        [Block(f"{head}\n{incoming.text}", f"{bold(head)}\n{escape(incoming.text)}")]
+    )
+    sent = await send_parts(bot, support, part, reply_to=ticket_id)
+    if reply.user_message_id is not None:
+        await services.handoff.mark_relayed(reply.user_message_id, sent[-1].message_id)
+
+
+async def relay_customer_media(
+    bot: Bot, services: TelegramServices, customer: Customer, message: Message, kind: str
+) -> None:
+    """Copy a photo, voice note, etc. to the agents and store that it was sent."""
+    support = services.settings.support_chat_id
+    if support is None:
+        return
+    ticket_id = customer.ticket_message_id
+    copy = await bot.copy_message(
+        support,
+        from_chat_id=message.chat_id,
+        message_id=message.message_id,
+        reply_parameters=ReplyParameters(ticket_id, allow_sending_without_reply=True)
+        if ticket_id
+        else None,
+    )
+    await services.handoff.record_customer_message(
+        customer, f"[{kind}] {message.caption or ''}".strip(), relayed_message_id=copy.message_id
+    )
+
+
+# --- the agents' side ---------------------------------------------------------------------------
+
+
+async def agent_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An agent replied to a ticket or a relayed message: copy it to the customer."""
+    message = update.effective_message
+    if message is None or message.reply_to_message is None:
+        return
+    services = services_of(context)
+    customer = await services.handoff.customer_for(message.reply_to_message.message_id)
+    if customer is None:
+        return  # agents talking among themselves
+    await _deliver(context.bot, services, customer, message, message.text or message.caption)
+
+
+async def reply_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/reply <ticket> text`` (or ``/reply text`` as a reply): answer a customer."""
+    message = update.effective_message
+    assert message is not None
+    services, args = services_of(context), list(context.args or [])
+    customer = None
+    if message.reply_to_message is not None:
+        customer = await services.handoff.customer_for(message.reply_to_message.message_id)
+    if customer is None and args and args[0].lstrip("#").isdigit():
+        customer = await services.handoff.customer_by_session(int(args.pop(0).lstrip("#")))
+    text = " ".join(args).strip()
+    if customer is None or not text:
+        await message.reply_text("Usage: /reply <ticket number> <text>, or reply to a ticket.")
+        return
+    await _deliver(context.bot, services, customer, message, text, copy=False)
+
+
+async def _deliver(
+    bot: Bot,
+    services: TelegramServices,
+    customer: Customer,
+    message: Message,
+    text: str | None,
+    *,
+    copy: bool = True,
+) -> None:
+    first = await services.handoff.record_agent_reply(
+        customer, text or "[media]", agent_message_id=message.message_id
+    )
+    if first:
+        agent = message.from_user.first_name if message.from_user else "our team"
+        joined = services.texts.get("handoff_agent_joined", customer.language, agent_name=agent)
+        await send_text(bot, customer.chat_id, split_text(joined)[0])
+    if copy:
+        await bot.copy_message(
+            customer.chat_id, from_chat_id=message.chat_id, message_id=message.message_id
+        )
+    else:
+        await send_parts(bot, customer.chat_id, split_text(text or ""))
+
+
+async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/done`` (as a reply, or ``/done <ticket>``): hand the customer back to the bot."""
+    message = update.effective_message
+    assert message is not None
+    services, args = services_of(context), list(context.args or [])
+    customer = None
+    if message.reply_to_message is not None:
+        customer = await services.handoff.customer_for(message.reply_to_message.message_id)
+    if customer is None and args and args[0].lstrip("#").isdigit():
+        customer = await services.handoff.customer_by_session(int(args[0].lstrip("#")))
+    if customer is None:
+        await message.reply_text("Usage: /done <ticket number>, or reply /done to a ticket.")
+        return
+    await finish(context.bot, services, customer.session_id)
+    await message.reply_text(f"✅ Ticket #{customer.session_id} handed back to the bot.")
+
+
+async def finish(bot: Bot, services: TelegramServices, session_id: int) -> bool:
+    """End a hand-off: the customer is told the bot is back; the ticket loses its button."""
+    customer = await services.handoff.finish(session_id)
+    if customer is None:
+        return False
+    ticket_id = customer.ticket_message_id
+    ended = services.texts.get("handoff_ended", customer.language)
+    await send_text(bot, customer.chat_id, split_text(ended)[0])
+    if ticket_id is not None and services.settings.support_chat_id is not None:
+        try:
+            await bot.edit_message_reply_markup(services.settings.support_chat_id, ticket_id)
+        except TelegramError as exc:
+            log.debug("could not remove the ticket button: %s", exc)
+    return True
+
+
+async def notify_overdue(application: Application, now: datetime | None = None) -> int:
+    """Tell customers whose hand-off has waited too long when to expect an answer."""
+    services: TelegramServices = application.bot_data["services"]
+    after = timedelta(minutes=services.settings.handoff_reply_minutes)
+    waiting = await services.handoff.overdue(after=after, now=now)
+    for customer in waiting:
+        text = services.texts.get("handoff_waiting", customer.language)
+        try:
+            await send_text(application.bot, customer.chat_id, split_text(text)[0])
+        except TelegramError:
+            log.exception("could not tell customer %s to wait", customer.user_external_id)
+            continue
+        await services.handoff.record_waiting_notice(customer, text)
+    return len(waiting)
+
+
+async def overdue_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue wrapper of ``notify_overdue``; a failure logs and runs again next time."""
+    try:
+        await notify_overdue(context.application)
+    except Exception:
+        log.exception("the overdue hand-off check failed")

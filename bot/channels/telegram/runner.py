@@ -1,0 +1,94 @@
+"""Running the bot: long polling by default, a webhook server behind a load balancer.
+
+``run`` is what ``supportbot run`` calls; PTB's ``run_polling`` / ``run_webhook`` install the
+SIGINT/SIGTERM handlers and stop cleanly (updates in progress finish: see ``Application.stop``).
+``serving`` does the same steps inside an existing event loop, for tests and embedding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlparse
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.channels.telegram.application import ServicesOpener, build_application
+from bot.channels.telegram.services import Tuning
+from bot.config import Settings
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+
+
+def default_opener(settings: Settings) -> ServicesOpener:
+    """Open every service of the composition root, maintenance scheduler included."""
+    from bot.app import open_app
+
+    return lambda: open_app(settings, start_scheduler=True)
+
+
+def webhook_path(settings: Settings) -> str:
+    """The local path the webhook server listens on: the path of the public URL."""
+    return urlparse(settings.webhook_url or "").path.strip("/")
+
+
+def run(settings: Settings, services: ServicesOpener | None = None) -> None:
+    """Run until SIGINT/SIGTERM: webhook mode when ``SUPPORTBOT_WEBHOOK_URL`` is set."""
+    application = build_application(settings, services or default_opener(settings))
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=webhook_path(settings),
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings,
+    services: ServicesOpener,
+    *,
+    tuning: Tuning | None = None,
+    webhook: bool = False,
+    poll_timeout: int = 1,
+) -> AsyncIterator[Application]:
+    """The bot running in this event loop (the same steps as ``run_polling``/``run_webhook``)."""
+    application = build_application(settings, services, tuning=tuning)
+    await application.initialize()
+    try:
+        assert application.post_init is not None
+        await application.post_init(application)
+        assert application.updater is not None
+        if webhook:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await application.updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=webhook_path(settings),
+                webhook_url=settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await application.updater.start_polling(
+                poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+        await application.start()
+        try:
+            yield application
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+    finally:
+        await application.shutdown()
+        assert application.post_shutdown is not None
+        await application.post_shutdown(application)
