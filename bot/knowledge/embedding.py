@@ -101,25 +101,28 @@ class TransformerEncoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         torch = self._torch
-        chunks = []
-        with self._lock, _torch_threads(torch, self.threads), torch.inference_mode():
-            for start in range(0, len(texts), ENCODE_BATCH):
-                batch = self._tokenizer(
-                    list(texts[start : start + ENCODE_BATCH]),
-                    padding=True,
-                    truncation=True,
-                    max_length=MAX_TOKENS,
-                    return_tensors="pt",
-                )
-                hidden = self._model(**batch).last_hidden_state
-                if self.pooling == "cls":
-                    pooled = hidden[:, 0]
-                else:
-                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                chunks.append(pooled.float().numpy())
-        return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+        # Batches of similar length waste little on padding: sort, encode, restore the order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        threads = self.threads if len(texts) == 1 else 0  # 0: leave torch's default for bulk
+        with self._lock, _torch_threads(torch, threads), torch.inference_mode():
+            for start in range(0, len(order), ENCODE_BATCH):
+                rows = order[start : start + ENCODE_BATCH]
+                out[rows] = self._encode_batch([texts[i] for i in rows])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        batch = self._tokenizer(
+            texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+        )
+        hidden = self._model(**batch).last_hidden_state
+        if self.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1).float().numpy()
 
 
 class _torch_threads:

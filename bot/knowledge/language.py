@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
+SYLLABLE_WEIGHT = 3
 HAN_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0xF900, 0xFAFF))
 KANA_RANGES = ((0x3040, 0x309F), (0x30A0, 0x30FF), (0x31F0, 0x31FF), (0xFF66, 0xFF9F))
 HANGUL_RANGES = ((0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F))
@@ -39,7 +40,9 @@ def detect_language(text: str, default: str = "en") -> str:
     """Guess the language of ``text`` from its letters: "en", "zh", "ja", "ko", "ru", ...
 
     Any kana makes it Japanese (Chinese never uses kana); otherwise the script with the most
-    letters wins. Text without letters (emoji, digits) gets ``default``.
+    letters wins, a Han character or Hangul syllable counting as ``SYLLABLE_WEIGHT`` letters
+    (it carries about a word), so "我的 iPhone 坏了" is Chinese. Text without letters (emoji,
+    digits) gets ``default``.
     """
     counts: dict[str, int] = {}
     for char in text:
@@ -64,7 +67,8 @@ def detect_language(text: str, default: str = "en") -> str:
             script = "latin"
         else:
             continue
-        counts[script] = counts.get(script, 0) + 1
+        weight = SYLLABLE_WEIGHT if script in ("zh", "ko") else 1
+        counts[script] = counts.get(script, 0) + weight
     if not counts:
         return default
     best = max(counts, key=lambda script: counts[script])
