@@ -40,6 +40,7 @@ class WorkerStats:
     decode_tokens: int = 0
     finished: int = 0
     max_rows: int = 0
+    trace: list[tuple[int, int, float]] | None = None  # (decode rows, prefill tokens, seconds)
 
 
 class Tokenization:
@@ -263,7 +264,11 @@ class InferenceWorker:
         if not rows and not plan:
             return
         decode_tokens = [job.generated[-1] for job in rows]
+        started = time.perf_counter()
         logits = self.runner.step(self._batch, decode_tokens, [chunk for _, chunk in plan])
+        if self.stats.trace is not None:
+            prefill = sum(len(chunk.token_ids) for _, chunk in plan)
+            self.stats.trace.append((len(rows), prefill, time.perf_counter() - started))
         self.stats.steps += 1
         self.stats.decode_tokens += len(rows)
         self.stats.prefill_tokens += sum(len(chunk.token_ids) for _, chunk in plan)
