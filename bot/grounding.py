@@ -312,5 +312,7 @@ async def generate_grounded(
         on_text(gate.finish(complete=generation.finish_reason == "stop"))
     if gate.rejected is not None:
         answer.failure = f"not grounded: {gate.rejected.reason}"
+    elif not gate.released.strip() and answer.failure is None:
+        answer.failure = "no supported sentence"
     answer.text = gate.released
     return answer

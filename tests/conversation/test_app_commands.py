@@ -1,0 +1,74 @@
+"""The composition root and the ask / eval / cleanup commands, on real SQLite with a FakeEngine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.app import open_app
+from bot.cli import main
+from bot.commands.ask_cmd import ask_once
+from bot.commands.eval_cmd import evaluate_dataset
+from bot.config import Settings
+from bot.engine.fake import FakeEngine
+from bot.exchange import Incoming
+
+
+@pytest.fixture
+def lexical_settings(settings: Settings) -> Settings:
+    """No embedding model: these tests are about wiring, not retrieval quality."""
+    return settings.model_copy(update={"embedding_model": "none"})
+
+
+async def test_first_start_imports_the_demo_faq_and_answers_shipping(lexical_settings) -> None:
+    engine = FakeEngine()
+    async with open_app(lexical_settings, engine=engine) as app:
+        entries = len(app.catalog.index)
+        reply = await app.conversation.handle(Incoming(1, 1, "how long does shipping take?"))
+    assert entries >= 20
+    assert reply.mode.value == "faq" and "business days" in reply.text
+    assert not engine.closed  # the caller's engine stays the caller's
+    async with open_app(lexical_settings, engine=engine) as app:  # second start: no re-import
+        assert len(app.catalog.index) == entries
+
+
+async def test_ask_once_returns_the_json_fields(lexical_settings) -> None:
+    result = await ask_once(lexical_settings, "Can I pay with PayPal?", engine=FakeEngine())
+    assert {"reply", "mode", "faq_ids", "confidence", "latency_ms"} <= result.keys()
+    assert result["mode"] == "faq" and "PayPal" in result["reply"] and result["faq_ids"]
+    json.dumps(result)
+
+
+async def test_eval_reports_retrieval_modes_and_answers(lexical_settings, tmp_path: Path) -> None:
+    dataset = tmp_path / "dev.json"
+    dataset.write_text(json.dumps({
+        "faq": [
+            {"id": "ship", "question": "How long does shipping take?",
+             "answer": "Orders arrive in 3-5 business days."},
+            {"id": "pay", "question": "Which payment methods do you accept?",
+             "answer": "Visa, Mastercard and PayPal."},
+        ],
+        "queries": [
+            {"query": "shipping time", "faq_id": "ship"},
+            {"query": "can I pay with paypal", "faq_id": "pay"},
+            {"query": "payment methods accepted", "faq_id": "pay"},
+        ],
+    }))
+    result = await evaluate_dataset(lexical_settings, dataset, answers=2, engine=FakeEngine())
+    assert result["p_at_1"] == 1.0 and result["mrr_at_10"] == 1.0
+    assert sum(result["modes"].values()) == 3
+    assert result["answers"] == 2 and result["grounded_rate"] == 1.0
+    assert result["latency_p50_ms"] is not None and result["latency_p95_ms"] is not None
+
+
+def test_cleanup_command_dry_run_and_real_run(
+    lexical_settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SUPPORTBOT_DATABASE_URL", lexical_settings.database_url)
+    assert main(["cleanup", "--dry-run"]) == 0
+    assert "idle sessions would be ended: 0" in capsys.readouterr().out
+    assert main(["cleanup"]) == 0
+    out = capsys.readouterr().out
+    assert "old message texts purged: 0" in out and "database optimized: yes" in out

@@ -1,0 +1,130 @@
+"""Maintenance jobs driven by a controllable clock; the scheduler's wiring and error handling."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.scheduler import MaintenanceJobs, build_scheduler, logged
+from storage.models import ChatSession, Message
+from storage.repositories import messages, sessions, stats, users
+
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock that only moves when the test says so."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(START)
+
+
+@pytest.fixture
+def jobs(
+    session_factory: async_sessionmaker[AsyncSession], db_engine: AsyncEngine, clock: Clock
+) -> MaintenanceJobs:
+    return MaintenanceJobs(
+        session_factory, db_engine, session_ttl=timedelta(minutes=30),
+        retention=timedelta(days=90), batch_size=3, clock=clock,
+    )
+
+
+async def add_conversation(
+    factory: async_sessionmaker[AsyncSession], external_id: int, at: datetime, turns: int = 2
+) -> int:
+    async with factory() as s, s.begin():
+        user = await users.get_or_create(session=s, channel="console", external_id=external_id)
+        chat, _ = await sessions.open_or_continue(
+            session=s, user_id=user.id, chat_id=external_id, ttl=timedelta(minutes=30), now=at
+        )
+        for i in range(turns):
+            role = "user" if i % 2 == 0 else "assistant"
+            await messages.add(
+                session=s, session_id=chat.id, role=role, text=f"text {i}",
+                mode=None if role == "user" else "faq", now=at,
+            )
+        return chat.id
+
+
+async def test_idle_sessions_end_and_fresh_ones_stay_open(jobs, session_factory, clock) -> None:
+    idle = await add_conversation(session_factory, 1, START)
+    clock.advance(minutes=20)
+    fresh = await add_conversation(session_factory, 2, clock.now)
+    clock.advance(minutes=15)  # idle one: 35 minutes; fresh one: 15
+
+    assert await jobs.end_idle_sessions(dry_run=True) == 1
+    assert await jobs.end_idle_sessions() == 1
+    assert await jobs.end_idle_sessions() == 0
+    async with session_factory() as s:
+        idle_row = await s.get(ChatSession, idle)
+        fresh_row = await s.get(ChatSession, fresh)
+        assert idle_row is not None and idle_row.ended_at == START
+        assert fresh_row is not None and fresh_row.ended_at is None
+
+
+async def test_old_texts_are_purged_in_batches_and_counts_are_kept(
+    jobs, session_factory, clock
+) -> None:
+    await add_conversation(session_factory, 1, START, turns=4)
+    await add_conversation(session_factory, 2, START + timedelta(days=1), turns=4)
+    clock.advance(days=90, hours=1)  # only the first conversation is older than 90 days
+    async with session_factory() as s:
+        before = await stats.collect(session=s, days=1000, now=clock.now)
+
+    assert await jobs.purge_old_texts(dry_run=True) == 4
+    assert await jobs.purge_old_texts() == 4  # batches of 3: 3 + 1
+    assert await jobs.purge_old_texts() == 0
+
+    async with session_factory() as s:
+        texts = list(await s.scalars(select(Message.text).order_by(Message.id)))
+        after = await stats.collect(session=s, days=1000, now=clock.now)
+    assert texts == [None] * 4 + ["text 0", "text 1", "text 2", "text 3"]
+    assert (after.messages, after.modes, after.sessions) == (
+        before.messages, before.modes, before.sessions,
+    )
+
+
+async def test_run_once_reports_and_dry_run_changes_nothing(jobs, session_factory, clock) -> None:
+    await add_conversation(session_factory, 1, START)
+    clock.advance(days=100)
+    dry = await jobs.run_once(dry_run=True)
+    assert (dry.sessions_ended, dry.texts_purged, dry.optimized) == (1, 2, True)
+    assert "would be" in dry.lines()[0]
+    async with session_factory() as s:
+        assert await s.scalar(select(Message.text).limit(1)) == "text 0"
+    done = await jobs.run_once()
+    assert (done.sessions_ended, done.texts_purged) == (1, 2)
+
+
+async def test_a_failing_job_logs_and_does_not_raise(caplog: pytest.LogCaptureFixture) -> None:
+    async def broken() -> None:
+        raise RuntimeError("disk full")
+
+    with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+        await logged("purge_old_texts", broken)()
+    assert "purge_old_texts failed" in caplog.text and "disk full" in caplog.text
+
+
+def test_scheduler_runs_every_job_at_the_configured_interval(jobs) -> None:
+    scheduler = build_scheduler(jobs, interval_minutes=7, optimize_interval_minutes=60)
+    intervals = {job.id: job.trigger.interval for job in scheduler.get_jobs()}
+    assert intervals == {
+        "end_idle": timedelta(minutes=7),
+        "purge": timedelta(minutes=7),
+        "optimize": timedelta(minutes=60),
+    }
