@@ -36,9 +36,9 @@ class FloodControl:
         self._seen: dict[int, deque[float]] = {}
         self._warned: set[int] = set()
 
-    def allow(self, user_id: int) -> bool:
-        """Count one message; False when the user is over the limit."""
-        now = self.clock()
+    def allow(self, user_id: int, at: float | None = None) -> bool:
+        """Count one message sent at ``at`` (default: now); False when over the limit."""
+        now = self.clock() if at is None else at
         seen = self._seen.setdefault(user_id, deque())
         while seen and now - seen[0] >= WINDOW_SECONDS:
             seen.popleft()
@@ -110,7 +110,9 @@ async def limit_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if chat.id == settings.support_chat_id or user.id in settings.admin_ids:
         return  # staff are never throttled
     flood: FloodControl = context.application.bot_data["flood"]
-    if flood.allow(user.id):
+    # Telegram's send time, not ours: messages queued behind a slow answer count when sent.
+    sent_at = message.edit_date or message.date
+    if flood.allow(user.id, sent_at.timestamp() if sent_at else None):
         return
     log.info("flood control: user %s over %s/min", user.id, flood.per_minute)
     language = language_of(update, context)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -22,7 +23,10 @@ RETRY_AFTER_ATTEMPTS = 5
 
 
 def retry_seconds(exc: RetryAfter) -> float:
-    value = exc.retry_after
+    """Seconds Telegram asked to wait (an int today, a timedelta in PTB's next major)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
     return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
 
 

@@ -7,8 +7,10 @@ FAQ, conversation and admin services) and the FakeEngine for generation.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,8 +19,10 @@ from telegram.ext import Application
 
 from bot.app import open_app
 from bot.channels.telegram import Tuning, serving
+from bot.channels.telegram.services import TelegramServices
 from bot.config import Settings
 from bot.engine.fake import FakeEngine
+from bot.exchange import AnswerMode, Incoming, Reply
 from tests.channels.telegram.fake_bot_api import TOKEN, FakeBotApi
 
 ADMIN_ID = 42
@@ -26,7 +30,7 @@ SUPPORT_CHAT = -1001234
 FAST = Tuning(
     edit_interval=0.05,
     typing_interval=0.2,
-    first_chunk_delay=0.05,
+    first_chunk_delay=0.5,
     max_retries=5,
     overdue_check_interval=3600,
 )
@@ -60,6 +64,9 @@ def fake_engine() -> FakeEngine:
     return FakeEngine()
 
 
+Opener = Callable[[], AbstractAsyncContextManager[Any]]
+
+
 @pytest.fixture
 def opener(
     tg_settings: Settings, fake_engine: FakeEngine
@@ -72,4 +79,81 @@ async def bot(
     tg_settings: Settings, opener: Callable[[], AbstractAsyncContextManager[Any]]
 ) -> AsyncIterator[Application]:
     async with serving(tg_settings, opener, tuning=FAST) as application:
+        yield application
+
+
+def services(application: Application) -> TelegramServices:
+    """The services the running bot opened in post_init."""
+    return application.bot_data["services"]  # type: ignore[no-any-return]
+
+
+def is_final(message: dict[str, Any]) -> bool:
+    """Not a streaming preview (those end with an ellipsis)."""
+    return not message.get("text", "").endswith(" …")
+
+
+async def replies(api: FakeBotApi, chat_id: int, count: int, within: float = 10.0) -> list[str]:
+    """Wait until the bot shows ``count`` finished messages in the chat; their texts."""
+
+    def ready() -> list[str] | None:
+        found = [m for m in api.bot_messages(chat_id) if is_final(m)]
+        return [m["text"] for m in found] if len(found) >= count else None
+
+    return await api.wait_until(ready, within)
+
+
+class ScriptedConversation:
+    """The real ConversationService, except for texts with a script: those stream the pieces
+    the test feeds through a queue (``None`` ends the reply), so streaming and ordering can be
+    observed step by step without timing assumptions."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.scripts: dict[str, asyncio.Queue[str | None]] = {}
+        self.handled: list[str] = []
+
+    def script(self, text: str) -> asyncio.Queue[str | None]:
+        return self.scripts.setdefault(text, asyncio.Queue())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    async def handle(
+        self, incoming: Incoming, on_text: Callable[[str], None] | None = None
+    ) -> Reply:
+        queue = self.scripts.get(incoming.text)
+        if queue is None:
+            reply = await self.real.handle(incoming, on_text)
+            self.handled.append(incoming.text)
+            return reply
+        text = ""
+        while (piece := await queue.get()) is not None:
+            text += piece
+            if on_text is not None:
+                on_text(piece)
+        self.handled.append(incoming.text)
+        return Reply(text=text, mode=AnswerMode.GENERATED, language="en", message_id=None)
+
+
+@pytest.fixture
+def scripted() -> list[ScriptedConversation]:
+    """Filled with the ScriptedConversation once ``scripted_bot`` has started."""
+    return []
+
+
+@pytest.fixture
+async def scripted_bot(
+    tg_settings: Settings, opener: Opener, scripted: list[ScriptedConversation]
+) -> AsyncIterator[Application]:
+    """The bot with the conversation service wrapped in a ScriptedConversation."""
+
+    @asynccontextmanager
+    async def scripted_opener() -> AsyncIterator[Any]:
+        async with opener() as app:
+            app.conversation = ScriptedConversation(app.conversation)
+            scripted.append(app.conversation)
+            yield app
+
+    tuning = replace(FAST, edit_interval=0.3, first_chunk_delay=0.0)
+    async with serving(tg_settings, scripted_opener, tuning=tuning) as application:
         yield application

@@ -116,11 +116,13 @@ class FakeBotApi:
         self._notify()
         return payload
 
-    def _message(self, user: dict, chat_id: int | None, **content: Any) -> dict[str, Any]:
+    def _message(
+        self, user: dict, chat_id: int | None, date: float | None = None, **content: Any
+    ) -> dict[str, Any]:
         chat = self.chats[chat_id if chat_id is not None else user["id"]]
         message = {
             "message_id": self._next_message_id(chat["id"]),
-            "date": int(time.time()),
+            "date": int(date if date is not None else time.time()),
             "chat": chat,
             "from": user,
             **content,
@@ -135,12 +137,13 @@ class FakeBotApi:
         *,
         chat_id: int | None = None,
         reply_to: dict | None = None,
+        date: float | None = None,
     ) -> dict[str, Any]:
         """The user writes ``text`` (commands and @mentions get their entities)."""
         content: dict[str, Any] = {"text": text, "entities": _entities(text)}
         if reply_to is not None:
             content["reply_to_message"] = reply_to
-        return self._push("message", self._message(user, chat_id, **content))
+        return self._push("message", self._message(user, chat_id, date, **content))
 
     def edit_text(self, message: dict, text: str) -> dict[str, Any]:
         """The user edits one of their messages."""
@@ -267,7 +270,10 @@ class FakeBotApi:
     # --- the Bot API methods ------------------------------------------------------------------
     async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getUpdates":
-            return 200, {"ok": True, "result": await self._get_updates(params)}
+            try:
+                return 200, {"ok": True, "result": await self._get_updates(params)}
+            except Exception:  # the server is stopping under a pending long poll
+                return 200, {"ok": True, "result": []}
         failure = self._injected_failure(method, params)
         if failure is not None:
             body: dict[str, Any] = {
