@@ -1,0 +1,101 @@
+"""End-to-end latency of a confident FAQ reply, as ``supportbot ask`` produces it.
+
+    python -m bench.answer [--rounds 200] [--no-model] [--json]
+
+Opens the whole app (database migrated, demo FAQ imported, embedding model and, unless
+``--no-model``, the generation model loaded) on a temporary SQLite file, then sends confident
+FAQ questions through ``ConversationService.handle``: store the question, retrieve, decide,
+store the reply. Reports the reply's own ``latency_ms`` (question in -> reply ready) and the
+wall time of the whole call including storing the reply. Target: p50 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.app import open_app
+from bot.config import load_settings
+from bot.exchange import AnswerMode, Incoming
+
+QUESTIONS = (
+    "how long does shipping take?",
+    "Can I pay with PayPal?",
+    "what are your opening hours?",
+    "How do I reset my password?",
+    "怎么退货？",
+)
+TARGET_P50_MS = 50.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def run(rounds: int, load_model: bool) -> dict[str, Any]:
+    settings = load_settings()
+    with tempfile.TemporaryDirectory(prefix="supportbot-bench-") as folder:
+        settings = settings.model_copy(
+            update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"}
+        )
+        started = time.perf_counter()
+        async with open_app(settings, load_model=load_model) as app:
+            startup_s = time.perf_counter() - started
+            for question in QUESTIONS:  # warm caches (query embeddings are cached by text)
+                await app.conversation.handle(Incoming(0, 0, question, channel="bench"))
+            reply_ms: list[float] = []
+            wall_ms: list[float] = []
+            modes: dict[str, int] = {}
+            for number in range(rounds):
+                # A fresh wording each round so the query-embedding cache does not flatter us.
+                text = f"{QUESTIONS[number % len(QUESTIONS)]} (order {number})"
+                t0 = time.perf_counter()
+                reply = await app.conversation.handle(
+                    Incoming(number + 1, number + 1, text, channel="bench")
+                )
+                wall_ms.append((time.perf_counter() - t0) * 1000)
+                reply_ms.append(float(reply.latency_ms))
+                modes[reply.mode.value] = modes.get(reply.mode.value, 0) + 1
+            model = app.engine.name if app.engine is not None else None
+    faq_share = modes.get(AnswerMode.FAQ.value, 0) / max(rounds, 1)
+    return {
+        "rounds": rounds,
+        "model_loaded": model,
+        "embedding_model": settings.embedding_model,
+        "startup_s": round(startup_s, 2),
+        "modes": modes,
+        "faq_share": round(faq_share, 3),
+        "reply_latency_p50_ms": round(statistics.median(reply_ms), 2),
+        "reply_latency_p95_ms": round(percentile(reply_ms, 0.95), 2),
+        "handle_wall_p50_ms": round(statistics.median(wall_ms), 2),
+        "handle_wall_p95_ms": round(percentile(wall_ms, 0.95), 2),
+        "target_p50_ms": TARGET_P50_MS,
+        "meets_target": statistics.median(wall_ms) < TARGET_P50_MS,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--no-model", action="store_true", help="skip loading the model")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    result = asyncio.run(run(args.rounds, load_model=not args.no_model))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            print(f"{key:<24} {value}")
+
+
+if __name__ == "__main__":
+    main()
