@@ -2,10 +2,11 @@
 
 Every customer's prompt starts with the same rendered system prompt, so its keys and values are
 computed once and copied into each new prompt instead of being recomputed. Entries are keyed by
-their token ids; a lookup finds the entry with the longest common token prefix. An entry that a
-request only partly matches is shrunk to the shared part (when per-request text sits inside the
-system message, the cache converges on what really is shared). When an admin edits the system
-prompt, the new prompt simply misses, is computed and stored, and the old entry ages out (LRU).
+their token ids; a lookup finds the entry with the longest common token prefix, and any common
+part is usable (positions are absolute, so a prefix of an entry is a valid entry). The worker
+stores a request's system-prompt part whenever the cache did not already cover all of it, so
+when an admin edits the prompt the first request computes and stores the new version, later
+ones reuse it, and the old entry ages out (LRU).
 """
 
 from __future__ import annotations
@@ -59,10 +60,6 @@ class PrefixCache:
         if best is None or best_length < self.min_tokens:
             self.misses += 1
             return None, 0
-        if best_length < len(best.token_ids):
-            del self._entries[best.token_ids]
-            best = PrefixEntry(best.token_ids[:best_length], best.kv.prefix(best_length))
-            self._entries[best.token_ids] = best
         self._entries.move_to_end(best.token_ids)
         self.hits += 1
         self.reused_tokens += best_length

@@ -215,13 +215,14 @@ class InferenceWorker:
             self._prefilling.append(job)
 
     def _start_prefill(self, job: Job) -> bool:
-        """Give ``job`` its prompt KV, seeded from the prefix cache; False on a cache miss."""
+        """Give ``job`` its prompt KV, seeded from the prefix cache; True when the cache
+        covered the job's whole system prompt (nothing new to store for others)."""
         entry, reused = self.prefix_cache.lookup(job.prompt_ids)
         job.prompt_kv = self.runner.new_prompt_kv(len(job.prompt_ids))
         if entry is not None:
             job.prompt_kv.copy_prefix_from(entry.kv, reused)
         job.reused_prefix = reused
-        return entry is not None
+        return reused >= job.shared_prefix
 
     def _plan_chunks(self) -> list[tuple[Job, PrefillChunk]]:
         budget = self.prefill_chunk
@@ -297,7 +298,7 @@ class InferenceWorker:
 
     def _store_prefix(self, job: Job) -> None:
         kv = job.prompt_kv
-        if job.prefix_stored or job.reused_prefix or kv is None:
+        if job.prefix_stored or job.reused_prefix >= job.shared_prefix or kv is None:
             return
         if kv.filled >= job.shared_prefix >= self.prefix_cache.min_tokens:
             self.prefix_cache.insert(

@@ -1,0 +1,223 @@
+"""LocalEngine on a tiny random Llama (float32): batching must not change greedy output, and
+streaming, deadlines, cancellation, the queue bound, stop strings and prefix caching work."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import torch
+from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
+
+from bot.engine.base import EngineBusy, EngineUnavailable, Generation, GenerationRequest
+from bot.engine.local import LocalEngine
+from tests.engine.tiny_model import chat
+
+QUESTIONS = [
+    "Where is my order?",
+    "Can I return shoes that do not fit? I bought them last week and never wore them outside.",
+    "Do you ship to Canada?",
+    "hi",
+    "My parcel arrived damaged and the box was wet. The jacket inside smells. What now?",
+]
+
+
+def reference(
+    parts: tuple[LlamaForCausalLM, PreTrainedTokenizerFast],
+    engine: LocalEngine,
+    request: GenerationRequest,
+) -> str:
+    """What transformers' own ``generate`` answers, greedy, one request alone."""
+    model, tokenizer = parts
+    ids = torch.tensor([engine.tokens.encode(request.messages)])
+    with torch.inference_mode():
+        out = model.generate(
+            ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=request.max_new_tokens,
+            min_new_tokens=request.max_new_tokens if request.ignore_eos else 0,
+            repetition_penalty=request.repetition_penalty,
+            do_sample=False,
+        )
+    return tokenizer.decode(
+        out[0, ids.shape[1] :], skip_special_tokens=True, clean_up_tokenization_spaces=False
+    )
+
+
+async def queued(
+    engine: LocalEngine, requests: list[GenerationRequest]
+) -> list[asyncio.Task[Generation]]:
+    """Start ``generate`` tasks and let each run up to its wait, so all are in the queue."""
+    tasks = [asyncio.create_task(engine.generate(r)) for r in requests]
+    await asyncio.sleep(0)  # one pass of the loop: every new task submits, then awaits
+    assert len(engine.worker.queue) == len(requests)
+    return tasks
+
+
+def new_engine(parts, **options: object) -> LocalEngine:
+    model, tokenizer = parts
+    return LocalEngine(model, tokenizer, name="tiny", **options)  # type: ignore[arg-type]
+
+
+async def test_answers_like_transformers_generate(tiny_parts, tiny_engine: LocalEngine) -> None:
+    for question in QUESTIONS[:3]:
+        request = chat(question, max_new_tokens=24)
+        result = await tiny_engine.generate(request)
+        assert result.text == reference(tiny_parts, tiny_engine, request)
+        assert result.prompt_tokens == tiny_engine.count_tokens(request.messages)
+
+
+async def test_batched_output_equals_alone(tiny_parts) -> None:
+    engine = new_engine(tiny_parts, max_batch=8, prefill_chunk=1000)
+    requests = [chat(q, max_new_tokens=20) for q in QUESTIONS]
+    tasks = await queued(engine, requests)
+    engine.start()  # all of them are admitted together: one padded batch of different lengths
+    together = await asyncio.gather(*tasks)
+    assert engine.stats.max_rows == len(requests)
+    alone = [await engine.generate(r) for r in requests]
+    await engine.close()
+    assert [r.text for r in together] == [r.text for r in alone]
+    assert [r.text for r in alone] == [reference(tiny_parts, engine, r) for r in requests]
+
+
+async def test_requests_join_a_running_batch(tiny_parts) -> None:
+    engine = new_engine(tiny_parts, max_batch=8, prefill_chunk=16)
+    engine.start()
+    first_piece = asyncio.Event()
+    long_request = chat(QUESTIONS[0], max_new_tokens=200, ignore_eos=True)
+    running = asyncio.create_task(
+        engine.generate(long_request, on_text=lambda _: first_piece.set())
+    )
+    await first_piece.wait()
+    joiners = [chat(q, max_new_tokens=16) for q in QUESTIONS[1:]]
+    joined = await asyncio.gather(*(engine.generate(r) for r in joiners))
+    long_result = await running
+    await engine.close()
+    assert engine.stats.max_rows >= 2
+    assert long_result.completion_tokens == 200 and long_result.finish_reason == "length"
+    assert long_result.text == reference(tiny_parts, engine, long_request)
+    assert [r.text for r in joined] == [reference(tiny_parts, engine, r) for r in joiners]
+
+
+async def test_chunked_prefill_and_prefix_cache_keep_the_output(tiny_parts) -> None:
+    engine = new_engine(tiny_parts, prefill_chunk=7)
+    engine.start()
+    requests = [chat(q, max_new_tokens=12) for q in QUESTIONS[:3]]
+    results = [await engine.generate(r) for r in requests]
+    assert engine.prefix_cache.hits == 2 and engine.prefix_cache.reused_tokens > 2 * 30
+    changed = chat(QUESTIONS[0], system="You are a pirate. Say arr.", max_new_tokens=12)
+    after_edit = await engine.generate(changed)
+    assert len(engine.prefix_cache) == 2  # the edited system prompt was computed and stored
+    reused_before = engine.prefix_cache.reused_tokens
+    again = await engine.generate(changed)
+    pirate_system_tokens = 1 + len("system\n") + len("You are a pirate. Say arr.") + 2
+    assert engine.prefix_cache.reused_tokens - reused_before == pirate_system_tokens
+    assert again.text == after_edit.text
+    await engine.close()
+    assert [r.text for r in results] == [reference(tiny_parts, engine, r) for r in requests]
+    assert after_edit.text == reference(tiny_parts, engine, changed)
+
+
+async def test_streaming_pieces_add_up_to_the_text(tiny_engine: LocalEngine) -> None:
+    request = chat(QUESTIONS[1], max_new_tokens=30)
+    pieces: list[str] = []
+    result = await tiny_engine.generate(request, on_text=pieces.append)
+    assert len(pieces) > 1
+    assert "".join(pieces) == result.text
+    streamed = [piece async for piece in tiny_engine.stream(request)]
+    assert "".join(streamed) == result.text
+    assert result.time_to_first_token is not None
+    assert 0 < result.time_to_first_token <= result.total_time
+
+
+async def test_length_limit_and_counts(tiny_engine: LocalEngine) -> None:
+    result = await tiny_engine.generate(chat(QUESTIONS[2], max_new_tokens=7, ignore_eos=True))
+    assert result.finish_reason == "length"
+    assert result.completion_tokens == 7
+    assert result.model == "tiny"
+
+
+async def test_stop_string_cuts_the_reply_and_is_never_streamed(
+    tiny_engine: LocalEngine,
+) -> None:
+    full = await tiny_engine.generate(chat(QUESTIONS[1], max_new_tokens=40, ignore_eos=True))
+    assert len(full.text) >= 16
+    stop = full.text[10:14]
+    expected = full.text[: full.text.find(stop)]
+    pieces: list[str] = []
+    request = chat(QUESTIONS[1], max_new_tokens=40, ignore_eos=True, stop=[stop])
+    result = await tiny_engine.generate(request, on_text=pieces.append)
+    assert result.finish_reason == "stop"
+    assert result.text == expected == "".join(pieces)
+
+
+async def test_repetition_penalty_matches_transformers(
+    tiny_parts, tiny_engine: LocalEngine
+) -> None:
+    request = chat(QUESTIONS[0], max_new_tokens=24, repetition_penalty=1.5)
+    plain = await tiny_engine.generate(chat(QUESTIONS[0], max_new_tokens=24))
+    result = await tiny_engine.generate(request)
+    assert result.text == reference(tiny_parts, tiny_engine, request)
+    assert result.text != plain.text
+
+
+async def test_deadline_drops_the_request_mid_generation(tiny_parts) -> None:
+    now = [0.0]
+    engine = new_engine(tiny_parts, clock=lambda: now[0])
+    engine.start()
+    pieces: list[str] = []
+
+    def on_text(piece: str) -> None:
+        pieces.append(piece)
+        if len(pieces) == 3:
+            now[0] = 100.0  # time flies: the deadline below has passed
+
+    request = chat(QUESTIONS[1], max_new_tokens=500, ignore_eos=True, deadline=50.0)
+    result = await engine.generate(request, on_text=on_text)
+    expired = await engine.generate(chat(QUESTIONS[0], deadline=99.0))
+    await engine.close()
+    assert result.finish_reason == "deadline"
+    assert 3 <= result.completion_tokens < 500
+    assert result.text == "".join(pieces)
+    assert expired.finish_reason == "deadline" and expired.completion_tokens == 0
+
+
+async def test_cancelling_the_caller_frees_the_slot(tiny_parts) -> None:
+    engine = new_engine(tiny_parts, max_batch=1)
+    engine.start()
+    started = asyncio.Event()
+    hog = asyncio.create_task(
+        engine.generate(
+            chat(QUESTIONS[0], max_new_tokens=1000, ignore_eos=True),
+            on_text=lambda _: started.set(),
+        )
+    )
+    await started.wait()
+    hog.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await hog
+    result = await engine.generate(chat(QUESTIONS[2], max_new_tokens=5, ignore_eos=True))
+    await engine.close()
+    assert result.completion_tokens == 5
+    assert engine.stats.decode_tokens < 1000  # the only slot was given up, not run to the end
+
+
+async def test_full_queue_fails_fast_and_close_cancels_waiting(tiny_parts) -> None:
+    engine = new_engine(tiny_parts, max_batch=1, queue_size=2)
+    waiting = await queued(engine, [chat(q) for q in QUESTIONS[:2]])
+    with pytest.raises(EngineBusy):
+        await engine.generate(chat(QUESTIONS[2]))
+    await engine.close()
+    assert [(await task).finish_reason for task in waiting] == ["cancelled", "cancelled"]
+    with pytest.raises(EngineUnavailable):
+        await engine.generate(chat(QUESTIONS[2]))
+
+
+async def test_queue_drains_once_started(tiny_parts) -> None:
+    engine = new_engine(tiny_parts, max_batch=1, queue_size=3)
+    tasks = await queued(engine, [chat(q, max_new_tokens=4) for q in QUESTIONS[:3]])
+    engine.start()
+    results = await asyncio.gather(*tasks)
+    await engine.close()
+    assert all(r.finish_reason in ("stop", "length") for r in results)
+    assert engine.stats.max_rows == 1
