@@ -1,0 +1,223 @@
+"""Benchmark of FAQ retrieval: quality on the dev sets, speed at 10,000 entries.
+
+    python -m bench.retrieval [--json] [--encoder minilm|none|DIR] [--entries 10000]
+                              [--max-queries N] [--datasets DIR] [--cold-rebuild]
+
+Quality: P@1, R@5, MRR@10 and the confident mode's precision/coverage on every
+``DATASETS/*/dev.json`` (computed by ``bot.knowledge.metrics``, as `supportbot eval` does).
+
+Speed: an index of ``--entries`` entries built from the dev FAQs (each entry a dev entry with a
+numbered suffix, so lexical postings are as long as in a real FAQ of that size). Their vectors
+are the dev entries' real embeddings with a small random perturbation, because encoding 20,000
+texts on a 2-core CPU takes minutes and says nothing about the index; that cost is measured
+separately (``encode_texts_per_s``) and added up in ``rebuild_cold_estimate_s`` (or measured
+for real with ``--cold-rebuild``). Queries are the dev queries, each asked once (the encoder
+runs: ``search_*``) and again (its vector comes from the LRU cache: ``search_cached_*``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.knowledge.documents import FaqDocument
+from bot.knowledge.embedding import TextEncoder, load_encoder
+from bot.knowledge.index import FaqIndex, embedded_texts
+from bot.knowledge.metrics import load_dataset, retrieval_metrics
+
+DEFAULT_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+LATENCY_QUERIES = 200
+EDITS = 50
+
+
+class PerturbedEncoder:
+    """Real vectors for known texts, a jittered copy of a base text's vector for synthetic ones.
+
+    Synthetic entry texts look like "<dev question> [#123]"; their vector is the dev text's
+    vector plus noise, so nearest neighbours stay realistic without encoding 20,000 texts.
+    Batches (entry texts) are remembered so each dev entry is encoded once per run; single
+    texts (queries) always go to the real encoder, so query latency is never flattered.
+    """
+
+    def __init__(self, inner: TextEncoder, seed: int = 7) -> None:
+        self.inner = inner
+        self.languages = getattr(inner, "languages", None)
+        self.synthetic: dict[str, str] = {}
+        self._base: dict[str, np.ndarray] = {}
+        self._random = np.random.default_rng(seed)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 1 and texts[0] not in self.synthetic:
+            return self.inner.encode(texts)
+        bases = [self.synthetic.get(text, text) for text in texts]
+        missing = [text for text in dict.fromkeys(bases) if text not in self._base]
+        if missing:
+            self._base.update(zip(missing, self.inner.encode(missing), strict=True))
+        rows = np.vstack([self._base[base] for base in bases]) if bases else np.zeros((0, 1))
+        synthetic = np.array([text in self.synthetic for text in texts])
+        if synthetic.any():
+            noise = self._random.normal(0.0, 0.02, size=(int(synthetic.sum()), rows.shape[1]))
+            rows[synthetic] += noise.astype(np.float32)
+            rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        return rows.astype(np.float32)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed_ms(action: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    action()
+    return (time.perf_counter() - start) * 1000.0
+
+
+def synthetic_documents(
+    base: Sequence[FaqDocument], count: int, encoder: PerturbedEncoder | None
+) -> list[FaqDocument]:
+    """``count`` entries cycling through ``base``, each with a numbered suffix."""
+    documents = []
+    for number in range(count):
+        source = base[number % len(base)]
+        suffix = f" [#{number}]"
+        document = FaqDocument(
+            id=f"syn-{number}",
+            question=source.question + suffix,
+            answer=source.answer,
+            language=source.language,
+        )
+        if encoder is not None:
+            for text, base_text in zip(
+                embedded_texts(document), embedded_texts(source), strict=True
+            ):
+                encoder.synthetic[text] = base_text
+        documents.append(document)
+    return documents
+
+
+def quality(
+    encoder: TextEncoder | None, datasets: Sequence[Path], max_queries: int | None
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for path in datasets:
+        documents, queries = load_dataset(path)
+        index = FaqIndex(encoder)
+        index.rebuild(documents)
+        results[path.parent.name] = retrieval_metrics(index, queries[:max_queries])
+    return results
+
+
+def speed(
+    encoder: TextEncoder | None,
+    datasets: Sequence[Path],
+    entries: int,
+    cold_rebuild: bool,
+) -> dict[str, Any]:
+    base: list[FaqDocument] = []
+    queries: list[str] = []
+    for path in datasets:
+        documents, labelled = load_dataset(path)
+        base.extend(documents)
+        queries.extend(query for query, _ in labelled)
+    step = max(1, len(queries) // LATENCY_QUERIES)
+    queries = queries[::step][:LATENCY_QUERIES]
+    perturbed = encoder if isinstance(encoder, PerturbedEncoder) else None
+    documents = synthetic_documents(base, entries, perturbed)
+    report: dict[str, Any] = {"entries": entries}
+
+    if perturbed is not None:
+        sample = [text for doc in base[:128] for text in embedded_texts(doc)][:256]
+        seconds = timed_ms(lambda: perturbed.inner.encode(sample)) / 1000.0
+        rate = len(sample) / seconds
+        total_texts = sum(len(embedded_texts(doc)) for doc in documents)
+        report["encode_texts_per_s"] = round(rate, 1)
+        report["rebuild_cold_estimate_s"] = round(total_texts / rate, 1)
+        if cold_rebuild:
+            cold_index = FaqIndex(perturbed.inner)
+            report["rebuild_cold_s"] = round(
+                timed_ms(lambda: cold_index.rebuild(documents)) / 1000.0, 2
+            )
+
+    index = FaqIndex(perturbed)
+    index.rebuild(documents)  # first build fills the vector cache (not timed)
+    report["rebuild_s"] = round(timed_ms(lambda: index.rebuild(documents)) / 1000.0, 3)
+
+    index.search("warm up", k=5)
+    cold = [timed_ms(lambda q=query: index.search(q, k=5)) for query in queries]
+    cached = [timed_ms(lambda q=query: index.search(q, k=5)) for query in queries]
+    report["search_p50_ms"] = round(percentile(cold, 0.5), 2)
+    report["search_p95_ms"] = round(percentile(cold, 0.95), 2)
+    report["search_cached_p50_ms"] = round(percentile(cached, 0.5), 2)
+    report["search_cached_p95_ms"] = round(percentile(cached, 0.95), 2)
+    if perturbed is not None:
+        fresh = [f"{query} please" for query in queries[:100]]
+        encodes = [timed_ms(lambda q=query: perturbed.inner.encode([q])) for query in fresh]
+        report["encode_query_p50_ms"] = round(percentile(encodes, 0.5), 2)
+        report["encode_query_p95_ms"] = round(percentile(encodes, 0.95), 2)
+
+    lexical = FaqIndex(None)
+    lexical.rebuild(documents)
+    lexical_times = [timed_ms(lambda q=query: lexical.search(q, k=5)) for query in queries]
+    report["lexical_only_search_p50_ms"] = round(percentile(lexical_times, 0.5), 2)
+    report["lexical_only_rebuild_s"] = round(
+        timed_ms(lambda: lexical.rebuild(documents)) / 1000.0, 3
+    )
+
+    upserts, removes = [], []
+    for number in range(EDITS):
+        source = base[(number * 7) % len(base)]
+        edited = FaqDocument(
+            id=f"edit-{number}",
+            question=f"{source.question} (edited {number})",
+            answer=f"{source.answer} Updated on day {number}.",
+        )
+        upserts.append(timed_ms(lambda doc=edited: index.upsert(doc)))
+        removes.append(timed_ms(lambda doc_id=edited.id: index.remove(doc_id)))
+    report["upsert_p50_ms"] = round(statistics.median(upserts), 2)
+    report["remove_p50_ms"] = round(statistics.median(removes), 3)
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--encoder", default="minilm", help="minilm, none or a model directory")
+    parser.add_argument("--entries", type=int, default=10_000)
+    parser.add_argument("--max-queries", type=int, default=None, help="per dataset, for quality")
+    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument("--cold-rebuild", action="store_true", help="also encode all entries")
+    args = parser.parse_args(argv)
+
+    datasets = sorted(args.datasets.glob("*/dev.json"))
+    if not datasets:
+        parser.error(f"no */dev.json under {args.datasets}")
+    started = time.perf_counter()
+    loaded = load_encoder(args.encoder)
+    encoder = PerturbedEncoder(loaded) if loaded is not None else None
+    result: dict[str, Any] = {
+        "encoder": args.encoder,
+        "encoder_load_s": round(time.perf_counter() - started, 2),
+        "cpu_count": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+    result["quality"] = quality(encoder, datasets, args.max_queries)
+    result["speed"] = speed(encoder, datasets, args.entries, args.cold_rebuild)
+    result["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
