@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.commands import ask_cmd, chat_cmd, cleanup_cmd, config_cmd, db_cmd, eval_cmd, faq_cmd
+from bot.commands import (
+    ask_cmd,
+    chat_cmd,
+    cleanup_cmd,
+    config_cmd,
+    db_cmd,
+    eval_cmd,
+    faq_cmd,
+    run_cmd,
+)
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    config_cmd, db_cmd, faq_cmd, chat_cmd, ask_cmd, eval_cmd, cleanup_cmd,
+    run_cmd,
+    chat_cmd,
+    ask_cmd,
+    faq_cmd,
+    eval_cmd,
+    cleanup_cmd,
+    config_cmd,
+    db_cmd,
 )
