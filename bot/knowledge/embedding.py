@@ -57,8 +57,14 @@ def bundled_minilm_path() -> Path:
     return Path(get_model_path())
 
 
-def load_encoder(name: str, *, threads: int = 1) -> TextEncoder | None:
-    """The encoder named in settings: "minilm", "none" (lexical retrieval only) or a model dir."""
+def load_encoder(
+    name: str, *, threads: int = 1, cache_dir: Path | None = None
+) -> TextEncoder | None:
+    """The encoder named in settings: "minilm", "none" (lexical retrieval only) or a model dir.
+
+    With ``cache_dir``, document vectors are also kept on disk there (see ``vector_cache``), so
+    restarting with a large FAQ does not encode it all again.
+    """
     key = name.strip()
     if key.lower() == NO_ENCODER:
         return None
@@ -71,7 +77,14 @@ def load_encoder(name: str, *, threads: int = 1) -> TextEncoder | None:
     # (cosines near 1), so the index uses it for Latin-script queries only. A configured model is
     # trusted with every language.
     languages = ENGLISH_ONLY if key.lower() == BUNDLED_MINILM else None
-    return TransformerEncoder(path, threads=threads, languages=languages)
+    encoder = TransformerEncoder(path, threads=threads, languages=languages)
+    if cache_dir is None:
+        return encoder
+    from bot.knowledge.vector_cache import DiskCachedEncoder
+
+    model_id = key.lower() if key.lower() == BUNDLED_MINILM else str(path.resolve())
+    slug = "".join(ch if ch.isalnum() else "-" for ch in model_id).strip("-")[-80:]
+    return DiskCachedEncoder(encoder, Path(cache_dir) / f"embeddings-{slug}.npz", model_id)
 
 
 class TransformerEncoder:
@@ -81,7 +94,10 @@ class TransformerEncoder:
         self, path: Path, *, threads: int = 1, languages: frozenset[str] | None = None
     ) -> None:
         import torch
+        import transformers
         from transformers import AutoModel, AutoTokenizer
+
+        transformers.utils.logging.disable_progress_bar()
 
         self.path = path
         self.threads = threads

@@ -101,6 +101,9 @@ class FaqIndex:
                 [self._language_id(code) for code in self._languages], dtype=np.int32
             )
             self._vectors = {text: vec for text, vec in self._vectors.items() if text in keep}
+        retain = getattr(self.encoder, "retain", None)
+        if callable(retain):  # an on-disk vector cache drops texts no entry has any more
+            retain(keep)
 
     def upsert(self, document: FaqDocument) -> None:
         """Add or replace one entry; the next search sees it."""

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 
-import numpy as np
 import pytest
 
 from bot.knowledge.documents import FaqDocument
 from bot.knowledge.embedding import TextEncoder
 from bot.knowledge.index import FaqIndex
-from bot.knowledge.tokens import tokenize
+from tests.knowledge.fakes import HashingEncoder
 
 SHIPPING = FaqDocument(
     id=1,
@@ -29,24 +27,6 @@ RETURNS_ZH = FaqDocument(
 PAYMENT_ZH = FaqDocument(
     id="pay-zh", question="支持哪些付款方式？", answer="支持支付宝和微信支付。", language="zh"
 )
-
-
-class HashingEncoder:
-    """A deterministic bag-of-terms encoder that counts what it was asked to encode."""
-
-    dimension = 64
-
-    def __init__(self) -> None:
-        self.encoded: list[str] = []
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self.encoded.extend(texts)
-        rows = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in zip(rows, texts, strict=True):
-            for term in tokenize(text):
-                row[zlib.crc32(term.encode()) % self.dimension] += 1.0
-            row /= max(float(np.linalg.norm(row)), 1e-9)
-        return rows
 
 
 @pytest.fixture
