@@ -71,6 +71,11 @@ class FaqIndex:
     def __contains__(self, document_id: object) -> bool:
         return document_id in self._slot_of
 
+    def languages(self) -> set[str]:
+        """Primary language codes of the indexed entries (to decide whether to filter by one)."""
+        with self._lock:
+            return {code for code, doc in zip(self._languages, self._documents, strict=True) if doc}
+
     def documents(self) -> list[FaqDocument]:
         """Every indexed entry, in slot order."""
         with self._lock:
