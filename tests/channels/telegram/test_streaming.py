@@ -73,3 +73,23 @@ async def test_generated_reply_longer_than_the_limit_is_split_after_the_preview(
     texts = await replies(fake_api, 7, 3)
     assert all(len(t) <= 4096 for t in texts)
     assert "".join(texts).replace(" ", "") == (sentence * 150).replace(" ", "")
+
+
+async def test_typing_is_renewed_while_the_answer_takes_long(
+    scripted_bot: Application, fake_api: FakeBotApi, scripted: list[ScriptedConversation]
+) -> None:
+    [conversation] = scripted
+    pieces = conversation.script("think hard")
+    ann = fake_api.user(7, "Ann")
+    fake_api.send_text(ann, "think hard")
+    typing = await fake_api.wait_until(
+        lambda: len(fake_api.sent("sendChatAction", 7)) >= 3 and fake_api.sent("sendChatAction", 7)
+    )
+    assert typing[1].at - typing[0].at >= 0.15  # renewed every typing_interval (0.2 s here)
+    pieces.put_nowait("Done thinking.")
+    pieces.put_nowait(None)
+    await replies(fake_api, 7, 1)
+    count = len(fake_api.sent("sendChatAction", 7))
+    fake_api.send_text(ann, "/help")
+    await replies(fake_api, 7, 2)
+    assert len(fake_api.sent("sendChatAction", 7)) == count, "typing stops with the answer"
