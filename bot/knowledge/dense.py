@@ -3,7 +3,7 @@
 Each entry contributes several rows (its question, question + answer, each alternative
 phrasing); an entry's dense score is the best cosine over its rows, so a customer's wording only
 has to be close to one of them. Rows live in one growing float32 matrix; replacing or removing an
-entry retires its rows (owner -1, zero vector) and ``compact`` drops them on the next rebuild.
+entry retires its rows (owner -1, zero vector); once they are many, the next edit compacts.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 RETIRED = -1
+COMPACT_AFTER = 1024  # retired rows tolerated before an edit compacts the matrix
 
 
 class DenseRows:
@@ -27,6 +28,8 @@ class DenseRows:
     def set(self, slot: int, vectors: np.ndarray) -> None:
         """Make ``vectors`` (n x dimension, unit length) the rows of ``slot``."""
         self.clear(slot)
+        if self._retired > max(COMPACT_AFTER, self._count // 2):
+            self.compact()
         count = len(vectors)
         needed = self._count + count
         if needed > len(self._matrix):
@@ -50,6 +53,20 @@ class DenseRows:
         self._matrix[rows] = 0.0
         self._owners[rows] = RETIRED
         self._retired += len(rows)
+
+    def compact(self) -> None:
+        """Drop retired rows (they cost a dot product per search until then)."""
+        live = np.flatnonzero(self._owners[: self._count] != RETIRED)
+        matrix = np.zeros((max(256, 2 * len(live)), self.dimension), dtype=np.float32)
+        owners = np.full(len(matrix), RETIRED, dtype=np.int64)
+        matrix[: len(live)] = self._matrix[live]
+        owners[: len(live)] = self._owners[live]
+        self._matrix, self._owners = matrix, owners
+        self._count, self._retired = len(live), 0
+        rows_of: dict[int, list[int]] = {}
+        for row, owner in enumerate(owners[: len(live)]):
+            rows_of.setdefault(int(owner), []).append(row)
+        self._rows_of = {slot: np.array(rows) for slot, rows in rows_of.items()}
 
     def scores(self, query: np.ndarray, size: int) -> np.ndarray:
         """Best cosine of ``query`` against each slot's rows; -1 for slots without rows."""
