@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -202,18 +203,19 @@ async def _post_shutdown(application: Application) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure; tell a customer something went wrong rather than stay silent."""
+    network = isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest)
+    if update is None and (network or isinstance(context.error, TimedOut)):
+        # Polling while Telegram (or the network) is unreachable: PTB retries by itself.
+        log.warning("Telegram unreachable, retrying: %s", context.error)
+        return
     log.error("handling an update failed", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     services: TelegramServices | None = context.application.bot_data.get("services")
     if services is None or update.effective_chat.id == services.settings.support_chat_id:
         return
-    language = language_of(update, context)
+    text = services.texts.get("error", language_of(update, context))
     try:
-        await send_text(
-            context.bot,
-            update.effective_chat.id,
-            split_text(services.texts.get("error", language))[0],
-        )
+        await send_text(context.bot, update.effective_chat.id, split_text(text)[0])
     except Exception:  # the error handler must never raise
         log.debug("could not send the error notice", exc_info=True)
