@@ -4,6 +4,7 @@ pytest cache folder so later runs load it in about a second."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -33,7 +34,11 @@ async def tiny_engine(tiny_parts) -> AsyncIterator[LocalEngine]:
 
 
 def real_model_cache(config: pytest.Config) -> Path:
-    return Path(config.cache.mkdir("supportbot-models"))
+    """Converted real models persist across runs in pytest's cache folder (if enabled)."""
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return Path(tempfile.gettempdir()) / "supportbot-test-models"
+    return Path(cache.mkdir("supportbot-models"))
 
 
 @pytest.fixture(scope="session")
