@@ -10,7 +10,6 @@ scheduler, closes the engine it loaded and disposes of the database engine.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -26,7 +25,7 @@ from bot.catalog import FaqCatalog
 from bot.config import Settings
 from bot.conversation import ConversationService
 from bot.database import open_engine
-from bot.engine.base import GenerationEngine
+from bot.engine.base import EngineUnavailable, GenerationEngine
 from bot.errors import UserFacingError
 from bot.knowledge.embedding import load_encoder
 from bot.knowledge.index import FaqIndex
@@ -59,13 +58,10 @@ class App:
 
 
 async def load_generation_engine(settings: Settings) -> GenerationEngine:
-    """The engine named by ``settings.model`` (via the engine package's factory)."""
-    from bot.engine import load_engine  # type: ignore[attr-defined]
+    """The started engine named by ``settings.model`` (loaded off the event loop)."""
+    from bot.engine import load_engine  # imports torch: only when a model is wanted
 
-    engine = load_engine(settings)
-    if inspect.isawaitable(engine):
-        engine = await engine
-    return engine  # type: ignore[no-any-return]
+    return await load_engine(settings)
 
 
 async def import_demo_faq(
@@ -114,12 +110,17 @@ async def open_app(
 
         if import_demo:
             await import_demo_faq(settings, session_factory)
-        encoder = await asyncio.to_thread(load_encoder, settings.embedding_model)
+        encoder = await asyncio.to_thread(
+            load_encoder, settings.embedding_model, cache_dir=settings.model_cache_dir
+        )
         catalog = FaqCatalog(session_factory, FaqIndex(encoder))
         await catalog.load()
 
         if engine is None and load_model:
-            engine = await load_generation_engine(settings)
+            try:
+                engine = await load_generation_engine(settings)
+            except EngineUnavailable as exc:
+                raise UserFacingError(f"SUPPORTBOT_MODEL: {exc}") from None
             stack.push_async_callback(engine.close)
 
         texts = Texts.from_folder(
