@@ -33,7 +33,8 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         int(message_id), CHANNEL, query.from_user.id, int(rating)
     )
     await query.answer(services.texts.get("feedback_thanks", language) if stored else None)
-    if stored and int(rating) < 0 and query.message is not None:
+    agents = services.settings.support_chat_id is not None
+    if stored and int(rating) < 0 and agents and query.message is not None:
         await send_text(
             context.bot,
             query.message.chat.id,

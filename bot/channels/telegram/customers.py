@@ -169,4 +169,5 @@ async def media_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         kind = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "media")
         await relay.relay_customer_media(context.bot, services, customer, message, kind)
         return
-    await _say(update, context, services.texts.get("text_only", language), human_keyboard(language))
+    offer = human_keyboard(language) if services.settings.support_chat_id is not None else None
+    await _say(update, context, services.texts.get("text_only", language), offer)

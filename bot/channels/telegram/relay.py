@@ -182,19 +182,23 @@ async def _deliver(
     *,
     copy: bool = True,
 ) -> None:
-    first = await services.handoff.record_agent_reply(
-        customer, text or "[media]", agent_message_id=message.message_id
-    )
-    if first:
-        agent = message.from_user.first_name if message.from_user else "our team"
-        joined = services.texts.get("handoff_agent_joined", customer.language, agent_name=agent)
-        await send_text(bot, customer.chat_id, split_text(joined)[0])
-    if copy:
-        await bot.copy_message(
-            customer.chat_id, from_chat_id=message.chat_id, message_id=message.message_id
-        )
-    else:
-        await send_parts(bot, customer.chat_id, split_text(text or ""))
+    """Send an agent's answer to the customer and store it; tell the agent if it failed."""
+    try:
+        if await services.handoff.record_agent_reply(
+            customer, text or "[media]", agent_message_id=message.message_id
+        ):
+            agent = message.from_user.first_name if message.from_user else "our team"
+            joined = services.texts.get("handoff_agent_joined", customer.language, agent_name=agent)
+            await send_text(bot, customer.chat_id, split_text(joined)[0])
+        if copy:
+            await bot.copy_message(
+                customer.chat_id, from_chat_id=message.chat_id, message_id=message.message_id
+            )
+        else:
+            await send_parts(bot, customer.chat_id, split_text(text or ""))
+    except TelegramError as exc:
+        log.warning("could not deliver an agent reply to %s: %s", customer.user_external_id, exc)
+        await message.reply_text(f"⚠️ Not delivered to ticket #{customer.session_id}: {exc.message}")
 
 
 async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -48,13 +48,13 @@ def render_reply(reply: Reply, services: TelegramServices) -> list[OutgoingText]
     return split_blocks(blocks)
 
 
-def reply_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """👍/👎 under answers worth rating; "talk to a person" whenever the reply offers one."""
+def reply_keyboard(reply: Reply, *, agents: bool = True) -> InlineKeyboardMarkup | None:
+    """👍/👎 under answers worth rating; "talk to a person" when the reply offers one and there
+    are ``agents`` (a support chat) to talk to."""
+    offer = reply.offer_human and agents
     if reply.mode in RATED_MODES and reply.message_id is not None:
-        return feedback_keyboard(reply.message_id, reply.language, offer_human=reply.offer_human)
-    if reply.offer_human:
-        return human_keyboard(reply.language)
-    return None
+        return feedback_keyboard(reply.message_id, reply.language, offer_human=offer)
+    return human_keyboard(reply.language) if offer else None
 
 
 async def answer(
@@ -91,7 +91,8 @@ async def answer(
         and wants_human(incoming.text)
         and services.settings.support_chat_id is not None
     )
-    markup = None if hand_off else reply_keyboard(reply)
+    agents = services.settings.support_chat_id is not None
+    markup = None if hand_off else reply_keyboard(reply, agents=agents)
     await stream.finish(render_reply(reply, services), markup)
     if hand_off:
         await relay.start_handoff(

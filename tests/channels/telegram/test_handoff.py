@@ -139,3 +139,19 @@ async def test_no_support_chat_means_no_hand_off(tg_settings, opener, fake_api: 
         ann = fake_api.user(7, "Ann")
         fake_api.send_text(ann, "/human")
         assert "no one from our team" in (await replies(fake_api, 7, 1))[0]
+        fake_api.send_media(ann, "sticker")
+        await replies(fake_api, 7, 2)
+        assert "reply_markup" not in fake_api.bot_messages(7)[1], "no person to offer"
+
+
+async def test_agent_told_when_the_customer_cannot_be_reached(
+    bot: Application, fake_api: FakeBotApi
+) -> None:
+    ann, agent = fake_api.user(7, "Ann"), fake_api.user(900, "Sam")
+    fake_api.send_text(ann, "/human")
+    await replies(fake_api, SUPPORT_CHAT, 1)
+    fake_api.fail("copyMessage", status=403, description="Forbidden: bot was blocked by the user")
+    ticket = fake_api.bot_messages(SUPPORT_CHAT)[0]
+    fake_api.send_text(agent, "Hello?", chat_id=SUPPORT_CHAT, reply_to=ticket)
+    warning = (await replies(fake_api, SUPPORT_CHAT, 2))[1]
+    assert warning.startswith("⚠️ Not delivered to ticket #") and "blocked" in warning
