@@ -29,7 +29,7 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None and query.data is not None
     _, rating, message_id = query.data.split(":")
     services, language = services_of(context), language_of(update, context)
-    stored = await services.conversation.record_feedback(  # type: ignore[attr-defined]
+    stored = await services.conversation.record_feedback(
         int(message_id), CHANNEL, query.from_user.id, int(rating)
     )
     await query.answer(services.texts.get("feedback_thanks", language) if stored else None)
@@ -104,7 +104,7 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     assert query is not None and query.data is not None
     await query.answer()
     services = services_of(context)
-    code = await services.conversation.set_language(  # type: ignore[attr-defined]
+    code = await services.conversation.set_language(
         CHANNEL, query.from_user.id, query.data.split(":", 1)[1]
     )
     if code is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Chat, Message, Update
+from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram import relay
@@ -43,7 +43,12 @@ MEDIA_KINDS = (
 )
 
 
-async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup=None) -> None:  # type: ignore[no-untyped-def]
+async def _say(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
     chat = update.effective_chat
     assert chat is not None
     await send_text(context.bot, chat.id, split_text(text)[0], reply_markup=markup)
@@ -75,7 +80,7 @@ async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start a new session (history is kept, but the bot forgets the context)."""
     services, user, chat = services_of(context), update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    await services.conversation.reset(CHANNEL, user.id, chat.id)  # type: ignore[attr-defined]
+    await services.conversation.reset(CHANNEL, user.id, chat.id)
     await _say(update, context, services.texts.get("reset_done", language_of(update, context)))
 
 
@@ -149,9 +154,7 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = services_of(context)
     incoming = incoming_for(user.id, chat.id, text, language_of(update, context), user.full_name)
     reply_to = message.message_id if chat.type != Chat.PRIVATE or update.edited_message else None
-    await answer(
-        context.bot, services, incoming, reply_to=reply_to, source_message_id=message.message_id
-    )
+    await answer(context.bot, services, incoming, reply_to=reply_to)
 
 
 async def media_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

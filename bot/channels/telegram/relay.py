@@ -100,8 +100,6 @@ async def relay_customer_text(
     services: TelegramServices,
     incoming: Incoming,
     reply: Reply,
-    *,
-    source_message_id: int | None = None,
 ) -> None:
     """Pass a customer's message (already stored) to the agents as a reply to the ticket."""
     customer = await services.handoff.with_human(

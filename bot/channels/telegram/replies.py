@@ -63,7 +63,6 @@ async def answer(
     incoming: Incoming,
     *,
     reply_to: int | None = None,
-    source_message_id: int | None = None,
 ) -> Reply | None:
     """Answer one customer text end to end; None when a person has the chat (relayed)."""
     tuning = services.tuning
@@ -82,16 +81,12 @@ async def answer(
         await _apologise(bot, incoming)
         raise
     if reply.mode is AnswerMode.HUMAN:
-        await relay.relay_customer_text(
-            bot, services, incoming, reply, source_message_id=source_message_id
-        )
+        await relay.relay_customer_text(bot, services, incoming, reply)
         return None
-    hand_off = (
-        reply.mode is AnswerMode.HANDOFF
-        and wants_human(incoming.text)
-        and services.settings.support_chat_id is not None
-    )
     agents = services.settings.support_chat_id is not None
+    # The customer asked for a person in words: hand off at once (an "I don't know" only
+    # offers the button, so agents are not flooded with questions the FAQ lacks).
+    hand_off = agents and reply.mode is AnswerMode.HANDOFF and wants_human(incoming.text)
     markup = None if hand_off else reply_keyboard(reply, agents=agents)
     await stream.finish(render_reply(reply, services), markup)
     if hand_off:

@@ -30,6 +30,14 @@ class Conversation(Protocol):
         self, incoming: Incoming, on_text: Callable[[str], None] | None = None
     ) -> Reply: ...
 
+    async def reset(self, channel: str, user_id: int, chat_id: int) -> bool: ...
+
+    async def set_language(self, channel: str, user_id: int, language: str) -> str | None: ...
+
+    async def record_feedback(
+        self, message_id: int, channel: str, user_id: int, rating: int
+    ) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
