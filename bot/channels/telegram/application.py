@@ -108,7 +108,7 @@ def register_handlers(application: Application, settings: Settings) -> None:
     }
     is_admin = filters.User(settings.admin_ids) if settings.admin_ids else filters.User([0])
     for name, callback in admin_commands.items():
-        add(CommandHandler(name, callback, filters=is_admin & CUSTOMER_UPDATES))
+        add(CommandHandler(name, callback, filters=is_admin & filters.UpdateType.MESSAGE))
     in_flow = InFlow(application.bot_data["flows"])
     add(CommandHandler("cancel", admin_dialogue.cancel, filters=in_flow))
     add(CommandHandler("skip", admin_dialogue.skip, filters=in_flow))

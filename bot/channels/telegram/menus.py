@@ -52,8 +52,14 @@ async def register_menus(application: Application, services: TelegramServices) -
         for lang in CHANNEL_TEXTS
         if lang != "en"
     ]
-    admin_menu = customer_commands("en") + [BotCommand(n, d) for n, d in ADMIN_COMMANDS]
-    calls += [(admin_menu, BotCommandScopeChat(admin), None) for admin in settings.admin_ids]
+    admin_extra = [BotCommand(n, d) for n, d in ADMIN_COMMANDS]
+    for admin in settings.admin_ids:
+        calls.append((customer_commands("en") + admin_extra, BotCommandScopeChat(admin), None))
+        calls += [
+            (customer_commands(lang) + admin_extra, BotCommandScopeChat(admin), lang)
+            for lang in CHANNEL_TEXTS
+            if lang != "en"
+        ]
     if settings.support_chat_id is not None:
         agent_menu = [BotCommand(n, d) for n, d in AGENT_COMMANDS]
         calls.append((agent_menu, BotCommandScopeChat(settings.support_chat_id), None))

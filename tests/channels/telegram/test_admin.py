@@ -192,3 +192,21 @@ async def test_stats_and_unanswered_with_one_tap_fixes(
     fake_api.send_text(admin, "/unanswered")
     assert "No unanswered" in (await replies(fake_api, ADMIN_ID, 7))[6]
     assert answers
+
+
+async def test_unanswered_group_added_as_phrasings_of_an_entry(
+    bot: Application, fake_api: FakeBotApi
+) -> None:
+    ann, admin = fake_api.user(7, "Ann"), fake_api.user(ADMIN_ID, "Ada")
+    fake_api.send_text(ann, "Do quokkas play the xylophone?")
+    await replies(fake_api, 7, 1)
+    fake_api.send_text(admin, "/unanswered")
+    await replies(fake_api, ADMIN_ID, 2)
+    group = _last(fake_api, ADMIN_ID)
+    token = group["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2]
+    fake_api.press(admin, group, f"unans:var:{token}:1")
+    await fake_api.wait_until(lambda: "phrasings of #1" in _last(fake_api, ADMIN_ID)["text"])
+    async with services(bot).session_factory() as db:
+        assert "Do quokkas play the xylophone?" in (await db.get(FaqEntry, 1)).variants
+    fake_api.send_text(admin, "/unanswered")
+    assert "No unanswered" in (await replies(fake_api, ADMIN_ID, 3))[2]
