@@ -26,7 +26,7 @@ from bot.exchange import AnswerMode, Incoming, Reply
 from bot.grounding import GroundedAnswer, generate_grounded
 from bot.knowledge.documents import FaqHit
 from bot.knowledge.language import detect_language
-from bot.policy import Action, Decision, Thresholds, decide, thresholds
+from bot.policy import Action, Decision, Thresholds, after_generation, decide, thresholds
 from bot.prompt_templates import default_template
 from bot.prompting import SYSTEM_TEMPLATE_NAME
 from bot.smalltalk import detect_smalltalk, wants_human
@@ -286,15 +286,20 @@ class ConversationService:
                 failure = "engine busy"
             except Exception as exc:  # never raise to a channel
                 failure = f"{type(exc).__name__}: {exc}"
-        if emit.shown.strip():  # checked sentences already shown: they are the reply
+        usage = {
+            "model": answer.model if answer else None,
+            "prompt_tokens": answer.prompt_tokens if answer else None,
+            "completion_tokens": answer.completion_tokens if answer else None,
+        }
+        # Only checked sentences were shown; when there are any, they are the reply.
+        mode = after_generation(decision, grounded=True, generated_text=emit.shown)
+        if mode is AnswerMode.GENERATED:
             if failure:
                 log.info("message %s: generation stopped early (%s)", turn.user_message_id, failure)
+            faq_ids = [int(i) for i in answer.faq_ids] if answer else ids
             return _Outcome(
-                emit.shown, AnswerMode.GENERATED, faq_ids=answer.faq_ids if answer else ids,
-                confidence=best.confidence, unanswered=True,
-                model=answer.model if answer else self.engine.name if self.engine else None,
-                prompt_tokens=answer.prompt_tokens if answer else None,
-                completion_tokens=answer.completion_tokens if answer else None,
+                emit.shown, mode, faq_ids=faq_ids, confidence=best.confidence, unanswered=True,
+                **usage,  # type: ignore[arg-type]
             )
         log.warning(
             "message %s: generated answer not used (%s); sent FAQ entry %s instead",
@@ -303,15 +308,9 @@ class ConversationService:
         intro = self.texts.get("fallback_intro", turn.language)
         offer = self.texts.get("offer_human", turn.language)
         return _Outcome(
-            f"{intro}\n\n{best.document.answer}\n\n{offer}",
-            AnswerMode.FALLBACK,
-            faq_ids=[_id(best)],
-            confidence=best.confidence,
-            offer_human=True,
-            unanswered=True,
-            model=answer.model if answer else None,
-            prompt_tokens=answer.prompt_tokens if answer else None,
-            completion_tokens=answer.completion_tokens if answer else None,
+            f"{intro}\n\n{best.document.answer}\n\n{offer}", AnswerMode.FALLBACK,
+            faq_ids=[_id(best)], confidence=best.confidence, offer_human=True, unanswered=True,
+            **usage,  # type: ignore[arg-type]
         )
 
     async def _store_reply(self, turn: _Turn, outcome: _Outcome, latency_ms: int) -> int | None:
