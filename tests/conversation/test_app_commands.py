@@ -14,6 +14,8 @@ from bot.commands.eval_cmd import evaluate_dataset
 from bot.config import Settings
 from bot.engine.fake import FakeEngine
 from bot.exchange import Incoming
+from bot.policy import Thresholds
+from storage.repositories import faq
 
 
 @pytest.fixture
@@ -72,3 +74,35 @@ def test_cleanup_command_dry_run_and_real_run(
     assert main(["cleanup"]) == 0
     out = capsys.readouterr().out
     assert "old message texts purged: 0" in out and "database optimized: yes" in out
+
+
+async def test_an_admin_edit_is_visible_to_the_very_next_customer(lexical_settings) -> None:
+    async with open_app(lexical_settings, engine=FakeEngine()) as app:
+        before = await app.conversation.handle(Incoming(1, 1, "Can I pay with PayPal?"))
+        entry_id = before.faq_ids[0]
+        new_answer = "We accept PayPal and cash on delivery only."
+        await app.admin.edit_faq(entry_id, faq.FaqChanges(answer=new_answer), author="test")
+        after = await app.conversation.handle(Incoming(2, 2, "Can I pay with PayPal?"))
+    assert before.text != new_answer
+    assert (after.mode.value, after.faq_ids, after.text) == ("faq", [entry_id], new_answer)
+
+
+async def test_an_admin_system_prompt_reaches_the_model(lexical_settings) -> None:
+    engine = FakeEngine()
+    async with open_app(lexical_settings, engine=engine) as app:
+        app.conversation.limits = Thresholds(confident=1.01, related=0.01)  # always generate
+        await app.admin.set_prompt("You work for {{ business_name }}. Be brief.", author="test")
+        await app.conversation.handle(Incoming(1, 1, "how long does shipping take?"))
+    system = engine.requests[0].messages[0]
+    assert (system.role, system.content) == ("system", "You work for Acme Shop. Be brief.")
+
+
+async def test_a_chinese_paraphrase_finds_its_entry_through_the_real_catalog(
+    lexical_settings,
+) -> None:
+    async with open_app(lexical_settings, engine=FakeEngine()) as app:
+        reply = await app.conversation.handle(Incoming(1, 1, "我想退货，应该怎么做？"))
+        async with app.session_factory() as s:
+            entry = await faq.get(session=s, entry_id=reply.faq_ids[0])
+    assert reply.language == "zh"
+    assert entry is not None and entry.language == "zh" and "退货" in entry.question
