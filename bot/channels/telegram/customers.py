@@ -106,7 +106,7 @@ async def back_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if customer is None:
         await _say(update, context, channel_text("not_with_human", language_of(update, context)))
         return
-    await relay.finish(context.bot, services, customer.session_id)
+    await relay.finish(context.bot, services, customer.session_id, by_customer=True)
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

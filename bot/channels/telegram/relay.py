@@ -216,19 +216,26 @@ async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await message.reply_text(f"✅ Ticket #{customer.session_id} handed back to the bot.")
 
 
-async def finish(bot: Bot, services: TelegramServices, session_id: int) -> bool:
-    """End a hand-off: the customer is told the bot is back; the ticket loses its button."""
+async def finish(
+    bot: Bot, services: TelegramServices, session_id: int, *, by_customer: bool = False
+) -> bool:
+    """End a hand-off: the customer is told the bot is back; the ticket loses its button (and
+    the agents are told when it was the customer who left)."""
     customer = await services.handoff.finish(session_id)
     if customer is None:
         return False
-    ticket_id = customer.ticket_message_id
     ended = services.texts.get("handoff_ended", customer.language)
     await send_text(bot, customer.chat_id, split_text(ended)[0])
-    if ticket_id is not None and services.settings.support_chat_id is not None:
-        try:
-            await bot.edit_message_reply_markup(services.settings.support_chat_id, ticket_id)
-        except TelegramError as exc:
-            log.debug("could not remove the ticket button: %s", exc)
+    support, ticket_id = services.settings.support_chat_id, customer.ticket_message_id
+    if support is None or ticket_id is None:
+        return True
+    try:
+        await bot.edit_message_reply_markup(support, ticket_id)
+        if by_customer:
+            note = f"#{session_id}: the customer went back to the bot (/bot)."
+            await send_text(bot, support, split_text(note)[0], reply_to=ticket_id)
+    except TelegramError as exc:
+        log.debug("could not update ticket #%s: %s", session_id, exc)
     return True
 
 

@@ -92,6 +92,8 @@ async def test_asking_for_a_person_in_words_and_via_thumbs_down_button(
     assert (await _session(bot)).state == "human"
     fake_api.send_text(ann, "/bot")
     await fake_api.wait_until(lambda: any("ended" in t for t in fake_api.bot_texts(7)))
+    note = (await replies(fake_api, SUPPORT_CHAT, 2))[1]
+    assert "went back to the bot" in note
     fake_api.send_text(ann, SHIPPING_Q)
     await fake_api.wait_until(lambda: any("3-5" in t for t in fake_api.bot_texts(7)))
     answer = next(m for m in fake_api.bot_messages(7) if "3-5" in m["text"])
@@ -99,7 +101,7 @@ async def test_asking_for_a_person_in_words_and_via_thumbs_down_button(
     await fake_api.wait_until(lambda: any("talk to a person" in t for t in fake_api.bot_texts(7)))
     offer = next(m for m in fake_api.bot_messages(7) if "talk to a person" in m["text"])
     fake_api.press(ann, offer, "human")
-    await fake_api.wait_until(lambda: len(fake_api.bot_texts(SUPPORT_CHAT)) >= 2)
+    await fake_api.wait_until(lambda: len(fake_api.bot_texts(SUPPORT_CHAT)) >= 3)
     assert (await _session(bot)).state == "human"
 
 
