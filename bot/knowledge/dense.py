@@ -72,7 +72,9 @@ class DenseRows:
         """Best cosine of ``query`` against each slot's rows; -1 for slots without rows."""
         best = np.full(size + 1, -1.0, dtype=np.float32)
         if self._count:
-            cosines = self._matrix[: self._count] @ query
+            # einsum, not @: OpenBLAS would spread this matrix-vector product over threads that
+            # then spin and starve the query encoder (measured 16 ms vs 1.6 ms at 10k entries).
+            cosines = np.einsum("ij,j->i", self._matrix[: self._count], query)
             owners = self._owners[: self._count]
             np.maximum.at(best, np.where(owners == RETIRED, size, owners), cosines)
         return best[:size]
