@@ -52,6 +52,8 @@ class FakeBotApi(BotApiMethods):
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._server: tornado.httpserver.HTTPServer | None = None
+        self._stopping = False
+        self._polls = 0  # long polls waiting for updates
         self.port = 0
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -63,6 +65,10 @@ class FakeBotApi(BotApiMethods):
         self._server.add_sockets(sockets)
 
     async def stop(self) -> None:
+        """Answer pending long polls (empty), then close the server."""
+        self._stopping = True
+        self._notify()
+        await self.wait_until(lambda: self._polls == 0, within=5)
         if self._server is not None:
             self._server.stop()
             await self._server.close_all_connections()
@@ -284,11 +290,16 @@ class FakeBotApi(BotApiMethods):
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
 
         def ready() -> bool:
-            return bool(self._updates)
+            return bool(self._updates) or self._stopping
 
         if not ready() and timeout:
-            async with self._changed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            self._polls += 1
+            try:
+                async with self._changed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            finally:
+                self._polls -= 1
+                self._notify()
         limit = int(params.get("limit") or 100)
         return self._updates[:limit]
