@@ -84,12 +84,12 @@ class HandoffService:
                 channel=self.channel,
                 external_id=user_external_id,
                 name=user_name,
-                language=language,
                 now=now,
-            )
+            )  # no language here: ``users.language`` is the customer's explicit choice
             chat, _ = await sessions.open_or_continue(
                 session=db, user_id=user.id, chat_id=chat_id, ttl=self.session_ttl, now=now
             )
+            chat.language = chat.language or language
             already_open = chat.state == HUMAN
             if not already_open:
                 await sessions.set_state(session=db, chat=chat, state=HUMAN, now=now)

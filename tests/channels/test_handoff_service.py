@@ -78,3 +78,13 @@ async def test_overdue_only_without_agent_reply_and_only_once(
     )
     await handoff.record_agent_reply(waiting, "hello")
     assert await handoff.overdue(after=timedelta(minutes=15), now=later + timedelta(hours=1)) == []
+
+
+async def test_start_does_not_mistake_the_hint_for_the_customers_language_choice(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    ticket = await service(session_factory).start(user_external_id=9, chat_id=9, language="zh")
+    assert ticket.customer.language == "zh"
+    async with session_factory() as db:
+        user = await users.get(session=db, channel="telegram", external_id=9)
+        assert user is not None and user.language is None
