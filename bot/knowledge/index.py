@@ -169,7 +169,8 @@ class FaqIndex:
     # --- searching ---------------------------------------------------------------------------
 
     def query_vector(self, query: str) -> np.ndarray | None:
-        """The query's embedding, from a small LRU cache when it was asked recently."""
+        """The query's embedding: from an LRU cache when it was asked recently, or from the
+        entries' own vectors when it is an entry's question or variant word for word."""
         if self.encoder is None:
             return None
         key = " ".join(query.split())
@@ -178,6 +179,11 @@ class FaqIndex:
             if cached is not None:
                 self._query_cache.move_to_end(key)
                 return cached
+            # A question asked word for word as an entry has it (e.g. a "related question"
+            # button the bot offered): its vector is already known.
+            known = self._vectors.get(key)
+            if known is not None:
+                return known
         vector = self.encoder.encode([key])[0]
         with self._lock:
             self._query_cache[key] = vector
@@ -199,6 +205,9 @@ class FaqIndex:
     def scores(self, query: str, language: str | None = None) -> np.ndarray:
         """Fused score of every slot (-inf for empty slots, other languages, and, when ranking
         lexically only, entries sharing no term with the query)."""
+        return self._fused_scores(query, language)[0]
+
+    def _fused_scores(self, query: str, language: str | None) -> tuple[np.ndarray, FusionWeights]:
         terms = tokenize(query)
         dense_used = self.uses_dense_for(query)
         vector = self.query_vector(query) if dense_used else None
@@ -218,14 +227,13 @@ class FaqIndex:
             if language:
                 wanted = self._language_numbers.get(primary_language(language), -2)
                 eligible = eligible & (self._language_ids == wanted)
-            return np.where(eligible, fused, -np.inf).astype(np.float32)
+            return np.where(eligible, fused, -np.inf).astype(np.float32), weights
 
     def search(self, query: str, k: int = 5, language: str | None = None) -> list[FaqHit]:
         """The best ``k`` entries for ``query`` (only ``language`` entries when given)."""
         if k <= 0 or not query.strip():
             return []
-        fused = self.scores(query, language)
-        weights = self.weights_for(query)
+        fused, weights = self._fused_scores(query, language)
         with self._lock:
             candidates = np.flatnonzero(np.isfinite(fused))
             if not len(candidates):

@@ -8,7 +8,7 @@ this guess in the conversation layer.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 SYLLABLE_WEIGHT = 3
 HAN_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0xF900, 0xFAFF))
@@ -36,40 +36,41 @@ def is_cjk(char: str) -> bool:
     return _in(code, HAN_RANGES) or _in(code, KANA_RANGES) or _in(code, THAI_RANGES)
 
 
+def _character_class(ranges: tuple[tuple[int, int], ...]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in ranges) + "]")
+
+
+_KANA = _character_class(KANA_RANGES)
+_SCRIPTS = {
+    "zh": _character_class(HAN_RANGES),
+    "ko": _character_class(HANGUL_RANGES),
+    "ru": _character_class(CYRILLIC_RANGES),
+    "ar": _character_class(ARABIC_RANGES),
+    "th": _character_class(THAI_RANGES),
+    "el": _character_class(GREEK_RANGES),
+    "he": _character_class(HEBREW_RANGES),
+}
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def detect_language(text: str, default: str = "en") -> str:
     """Guess the language of ``text`` from its letters: "en", "zh", "ja", "ko", "ru", ...
 
     Any kana makes it Japanese (Chinese never uses kana); otherwise the script with the most
     letters wins, a Han character or Hangul syllable counting as ``SYLLABLE_WEIGHT`` letters
-    (it carries about a word), so "我的 iPhone 坏了" is Chinese. Text without letters (emoji,
-    digits) gets ``default``.
+    (it carries about a word), so "我的 iPhone 坏了" is Chinese. Latin letters mean English, the
+    bot's default. Text without letters (emoji, digits) gets ``default``.
     """
-    counts: dict[str, int] = {}
-    for char in text:
-        code = ord(char)
-        if _in(code, KANA_RANGES):
-            return "ja"
-        if _in(code, HAN_RANGES):
-            script = "zh"
-        elif _in(code, HANGUL_RANGES):
-            script = "ko"
-        elif _in(code, CYRILLIC_RANGES):
-            script = "ru"
-        elif _in(code, ARABIC_RANGES):
-            script = "ar"
-        elif _in(code, THAI_RANGES):
-            script = "th"
-        elif _in(code, GREEK_RANGES):
-            script = "el"
-        elif _in(code, HEBREW_RANGES):
-            script = "he"
-        elif unicodedata.category(char).startswith("L"):
-            script = "latin"
-        else:
-            continue
-        weight = SYLLABLE_WEIGHT if script in ("zh", "ko") else 1
-        counts[script] = counts.get(script, 0) + weight
-    if not counts:
+    if text.isascii():
+        return "en" if _LETTER.search(text) else default
+    if _KANA.search(text):
+        return "ja"
+    letters = len(_LETTER.findall(text))
+    if not letters:
         return default
+    counts = {script: len(pattern.findall(text)) for script, pattern in _SCRIPTS.items()}
+    latin = letters - sum(counts.values())
+    for script in ("zh", "ko"):
+        counts[script] *= SYLLABLE_WEIGHT
     best = max(counts, key=lambda script: counts[script])
-    return "en" if best == "latin" else best
+    return best if counts[best] > latin else "en"

@@ -136,3 +136,14 @@ def test_lexical_only_index_returns_only_entries_sharing_a_term() -> None:
     index.rebuild([SHIPPING, RETURNS, HOURS])
     assert ids(index.search("shipping", k=5)) == [1]
     assert index.search("weather forecast", k=5) == []
+
+
+def test_repeated_and_verbatim_questions_are_not_encoded_again(encoder: HashingEncoder) -> None:
+    index = FaqIndex(encoder)
+    index.rebuild([SHIPPING, RETURNS])
+    before = len(encoder.encoded)
+    index.search(SHIPPING.variants[0])  # an entry's own wording: vector already known
+    assert len(encoder.encoded) == before
+    index.search("is shipping  free?")
+    index.search("is shipping free?")  # same text once whitespace is normalised
+    assert encoder.encoded[before:] == ["is shipping free?"]
