@@ -4,6 +4,7 @@ The bundled model contradicts its context in measurable ways ("opens at 9:30" ->
 "return within 30 days" -> "No, that's not possible"), so a reply is only sent when every
 sentence of it:
 - is not empty and does not echo the system prompt or the prompt's own markers;
+- is not talk about the conversation ("as an AI ...", "the user has asked ...");
 - uses only numbers (times, days, prices) that occur in the FAQ context;
 - does not negate ("no", "not", 不, 无法 ...) unless the context negates too;
 - has most of its content words (stemmed, stop words out) in the context or the question.
@@ -36,6 +37,13 @@ _NEGATION_EN = re.compile(
     re.IGNORECASE,
 )
 _NEGATION_ZH = re.compile(r"不|没|无法|未|别|非")
+# Talk about the conversation instead of an answer: never useful, often a refusal.
+_META_TALK = re.compile(
+    r"\b(as an ai|language model|ai (chatbot|assistant)"
+    r"|the (user|customer) (has )?(asked|asks|is asking)"
+    r"|sorry for (any|the) (confusion|misunderstanding)|faq (page|section))\b",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CLAUSE_BREAK = re.compile(r"[.!?;:,\n。！？；，：]\s|[。！？；，：\n]|\s(?:and|but|or|while)\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])|\n+")
@@ -105,6 +113,8 @@ class GroundingChecker:
                 return GroundingResult(False, f"prompt marker {marker!r}")
         if self._leaky & _shingles(text, LEAK_SHINGLE_WORDS):
             return GroundingResult(False, "repeats the system prompt")
+        if _META_TALK.search(text) and not _META_TALK.search(self._context_lower):
+            return GroundingResult(False, "talks about the conversation, not the answer")
         unsupported_numbers = _numbers(text) - self._context_numbers
         if unsupported_numbers:
             first = sorted(unsupported_numbers)[0]

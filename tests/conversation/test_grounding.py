@@ -36,6 +36,8 @@ def test_supported_replies_pass(reply: str, context: list[str]) -> None:
         ("I am a friendly robot who loves cats.", SHIPPING, "low support"),
         ("", SHIPPING, "no supported sentence"),
         ("Customer question: how long", SHIPPING, "prompt marker"),
+        ("The user has asked about how long shipping takes.", SHIPPING, "conversation"),
+        ("I'm sorry for any confusion, but as an AI I ship orders.", SHIPPING, "conversation"),
     ],
 )
 def test_contradictions_and_noise_fail(reply: str, context: list[str], reason: str) -> None:
