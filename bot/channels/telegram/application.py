@@ -214,7 +214,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     services: TelegramServices | None = context.application.bot_data.get("services")
     if services is None or update.effective_chat.id == services.settings.support_chat_id:
         return
-    text = services.texts.get("error", language_of(update, context))
+    text = services.texts.get("error", await language_of(update, context))
     try:
         await send_text(context.bot, update.effective_chat.id, split_text(text)[0])
     except Exception:  # the error handler must never raise

@@ -28,7 +28,7 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     _, rating, message_id = query.data.split(":")
-    services, language = services_of(context), language_of(update, context)
+    services, language = services_of(context), await language_of(update, context)
     stored = await services.conversation.record_feedback(
         int(message_id), CHANNEL, query.from_user.id, int(rating)
     )
@@ -55,7 +55,11 @@ async def ask_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     user = query.from_user
     incoming = incoming_for(
-        user.id, query.message.chat.id, entry.question, language_of(update, context), user.full_name
+        user.id,
+        query.message.chat.id,
+        entry.question,
+        await language_of(update, context),
+        user.full_name,
     )
     await answer(context.bot, services, incoming)
 
@@ -72,7 +76,7 @@ async def ask_human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user_id=user.id,
         chat_id=query.message.chat.id,
         user_name=user.full_name,
-        language=language_of(update, context),
+        language=await language_of(update, context),
     )
 
 
@@ -80,7 +84,7 @@ async def confirm_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/forget confirmed (or cancelled): delete every stored row of this user and say what."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    services, language = services_of(context), language_of(update, context)
+    services, language = services_of(context), await language_of(update, context)
     await query.answer()
     if not query.data.endswith(":yes"):
         await query.edit_message_text(channel_text("forget_cancelled", language))

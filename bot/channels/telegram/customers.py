@@ -56,7 +56,7 @@ async def _say(
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet the customer by the business's name and offer a few example questions."""
-    services, language = services_of(context), language_of(update, context)
+    services, language = services_of(context), await language_of(update, context)
     lang = language or services.settings.default_language
     async with services.session_factory() as db:
         entries = await faq.list_entries(
@@ -72,7 +72,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explain how to use the bot."""
     await _say(
-        update, context, services_of(context).texts.get("help", language_of(update, context))
+        update, context, services_of(context).texts.get("help", await language_of(update, context))
     )
 
 
@@ -81,7 +81,9 @@ async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, user, chat = services_of(context), update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     await services.conversation.reset(CHANNEL, user.id, chat.id)
-    await _say(update, context, services.texts.get("reset_done", language_of(update, context)))
+    await _say(
+        update, context, services.texts.get("reset_done", await language_of(update, context))
+    )
 
 
 async def human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -94,7 +96,7 @@ async def human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user_id=user.id,
         chat_id=chat.id,
         user_name=user.full_name,
-        language=language_of(update, context),
+        language=await language_of(update, context),
     )
 
 
@@ -104,14 +106,16 @@ async def back_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     assert user is not None and chat is not None
     customer = await services.handoff.with_human(user_external_id=user.id, chat_id=chat.id)
     if customer is None:
-        await _say(update, context, channel_text("not_with_human", language_of(update, context)))
+        await _say(
+            update, context, channel_text("not_with_human", await language_of(update, context))
+        )
         return
     await relay.finish(context.bot, services, customer.session_id, by_customer=True)
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask for confirmation before deleting everything stored about the customer."""
-    language = language_of(update, context)
+    language = await language_of(update, context)
     await _say(update, context, channel_text("forget_confirm", language), forget_keyboard(language))
 
 
@@ -121,7 +125,7 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await _say(
         update,
         context,
-        channel_text("language_choose", language_of(update, context)),
+        channel_text("language_choose", await language_of(update, context)),
         language_keyboard(services.texts.languages),
     )
 
@@ -152,7 +156,9 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if text is None:
         return
     services = services_of(context)
-    incoming = incoming_for(user.id, chat.id, text, language_of(update, context), user.full_name)
+    incoming = incoming_for(
+        user.id, chat.id, text, await language_of(update, context), user.full_name
+    )
     reply_to = message.message_id if chat.type != Chat.PRIVATE or update.edited_message else None
     await answer(context.bot, services, incoming, reply_to=reply_to)
 
@@ -166,7 +172,7 @@ async def media_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         and addressed_text(message, chat, context.bot.username, context.bot.id) is None
     ):
         return
-    services, language = services_of(context), language_of(update, context)
+    services, language = services_of(context), await language_of(update, context)
     customer = await services.handoff.with_human(user_external_id=user.id, chat_id=chat.id)
     if customer is not None:
         kind = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "media")

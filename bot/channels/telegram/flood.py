@@ -115,7 +115,7 @@ async def limit_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if flood.allow(user.id, sent_at.timestamp() if sent_at else None):
         return
     log.info("flood control: user %s over %s/min", user.id, flood.per_minute)
-    language = language_of(update, context)
+    language = await language_of(update, context)
     notice = services.texts.get("rate_limited", language) if flood.should_warn(user.id) else None
     incoming = Incoming(
         user_id=user.id,

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.exchange import Incoming, Reply
 from bot.handoff import HandoffService
 from bot.texts import Texts, normalize_language
+from storage.repositories import users
 
 CHANNEL = "telegram"
 
@@ -95,10 +96,16 @@ def services_of(context: ContextTypes.DEFAULT_TYPE) -> TelegramServices:
     return context.application.bot_data["services"]  # type: ignore[no-any-return]
 
 
-def language_of(update: object, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    """The customer's language: their ``/language`` choice, else Telegram's language code."""
-    chosen = context.user_data.get("language") if context.user_data is not None else None
+async def language_of(update: object, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The customer's language: their ``/language`` choice (read from the database once per
+    process, then kept in ``user_data``), else Telegram's language code."""
+    user = getattr(update, "effective_user", None)
+    memory = context.user_data
+    if user is not None and memory is not None and "language" not in memory:
+        async with services_of(context).session_factory() as db:
+            stored = await users.get(session=db, channel=CHANNEL, external_id=user.id)
+        memory["language"] = stored.language if stored is not None else None
+    chosen = memory.get("language") if memory is not None else None
     if chosen:
         return str(chosen)
-    user = getattr(update, "effective_user", None)
     return normalize_language(user.language_code) if user is not None else None

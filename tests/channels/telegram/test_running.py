@@ -134,3 +134,17 @@ async def test_shutdown_lets_an_answer_in_progress_finish_and_closes_services(
     await stopping
     assert fake_api.bot_texts(7) == ["Here is the whole answer."]
     assert closed == opened, "post_shutdown closed what post_init opened"
+
+
+async def test_language_choice_survives_a_restart(
+    tg_settings: Settings, opener: Opener, fake_api: FakeBotApi
+) -> None:
+    ann = fake_api.user(7, "Ann", "en")
+    async with serving(tg_settings, opener, tuning=FAST):
+        fake_api.send_text(ann, "/language")
+        await replies(fake_api, 7, 1)
+        fake_api.press(ann, fake_api.bot_messages(7)[0], "lang:zh")
+        await fake_api.wait_until(lambda: "中文" in fake_api.bot_texts(7)[0])
+    async with serving(tg_settings, opener, tuning=FAST):
+        fake_api.send_text(ann, "/help")
+        assert "直接输入" in (await replies(fake_api, 7, 2))[1]
