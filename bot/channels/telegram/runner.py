@@ -7,6 +7,7 @@ SIGINT/SIGTERM handlers and stop cleanly (updates in progress finish: see ``Appl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlparse
@@ -18,6 +19,7 @@ from bot.channels.telegram.application import ServicesOpener, build_application
 from bot.channels.telegram.services import Tuning
 from bot.config import Settings
 
+log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -35,9 +37,13 @@ def webhook_path(settings: Settings) -> str:
 
 def run(settings: Settings, services: ServicesOpener | None = None) -> None:
     """Run until SIGINT/SIGTERM: webhook mode when ``SUPPORTBOT_WEBHOOK_URL`` is set."""
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     application = build_application(settings, services or default_opener(settings))
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        if not secret:
+            log.warning("SUPPORTBOT_WEBHOOK_SECRET is not set: anyone can post fake updates")
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
