@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 
 Layers = list[torch.Tensor]
+STEP = 128  # capacity granularity of the batch buffers, in positions
 
 
 class PromptKV:
@@ -65,17 +66,24 @@ class BatchKV:
     def rows(self) -> int:
         return len(self.lengths)
 
-    def reserve(self, positions: int) -> None:
-        """Make room for ``positions`` per row, growing the buffers in steps of 256."""
-        if positions <= self.capacity:
+    def fit(self, positions: int) -> None:
+        """Size the buffers to ``positions`` rounded up to ``STEP``: grow when needed, shrink
+        when less than half is used (decode attention reads the whole capacity, because a
+        full-capacity slice of the first rows is contiguous and a contiguous batched matmul is
+        several times faster here than attention over a strided slice)."""
+        capacity = max(STEP, -(-positions // STEP) * STEP)
+        if self.capacity and positions <= self.capacity and capacity > self.capacity // 2:
             return
-        capacity = -(-positions // 256) * 256
+        if capacity == self.capacity:
+            return
         shape = (self.max_rows, self.kv_heads, capacity, self.head_dim)
         keys = [torch.zeros(shape, dtype=self.dtype) for _ in range(self.layers)]
         values = [torch.zeros(shape, dtype=self.dtype) for _ in range(self.layers)]
-        if self.capacity:
+        keep = min(capacity, self.capacity)
+        if keep:
+            rows = self.rows
             for new, old in zip(keys + values, self.keys + self.values, strict=True):
-                new[:, :, : self.capacity].copy_(old)
+                new[:rows, :, :keep].copy_(old[:rows, :, :keep])
         self.keys, self.values, self.capacity = keys, values, capacity
 
     def add_row(self, prompt: PromptKV) -> int:
@@ -84,7 +92,7 @@ class BatchKV:
         if row >= self.max_rows:
             raise RuntimeError("no free row in the batch")
         length = prompt.filled
-        self.reserve(length + 1)
+        self.fit(max([length, *self.lengths]) + 1)
         for mine, theirs in zip(self.keys + self.values, prompt.keys + prompt.values, strict=True):
             mine[row, :, :length].copy_(theirs[:, :length])
         self.lengths.append(length)
@@ -102,3 +110,4 @@ class BatchKV:
 
     def clear(self) -> None:
         self.lengths.clear()
+        self.keys, self.values, self.capacity = [], [], 0

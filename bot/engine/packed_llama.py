@@ -89,6 +89,7 @@ class PackedLlama:
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
         self.layers_count = config.num_hidden_layers
         self.max_positions = config.max_position_embeddings
+        self.scale = self.head_dim**-0.5
         self.q_size = self.heads * self.head_dim
         self.kv_size = self.kv_heads * self.head_dim
         self.eps = config.rms_norm_eps
@@ -156,11 +157,12 @@ class PackedLlama:
         hidden = F.embedding(torch.tensor(ids), self.embed)
 
         if rows:
-            batch.reserve(max(batch.lengths) + 1)
+            batch.fit(max(batch.lengths) + 1)
             row_index = torch.arange(rows)
             row_pos = pos[:rows]
-            span = max(batch.lengths) + 1
-            decode_mask = (torch.arange(span)[None, :] <= row_pos[:, None])[:, None, None, :]
+            visible = torch.arange(batch.capacity)[None, :] <= row_pos[:, None]
+            decode_bias = torch.zeros(rows, 1, 1, batch.capacity)
+            decode_bias.masked_fill_(~visible[:, None, None, :], float("-inf"))
         chunk_masks = []
         for chunk in chunks:
             size, end = len(chunk.token_ids), chunk.start + len(chunk.token_ids)
@@ -172,23 +174,22 @@ class PackedLlama:
         for index, layer in enumerate(self.layers):
             x = self._norm(hidden, layer.input_norm)
             qkv = F.linear(x, layer.qkv, layer.qkv_bias)
-            q = qkv[:, : self.q_size].view(total, heads, head_dim)
-            k = qkv[:, self.q_size : self.q_size + self.kv_size].view(total, kv_heads, head_dim)
+            qk = qkv[:, : self.q_size + self.kv_size].view(total, heads + kv_heads, head_dim)
+            qk = qk * cos + _rotate_half(qk) * sin  # one rotary pass for queries and keys
+            q, k = qk[:, :heads], qk[:, heads:]
             v = qkv[:, self.q_size + self.kv_size :].view(total, kv_heads, head_dim)
-            q = q * cos + _rotate_half(q) * sin
-            k = k * cos + _rotate_half(k) * sin
             attended = torch.empty_like(q)
             if rows:
                 keys, values = batch.keys[index], batch.values[index]
                 keys[row_index, :, row_pos] = k[:rows]
                 values[row_index, :, row_pos] = v[:rows]
-                out = F.scaled_dot_product_attention(
-                    q[:rows].view(rows, kv_heads, groups, head_dim),
-                    keys[:rows, :, :span],
-                    values[:rows, :, :span],
-                    attn_mask=decode_mask,
-                )
-                attended[:rows] = out.view(rows, heads, head_dim)
+                # Grouped-query trick: the query heads sharing a KV head are that head's
+                # "query positions", so no KV head is repeated.
+                query = q[:rows].view(rows, kv_heads, groups, head_dim)
+                scores = torch.matmul(query, keys[:rows].transpose(-1, -2))
+                scores = scores.float().mul_(self.scale).add_(decode_bias)
+                probs = torch.softmax(scores, dim=-1).to(self.dtype)
+                attended[:rows] = torch.matmul(probs, values[:rows]).view(rows, heads, head_dim)
             offset = rows
             for chunk, mask in zip(chunks, chunk_masks, strict=True):
                 size = len(chunk.token_ids)
