@@ -1,9 +1,10 @@
 """Flood control: a user sending more than N messages a minute is not sent to the model.
 
-A sliding one-minute window per user, checked in a ``TypeHandler`` at group -1 before any
-other handler. Over the limit the message is still stored (the conversation service records it
-with mode ``rate_limited``), the user gets one polite notice per flood, and the update stops
-there. Outgoing calls are throttled separately by PTB's ``AIORateLimiter``.
+A sliding one-minute window per user (by Telegram's send time), checked in a ``TypeHandler``
+at group -1 before any other handler. Over the limit the message is still stored (the notice,
+when sent, with mode ``rate_limited``), the user gets one polite notice per flood, and the
+update stops there. Staff and customers talking to a person are never held back: the limit
+protects the model. Outgoing calls are throttled separately by PTB's ``AIORateLimiter``.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ async def limit_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     sent_at = message.edit_date or message.date
     if flood.allow(user.id, sent_at.timestamp() if sent_at else None):
         return
+    if await services.handoff.with_human(user_external_id=user.id, chat_id=chat.id):
+        return  # talking to a person costs no model call: every message is relayed
     log.info("flood control: user %s over %s/min", user.id, flood.per_minute)
     language = await language_of(update, context)
     notice = services.texts.get("rate_limited", language) if flood.should_warn(user.id) else None

@@ -9,7 +9,7 @@ from telegram.ext import Application
 
 from bot.engine.fake import FakeEngine
 from storage.models import Message
-from tests.channels.telegram.conftest import ScriptedConversation, replies, services
+from tests.channels.telegram.conftest import SUPPORT_CHAT, ScriptedConversation, replies, services
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 
 
@@ -65,3 +65,16 @@ async def test_flooding_user_gets_one_notice_and_no_model_calls_but_is_stored(
         stored = list(await db.scalars(select(Message).where(Message.role == "user")))
     assert len([m for m in stored if m.text.startswith("hello number")]) == 6
     assert len(fake_engine.requests) <= 3, "flooded messages never reach the model"
+
+
+async def test_flood_control_does_not_hold_back_messages_to_a_person(
+    bot: Application, fake_api: FakeBotApi
+) -> None:
+    bot.bot_data["flood"].per_minute = 2
+    ann = fake_api.user(7, "Ann")
+    fake_api.send_text(ann, "/human")
+    await replies(fake_api, SUPPORT_CHAT, 1)
+    for i in range(4):
+        fake_api.send_text(ann, f"detail {i}")
+    relayed = await replies(fake_api, SUPPORT_CHAT, 5)
+    assert [t.rsplit("\n", 1)[1] for t in relayed[1:]] == [f"detail {i}" for i in range(4)]
