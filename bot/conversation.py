@@ -30,7 +30,7 @@ from bot.policy import Action, Decision, Thresholds, after_generation, decide, t
 from bot.prompt_templates import default_template
 from bot.prompting import SYSTEM_TEMPLATE_NAME
 from bot.smalltalk import detect_smalltalk, wants_human
-from bot.texts import Texts, normalize_language
+from bot.texts import Texts, choose_language, normalize_language
 from storage.models import utcnow
 from storage.repositories import feedback, messages, prompts, sessions, users
 
@@ -125,14 +125,8 @@ class ConversationService:
             text = self.texts.get("error", language)
             emit(text)
             return Reply(text=text, mode=AnswerMode.FALLBACK, language=language)
-        if turn.state == "human":
-            return Reply(
-                text="",
-                mode=AnswerMode.HUMAN,
-                language=turn.language,
-                session_id=turn.session_id,
-                user_message_id=turn.user_message_id,
-            )
+        if turn.state == "human":  # an agent answers; the Telegram layer relays the message
+            return Reply("", AnswerMode.HUMAN, turn.language, turn.session_id, turn.user_message_id)
         try:
             outcome = await self._answer(incoming.text, turn, emit)
         except Exception:
@@ -144,50 +138,33 @@ class ConversationService:
         latency_ms = round((time.monotonic() - started) * 1000)
         message_id = await self._store_reply(turn, outcome, latency_ms)
         return Reply(
-            text=outcome.text,
-            mode=outcome.mode,
-            language=turn.language,
-            session_id=turn.session_id,
-            user_message_id=turn.user_message_id,
-            message_id=message_id,
-            faq_ids=outcome.faq_ids,
-            confidence=outcome.confidence,
-            latency_ms=latency_ms,
-            related_questions=outcome.related,
+            outcome.text, outcome.mode, turn.language, turn.session_id, turn.user_message_id,
+            message_id=message_id, faq_ids=outcome.faq_ids, confidence=outcome.confidence,
+            latency_ms=latency_ms, related_questions=outcome.related,
             offer_human=outcome.offer_human,
         )
 
     def resolve_language(self, incoming: Incoming, *, stored: str | None) -> str:
-        """The reply language: the customer's explicit choice, the script they write in when it
-        is not Latin, the channel's hint (Telegram's language code), then the text's guess.
-        """
-        if stored:
-            return stored
-        default = self.settings.default_language
-        written = detect_language(incoming.text, default=default)
-        hint = normalize_language(incoming.language_hint)
-        if written != "en" and written != hint:
-            return written  # a Chinese message from an English-language phone gets Chinese
-        return hint or written or default
+        """The reply language (see ``bot.texts.choose_language``)."""
+        return choose_language(
+            chosen=stored,
+            hint=incoming.language_hint,
+            written=detect_language(incoming.text, default=self.settings.default_language),
+            default=self.settings.default_language,
+        )
 
     async def _open_turn(self, incoming: Incoming) -> _Turn:
         now = self.clock()
         async with self.session_factory() as s, s.begin():
             user = await users.get_or_create(
-                session=s,
-                channel=incoming.channel,
-                external_id=incoming.user_id,
-                name=incoming.user_name,
-                now=now,
+                session=s, channel=incoming.channel, external_id=incoming.user_id,
+                name=incoming.user_name, now=now,
             )
             language = self.resolve_language(incoming, stored=user.language)
             chat, is_new = await sessions.open_or_continue(
-                session=s,
-                user_id=user.id,
-                chat_id=incoming.chat_id,
+                session=s, user_id=user.id, chat_id=incoming.chat_id,
                 ttl=timedelta(minutes=self.settings.session_ttl_minutes),
-                language=language,
-                now=now,
+                language=language, now=now,
             )
             earlier = (
                 []

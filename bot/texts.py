@@ -32,6 +32,26 @@ def normalize_language(code: str | None) -> str | None:
     return primary if primary.isalpha() else None
 
 
+def choose_language(
+    *, chosen: str | None, hint: str | None, written: str | None, default: str
+) -> str:
+    """The language to answer in.
+
+    In order: the customer's explicit choice (``/language``); the language of the text when it
+    is not written in Latin script and differs from the hint (a Chinese message sent from an
+    English-language phone gets a Chinese reply); the channel's hint (Telegram's language
+    code); the language detected from the text; the configured default.
+    """
+    if chosen:
+        return normalize_language(chosen) or default
+    hint_code = normalize_language(hint)
+    written_code = normalize_language(written)
+    latin = "en"  # what detect_language reports for any Latin-script text
+    if written_code and written_code != latin and written_code != hint_code:
+        return written_code
+    return hint_code or written_code or default
+
+
 class _KeepMissing(dict[str, object]):
     """Leaves an unknown ``{placeholder}`` visible instead of raising in front of a customer."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.smalltalk import Smalltalk, detect_smalltalk, wants_human
-from bot.texts import Texts, normalize_language
+from bot.texts import Texts, choose_language, normalize_language
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,18 @@ def test_language_codes_are_normalised() -> None:
     assert [normalize_language(c) for c in ("zh-Hans", "en_US", "ZH-TW", "", None)] == [
         "zh", "en", "zh", None, None,
     ]
+
+
+@pytest.mark.parametrize(
+    ("chosen", "hint", "written", "expected"),
+    [
+        ("zh", "en", "en", "zh"),  # an explicit /language choice wins
+        (None, "en", "zh", "zh"),  # Chinese text from an English-language phone
+        (None, "zh-Hans", "en", "zh"),  # Latin script says little: the hint decides
+        (None, "de", "en", "de"),
+        (None, None, "en", "en"),
+        (None, None, None, "fr"),  # nothing known: the default
+    ],
+)
+def test_choose_language(chosen, hint, written, expected) -> None:  # type: ignore[no-untyped-def]
+    assert choose_language(chosen=chosen, hint=hint, written=written, default="fr") == expected
