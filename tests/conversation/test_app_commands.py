@@ -106,3 +106,11 @@ async def test_a_chinese_paraphrase_finds_its_entry_through_the_real_catalog(
             entry = await faq.get(session=s, entry_id=reply.faq_ids[0])
     assert reply.language == "zh"
     assert entry is not None and entry.language == "zh" and "退货" in entry.question
+
+
+async def test_the_scheduler_runs_inside_the_app_and_stops_with_it(lexical_settings) -> None:
+    async with open_app(lexical_settings, engine=FakeEngine(), start_scheduler=True) as app:
+        scheduler = app.scheduler
+        assert scheduler is not None and scheduler.running
+        assert {job.id for job in scheduler.get_jobs()} == {"end_idle", "purge", "optimize"}
+    assert not scheduler.running
