@@ -19,6 +19,7 @@ from bot.channels.telegram.services import services_of
 
 PREVIEW_CHARS = 1500
 UNANSWERED_SHOWN = 10
+PENDING_GROUPS_KEPT = 200
 
 
 async def prompt_show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -127,6 +128,8 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     for group in groups[:UNANSWERED_SHOWN]:
         token = secrets.token_hex(4)
         pending[token] = list(group.message_ids)
+        while len(pending) > PENDING_GROUPS_KEPT:  # buttons of old lists simply expire
+            del pending[next(iter(pending))]
         hits = services.admin.search_faq(group.text, k=1)
         best = int(hits[0].document.id) if hits else None
         examples = "\n".join(f"• {t}" for t in group.texts[:5])
