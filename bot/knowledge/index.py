@@ -88,12 +88,14 @@ class FaqIndex:
         unique = list({doc.id: doc for doc in documents}.values())
         vectors = self._encode_documents(unique)
         lexical = LexicalIndex()
-        dense = DenseRows(vectors[0].shape[1]) if vectors and self.encoder is not None else None
+        dimension = next((rows.shape[1] for rows in vectors if rows is not None), None)
+        dense = DenseRows(dimension) if dimension is not None else None
         for slot, doc in enumerate(unique):
             lexical.set(slot, doc)
-            if dense is not None:
-                dense.set(slot, vectors[slot])
-        keep = {text for doc in unique for text in embedded_texts(doc)}
+            rows = vectors[slot] if vectors else None
+            if dense is not None and rows is not None:
+                dense.set(slot, rows)
+        keep = {text for doc in unique if self._embeds(doc) for text in embedded_texts(doc)}
         with self._lock:
             self._documents = list(unique)
             self._slot_of = {doc.id: slot for slot, doc in enumerate(unique)}
@@ -113,6 +115,7 @@ class FaqIndex:
     def upsert(self, document: FaqDocument) -> None:
         """Add or replace one entry; the next search sees it."""
         vectors = self._encode_documents([document])[0] if self.encoder is not None else None
+        # (None: no encoder, or one that does not understand the entry's language)
         with self._lock:
             slot = self._slot_of.get(document.id)
             if slot is None:
@@ -132,6 +135,8 @@ class FaqIndex:
                 if self._dense is None:
                     self._dense = DenseRows(vectors.shape[1])
                 self._dense.set(slot, vectors)
+            elif self._dense is not None:
+                self._dense.clear(slot)
 
     def remove(self, document_id: FaqId) -> None:
         """Drop one entry (no-op for an unknown id); the next search no longer returns it."""
@@ -150,11 +155,18 @@ class FaqIndex:
     def _language_id(self, code: str) -> int:
         return self._language_numbers.setdefault(code, len(self._language_numbers))
 
-    def _encode_documents(self, documents: list[FaqDocument]) -> list[np.ndarray]:
-        """Embedding rows per document, encoding only texts not seen before."""
+    def _embeds(self, document: FaqDocument) -> bool:
+        """True when the encoder understands the entry's language (else it is lexical only)."""
+        if self.encoder is None:
+            return False
+        languages = getattr(self.encoder, "languages", None)
+        return languages is None or primary_language(document.language) in languages
+
+    def _encode_documents(self, documents: list[FaqDocument]) -> list[np.ndarray | None]:
+        """Embedding rows per document (None where not embedded), encoding only new texts."""
         if self.encoder is None:
             return []
-        texts = [embedded_texts(doc) for doc in documents]
+        texts = [embedded_texts(doc) if self._embeds(doc) else [] for doc in documents]
         with self._lock:
             known = dict(self._vectors)
         missing = list(dict.fromkeys(t for group in texts for t in group if t not in known))
@@ -164,7 +176,7 @@ class FaqIndex:
             known.update(new)
             with self._lock:
                 self._vectors.update(new)
-        return [np.vstack([known[t] for t in group]) for group in texts]
+        return [np.vstack([known[t] for t in group]) if group else None for group in texts]
 
     # --- searching ---------------------------------------------------------------------------
 

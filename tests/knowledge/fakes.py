@@ -14,6 +14,7 @@ class HashingEncoder:
     """A deterministic bag-of-terms encoder that counts what it was asked to encode."""
 
     dimension = 64
+    languages: frozenset[str] | None = None  # all
 
     def __init__(self) -> None:
         self.encoded: list[str] = []

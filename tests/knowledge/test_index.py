@@ -147,3 +147,14 @@ def test_repeated_and_verbatim_questions_are_not_encoded_again(encoder: HashingE
     index.search("is shipping  free?")
     index.search("is shipping free?")  # same text once whitespace is normalised
     assert encoder.encoded[before:] == ["is shipping free?"]
+
+
+def test_entries_in_languages_the_encoder_lacks_are_not_encoded() -> None:
+    english_only = HashingEncoder()
+    english_only.languages = frozenset({"en"})
+    index = FaqIndex(english_only)
+    index.rebuild([RETURNS, RETURNS_ZH])
+    index.upsert(PAYMENT_ZH)
+    assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in english_only.encoded)
+    assert ids(index.search("怎么退货", k=1)) == ["return-zh"]  # found lexically
+    assert ids(index.search("return policy", k=1, language="en")) == [2]
