@@ -103,6 +103,25 @@ class GroundingChecker:
         )
         self._min_support = min_support
 
+    def early_verdict(self, partial: str) -> GroundingResult | None:
+        """A failure that more words cannot repair, on a sentence still being generated.
+
+        Lets the stream stop after a few tokens of "I'm sorry for any confusion, but as an AI"
+        or "No, ..." instead of at the end of the sentence.
+        """
+        lowered = partial.casefold()
+        if any(m in lowered and m not in self._context_lower for m in PROMPT_MARKERS):
+            return GroundingResult(False, "prompt marker")
+        if _META_TALK.search(partial) and not _META_TALK.search(self._context_lower):
+            return GroundingResult(False, "talks about the conversation, not the answer")
+        if _negates(partial) and not self._context_negates:
+            return GroundingResult(False, "negation not in context")
+        settled = partial.rsplit(None, 1)[0] if " " in partial.strip() else ""
+        unsupported = _numbers(settled) - self._context_numbers
+        if unsupported:
+            return GroundingResult(False, f"number not in context: {sorted(unsupported)[0]}")
+        return None
+
     def check(self, text: str) -> GroundingResult:
         """The verdict on ``text`` (a sentence or a whole reply)."""
         if not _WORD.search(text):
@@ -209,15 +228,16 @@ class SentenceGate:
             return ""
         self._buffer += piece
         ends = [match.end() for match in _SENTENCE_END.finditer(self._buffer)]
-        if not ends:
-            return ""
-        complete = split_sentences(self._buffer[: ends[-1]])
-        self._buffer = self._buffer[ends[-1] :]
+        complete = split_sentences(self._buffer[: ends[-1]]) if ends else []
+        if ends:
+            self._buffer = self._buffer[ends[-1] :]
         out = ""
         for sentence in complete:
             out += self._judge(sentence)
             if self.rejected is not None:
-                break
+                return out
+        if self._buffer.strip():
+            self.rejected = self._checker.early_verdict(self._buffer)
         return out
 
     def finish(self, *, complete: bool) -> str:

@@ -46,9 +46,9 @@ def test_contradictions_and_noise_fail(reply: str, context: list[str], reason: s
 
 
 def test_a_reply_repeating_the_system_prompt_is_a_leak() -> None:
-    system = "You are the assistant of Acme. Never invent prices, dates, times or policies."
+    system = "You are the assistant of Acme. Be friendly, polite and concise with customers."
     result = check_reply(
-        "I never invent prices, dates, times or policies.", context=SHIPPING, system_prompt=system
+        "I am friendly, polite and concise with customers.", context=SHIPPING, system_prompt=system
     )
     assert not result.grounded and "system prompt" in result.reason
 
@@ -66,3 +66,16 @@ def test_the_gate_drops_an_unfinished_last_sentence_when_cut_off() -> None:
     assert gate.feed("Our store opens at 9:30 on") == ""
     assert gate.finish(complete=False) == ""
     assert gate.released == ""
+
+
+def test_the_gate_stops_early_on_a_refusal_or_a_wrong_number() -> None:
+    refusal = SentenceGate(GroundingChecker(HOURS))
+    for piece in ["I'm sorry for any", " confusion, but"]:
+        refusal.feed(piece)
+    assert refusal.rejected is not None and "conversation" in refusal.rejected.reason
+
+    number = SentenceGate(GroundingChecker(HOURS))
+    number.feed("We open at 10:")
+    assert number.rejected is None  # "10:" may still become "10:..." -- wait for the next word
+    number.feed("00 on")
+    assert number.rejected is not None and "10:00" in number.rejected.reason
