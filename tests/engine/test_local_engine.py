@@ -221,3 +221,31 @@ async def test_queue_drains_once_started(tiny_parts) -> None:
     await engine.close()
     assert all(r.finish_reason in ("stop", "length") for r in results)
     assert engine.stats.max_rows == 1
+
+
+class ExplodingOnce:
+    """Stands in for the model runner's ``step``: fails the first call, then delegates."""
+
+    def __init__(self, step) -> None:
+        self.step = step
+        self.exploded = False
+
+    def __call__(self, *args: object) -> torch.Tensor:
+        if not self.exploded:
+            self.exploded = True
+            raise RuntimeError("simulated kernel failure")
+        return self.step(*args)
+
+
+async def test_a_failed_step_ends_its_requests_with_error_and_the_engine_recovers(
+    tiny_parts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = new_engine(tiny_parts)
+    monkeypatch.setattr(engine.worker.runner, "step", ExplodingOnce(engine.worker.runner.step))
+    engine.start()
+    failed = await engine.generate(chat(QUESTIONS[0], max_new_tokens=5))
+    recovered = await engine.generate(chat(QUESTIONS[0], max_new_tokens=5, ignore_eos=True))
+    await engine.close()
+    assert failed.finish_reason == "error"
+    assert failed.error is not None and "simulated kernel failure" in failed.error
+    assert recovered.finish_reason == "length" and recovered.completion_tokens == 5
