@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--model", help="SUPPORTBOT_MODEL override")
     parser.add_argument("--dtype", choices=["auto", "bfloat16", "float32"], help="dtype override")
-    parser.add_argument("--prefill-chunk", type=int, default=256, help="prompt tokens per step")
+    parser.add_argument("--prefill-chunk", type=int, default=512, help="prompt tokens per step")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     figures = asyncio.run(benchmark(args))

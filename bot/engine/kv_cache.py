@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 Layers = list[torch.Tensor]
-STEP = 128  # capacity granularity of the batch buffers, in positions
+STEP = 64  # capacity granularity of the batch buffers, in positions
 
 
 class PromptKV:

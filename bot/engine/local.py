@@ -83,7 +83,7 @@ class LocalEngine:
         max_batch: int = 16,
         queue_size: int = 64,
         max_new_tokens: int | None = None,
-        prefill_chunk: int = 256,
+        prefill_chunk: int = 512,
         prefix_cache_entries: int = 4,
         threads: int | None = None,
         clock: Clock | None = None,
