@@ -74,9 +74,16 @@ async def answer(
         typing_interval=tuning.typing_interval,
         first_delay=tuning.first_chunk_delay,
     )
+    # With a person on the chat the bot shows nothing, not even "typing…".
+    person = await services.handoff.with_human(
+        user_external_id=incoming.user_id, chat_id=incoming.chat_id
+    )
     try:
-        async with stream:
-            reply = await services.conversation.handle(incoming, on_text=stream.on_text)
+        if person is not None:
+            reply = await services.conversation.handle(incoming)
+        else:
+            async with stream:
+                reply = await services.conversation.handle(incoming, on_text=stream.on_text)
     except asyncio.CancelledError:
         await _apologise(bot, incoming)
         raise

@@ -37,6 +37,7 @@ async def test_round_trip_customer_agent_customer_done_then_bot_answers_again(
     model_calls = len(fake_engine.requests)
     fake_api.send_text(ann, "It was due last Monday <b>")
     relayed = (await replies(fake_api, SUPPORT_CHAT, 2))[1]
+    customer_message_at = fake_api.sent("sendMessage", 7)[-1].at
     assert relayed.endswith("It was due last Monday <b>")
     relayed_message = fake_api.bot_messages(SUPPORT_CHAT)[1]
     assert (
@@ -45,6 +46,8 @@ async def test_round_trip_customer_agent_customer_done_then_bot_answers_again(
     )
     assert len(fake_engine.requests) == model_calls, "no model call while a person has the chat"
     assert len(fake_api.bot_texts(7)) == 2, "the bot stays silent"
+    typing = fake_api.sent("sendChatAction", 7)
+    assert all(c.at < customer_message_at for c in typing), "not even typing"
 
     fake_api.send_text(
         agent, "Sorry Ann, it leaves today.", chat_id=SUPPORT_CHAT, reply_to=relayed_message
