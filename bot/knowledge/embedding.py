@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 BUNDLED_MINILM = "minilm"
 NO_ENCODER = "none"
 ENGLISH_ONLY = frozenset({"en"})
-MAX_TOKENS = 256
+MAX_TOKENS = 128  # all-MiniLM-L6-v2 was trained on 128 tokens; 256 measured no better, 2x slower
 ENCODE_BATCH = 64
 
 
