@@ -1,5 +1,8 @@
 """One request's life inside the local engine, and handing its results back to asyncio.
 
+Also the two small things the worker shares with its owner: ``WorkerStats`` (counters) and
+``Tokenization`` (what the worker needs from the tokenizer).
+
 A ``Job`` is created on the event loop, owned by the inference worker thread from then on (the
 loop only ever sets ``cancelled``), and reports back through ``loop.call_soon_threadsafe``: the
 worker collects one step's text pieces and finished results and posts them in one callback per
@@ -13,6 +16,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.engine.base import FinishReason, Generation, GenerationRequest, TextCallback
@@ -100,3 +104,27 @@ class Outbox:
                 )
         self.pieces.clear()
         self.results.clear()
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    """Counters for tests, logs and the benchmark."""
+
+    steps: int = 0
+    prefill_tokens: int = 0
+    decode_tokens: int = 0
+    finished: int = 0
+    max_rows: int = 0
+    trace: list[tuple[int, int, float]] | None = None  # (decode rows, prefill tokens, seconds)
+
+
+class Tokenization:
+    """What the worker needs from the tokenizer; implemented in ``local`` (and guarded there)."""
+
+    eos_ids: frozenset[int]
+
+    def prompt(self, job: Job) -> tuple[list[int], int]:  # ids, shared prefix length
+        raise NotImplementedError
+
+    def decode(self, ids: Sequence[int]) -> str:
+        raise NotImplementedError

@@ -23,10 +23,10 @@ from bot.engine.base import (
     GenerationRequest,
     TextCallback,
 )
-from bot.engine.jobs import Job
+from bot.engine.jobs import Job, Tokenization, WorkerStats
 from bot.engine.packed_llama import PackedLlama
 from bot.engine.prefix_cache import PrefixCache, common_prefix_length
-from bot.engine.worker import Clock, InferenceWorker, Tokenization, WorkerStats
+from bot.engine.worker import Clock, InferenceWorker
 
 
 class ChatTokens(Tokenization):
@@ -72,7 +72,15 @@ class ChatTokens(Tokenization):
 
 
 class LocalEngine:
-    """Continuous-batching engine over a Llama-family transformers model on CPU."""
+    """Continuous-batching engine over a Llama-family transformers model on CPU.
+
+    ``max_batch`` requests are decoded together; up to ``queue_size`` more wait (beyond that
+    ``generate`` raises ``EngineBusy`` at once). ``max_new_tokens`` caps every request.
+    ``prefill_chunk`` is how many prompt tokens one step prefills alongside the decoding rows:
+    larger chunks finish a burst of prompts sooner (decode rows ride along with fewer steps),
+    smaller ones keep streaming replies smoother while prompts arrive. ``clock`` is what
+    deadlines are compared against (tests pass a fake one).
+    """
 
     def __init__(
         self,

@@ -14,13 +14,12 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import torch
 
 from bot.engine.base import EngineBusy, EngineUnavailable, FinishReason
-from bot.engine.jobs import Job, Outbox
+from bot.engine.jobs import Job, Outbox, Tokenization, WorkerStats
 from bot.engine.packed_llama import PackedLlama, PrefillChunk
 from bot.engine.prefix_cache import PrefixCache
 from bot.engine.sampling import RowSampling, pick_tokens
@@ -29,30 +28,6 @@ from bot.engine.text_stream import TextStream
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-
-
-@dataclass(slots=True)
-class WorkerStats:
-    """Counters for tests, logs and the benchmark."""
-
-    steps: int = 0
-    prefill_tokens: int = 0
-    decode_tokens: int = 0
-    finished: int = 0
-    max_rows: int = 0
-    trace: list[tuple[int, int, float]] | None = None  # (decode rows, prefill tokens, seconds)
-
-
-class Tokenization:
-    """What the worker needs from the tokenizer; implemented in ``local`` (and guarded there)."""
-
-    eos_ids: frozenset[int]
-
-    def prompt(self, job: Job) -> tuple[list[int], int]:  # ids, shared prefix length
-        raise NotImplementedError
-
-    def decode(self, ids: Sequence[int]) -> str:
-        raise NotImplementedError
 
 
 class InferenceWorker:
