@@ -253,9 +253,13 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     engine.prefix_cache.clear()
 
     baseline = run_baseline(engine, prompts, args.new_tokens)
-    steps_before = engine.stats.steps
+    engine.stats.trace = []
     results, elapsed = await run_engine(engine, prompts, args.new_tokens)
     await engine.close()
+    steps = engine.stats.trace
+    prefill_steps = [s for s in steps if s[1] > 0]
+    decode_steps = [s for s in steps if s[1] == 0]
+    full_batch = [s[2] for s in decode_steps if s[0] == args.concurrency]
     tokens = sum(r.completion_tokens for r in results)
     ttft = [1000 * (r.time_to_first_token or 0.0) for r in results]
     latency = [1000 * r.total_time for r in results]
@@ -276,7 +280,14 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "latency_p95_ms": round(percentile(latency, 0.95)),
         "engine_wall_s": round(elapsed, 2),
         "baseline_wall_s": round(baseline["seconds"], 2),
-        "engine_steps": engine.stats.steps - steps_before,
+        "engine_steps": len(steps),
+        "prefill_tokens": sum(s[1] for s in prefill_steps),
+        "prefill_steps_s": round(sum(s[2] for s in prefill_steps), 2),
+        "decode_only_steps": len(decode_steps),
+        "decode_only_steps_s": round(sum(s[2] for s in decode_steps), 2),
+        "decode_step_ms_full_batch": round(1000 * statistics.median(full_batch))
+        if full_batch
+        else None,
         "prefix_reused_tokens": engine.prefix_cache.reused_tokens,
         "finish_reasons": sorted({r.finish_reason for r in results}),
         "load_seconds": round(loaded.load_seconds, 2),
