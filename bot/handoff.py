@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import ChatSession, Message, User, utcnow
+from storage.models import ChatSession, User, utcnow
 from storage.repositories import messages, sessions, users
 
 HUMAN = "human"
@@ -155,17 +154,8 @@ class HandoffService:
         async with self.session_factory() as db:
             chat = await sessions.by_ticket(session=db, ticket_message_id=support_message_id)
             if chat is None:
-                chat = await db.scalar(
-                    select(ChatSession)
-                    .join(Message, Message.session_id == ChatSession.id)
-                    .where(
-                        Message.channel_message_id == support_message_id,
-                        Message.role.in_(("user", "agent")),
-                        ChatSession.state == HUMAN,
-                        ChatSession.ended_at.is_(None),
-                    )
-                    .order_by(Message.id.desc())
-                    .limit(1)
+                chat = await sessions.by_relayed_message(
+                    session=db, support_message_id=support_message_id
                 )
             return await self._customer_of(db, chat)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatSession, utcnow
+from storage.models import ChatSession, Message, utcnow
 
 
 async def get(*, session: AsyncSession, session_id: int) -> ChatSession | None:
@@ -101,6 +101,28 @@ async def by_ticket(*, session: AsyncSession, ticket_message_id: int) -> ChatSes
         select(ChatSession).where(
             ChatSession.ticket_message_id == ticket_message_id, ChatSession.ended_at.is_(None)
         )
+    )
+
+
+async def by_relayed_message(
+    *, session: AsyncSession, support_message_id: int
+) -> ChatSession | None:
+    """The open hand-off that a relayed customer message or an agent reply belongs to.
+
+    During a hand-off, customer and agent messages store the id of their copy in the support
+    chat as ``channel_message_id``; an agent replying to that copy reaches this session.
+    """
+    return await session.scalar(
+        select(ChatSession)
+        .join(Message, Message.session_id == ChatSession.id)
+        .where(
+            Message.channel_message_id == support_message_id,
+            Message.role.in_(("user", "agent")),
+            ChatSession.state == "human",
+            ChatSession.ended_at.is_(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
     )
 
 
