@@ -312,6 +312,12 @@ class ConversationService:
 
     # --- what channels need besides answering ------------------------------------------------
 
+    async def record_rate_limited(self, incoming: Incoming, notice: str | None) -> None:
+        """Store a flooding customer's message (and the notice, if one is sent); no model call."""
+        turn = await self._open_turn(incoming)
+        if notice is not None:
+            await self._store_reply(turn, _Outcome(notice, AnswerMode.RATE_LIMITED), 0)
+
     async def reset(self, channel: str, user_id: int, chat_id: int) -> bool:
         """End the customer's current session (``/reset``); False when there was none."""
         async with self.session_factory() as s, s.begin():

@@ -238,3 +238,17 @@ async def test_a_broken_catalog_still_gets_a_polite_reply(
     assert reply.mode is AnswerMode.FALLBACK and reply.text == texts.get("error", "en")
     user_row, bot_row = await stored_messages(session_factory)
     assert user_row.unanswered and bot_row.text == reply.text
+
+
+async def test_a_rate_limited_message_is_stored_without_a_model_call(
+    service: ConversationService, catalog: FixedCatalog, fake_engine: FakeEngine, session_factory
+) -> None:
+    await service.record_rate_limited(ask("spam spam"), "Slow down, please.")
+    await service.record_rate_limited(ask("more spam"), None)
+    rows = await stored_messages(session_factory)
+    assert [(r.role, r.text, r.mode) for r in rows] == [
+        ("user", "spam spam", None),
+        ("assistant", "Slow down, please.", "rate_limited"),
+        ("user", "more spam", None),
+    ]
+    assert fake_engine.requests == [] and catalog.queries == []
