@@ -26,7 +26,7 @@ from bot.exchange import AnswerMode, Incoming, Reply
 from bot.grounding import GroundedAnswer, generate_grounded
 from bot.knowledge.documents import FaqHit
 from bot.knowledge.language import detect_language
-from bot.policy import Action, Decision, Thresholds, after_generation, decide, thresholds
+from bot.policy import Action, Decision, Thresholds, after_generation, decide
 from bot.prompt_templates import default_template
 from bot.prompting import SYSTEM_TEMPLATE_NAME
 from bot.smalltalk import detect_smalltalk, wants_human
@@ -106,7 +106,7 @@ class ConversationService:
         self.catalog = catalog
         self.engine = engine
         self.texts = texts
-        self.limits = limits or thresholds()
+        self.limits = limits or Thresholds()
         self.prompt_budget_tokens = prompt_budget_tokens
         self.clock = clock
         self._default_system_template = default_template(settings.prompts_dir, SYSTEM_TEMPLATE_NAME)

@@ -17,11 +17,9 @@ from enum import StrEnum
 
 from bot.exchange import AnswerMode
 from bot.knowledge.documents import FaqHit
+from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
 from bot.smalltalk import Smalltalk
 
-# Defaults used until bot.knowledge exports its calibrated thresholds (see thresholds()).
-DEFAULT_CONFIDENT_THRESHOLD = 0.75
-DEFAULT_RELATED_THRESHOLD = 0.35
 MAX_RELATED_QUESTIONS = 2
 MAX_CONTEXT_ENTRIES = 3
 
@@ -35,10 +33,13 @@ class Action(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Confidence cut-offs: ``confident`` answers verbatim, ``related`` is worth showing."""
+    """Confidence cut-offs: ``confident`` answers verbatim, ``related`` is worth showing.
 
-    confident: float = DEFAULT_CONFIDENT_THRESHOLD
-    related: float = DEFAULT_RELATED_THRESHOLD
+    The defaults are the knowledge package's, calibrated on the dev sets.
+    """
+
+    confident: float = CONFIDENT_THRESHOLD
+    related: float = RELATED_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +62,6 @@ class Decision:
     def answered_confidently(self) -> bool:
         """False means the question is recorded as unanswered for the admins."""
         return self.action in (Action.FAQ, Action.SMALLTALK) or self.asked_for_human
-
-
-def thresholds() -> Thresholds:
-    """The calibrated thresholds of the knowledge package, or the defaults above."""
-    try:
-        from bot.knowledge import CONFIDENT_THRESHOLD, RELATED_THRESHOLD  # type: ignore[attr-defined]
-    except ImportError:
-        return Thresholds()
-    return Thresholds(confident=float(CONFIDENT_THRESHOLD), related=float(RELATED_THRESHOLD))
 
 
 def decide(
