@@ -138,9 +138,16 @@ class ConversationService:
         latency_ms = round((time.monotonic() - started) * 1000)
         message_id = await self._store_reply(turn, outcome, latency_ms)
         return Reply(
-            outcome.text, outcome.mode, turn.language, turn.session_id, turn.user_message_id,
-            message_id=message_id, faq_ids=outcome.faq_ids, confidence=outcome.confidence,
-            latency_ms=latency_ms, related_questions=outcome.related,
+            outcome.text,
+            outcome.mode,
+            turn.language,
+            turn.session_id,
+            turn.user_message_id,
+            message_id=message_id,
+            faq_ids=outcome.faq_ids,
+            confidence=outcome.confidence,
+            latency_ms=latency_ms,
+            related_questions=outcome.related,
             offer_human=outcome.offer_human,
         )
 
@@ -157,14 +164,20 @@ class ConversationService:
         now = self.clock()
         async with self.session_factory() as s, s.begin():
             user = await users.get_or_create(
-                session=s, channel=incoming.channel, external_id=incoming.user_id,
-                name=incoming.user_name, now=now,
+                session=s,
+                channel=incoming.channel,
+                external_id=incoming.user_id,
+                name=incoming.user_name,
+                now=now,
             )
             language = self.resolve_language(incoming, stored=user.language)
             chat, is_new = await sessions.open_or_continue(
-                session=s, user_id=user.id, chat_id=incoming.chat_id,
+                session=s,
+                user_id=user.id,
+                chat_id=incoming.chat_id,
                 ttl=timedelta(minutes=self.settings.session_ttl_minutes),
-                language=language, now=now,
+                language=language,
+                now=now,
             )
             earlier = (
                 []
@@ -172,8 +185,12 @@ class ConversationService:
                 else await messages.history(session=s, session_id=chat.id, limit=HISTORY_MESSAGES)
             )
             stored = await messages.add(
-                session=s, session_id=chat.id, role="user", text=incoming.text,
-                language=language, now=now,
+                session=s,
+                session_id=chat.id,
+                role="user",
+                text=incoming.text,
+                language=language,
+                now=now,
             )
             template = await prompts.get(session=s, name=SYSTEM_TEMPLATE_NAME)
             return _Turn(
@@ -231,7 +248,10 @@ class ConversationService:
             return _Outcome(text, AnswerMode.HANDOFF, offer_human=True)
         text = f"{self.texts.get('dont_know', lang)} {self.texts.get('offer_human', lang)}"
         return _Outcome(
-            text, AnswerMode.HANDOFF, confidence=decision.confidence, offer_human=True,
+            text,
+            AnswerMode.HANDOFF,
+            confidence=decision.confidence,
+            offer_human=True,
             unanswered=True,
         )
 
@@ -275,18 +295,28 @@ class ConversationService:
                 log.info("message %s: generation stopped early (%s)", turn.user_message_id, failure)
             faq_ids = [int(i) for i in answer.faq_ids] if answer else ids
             return _Outcome(
-                emit.shown, mode, faq_ids=faq_ids, confidence=best.confidence, unanswered=True,
+                emit.shown,
+                mode,
+                faq_ids=faq_ids,
+                confidence=best.confidence,
+                unanswered=True,
                 **usage,  # type: ignore[arg-type]
             )
         log.warning(
             "message %s: generated answer not used (%s); sent FAQ entry %s instead",
-            turn.user_message_id, failure, _id(best),
+            turn.user_message_id,
+            failure,
+            _id(best),
         )
         intro = self.texts.get("fallback_intro", turn.language)
         offer = self.texts.get("offer_human", turn.language)
         return _Outcome(
-            f"{intro}\n\n{best.document.answer}\n\n{offer}", AnswerMode.FALLBACK,
-            faq_ids=[_id(best)], confidence=best.confidence, offer_human=True, unanswered=True,
+            f"{intro}\n\n{best.document.answer}\n\n{offer}",
+            AnswerMode.FALLBACK,
+            faq_ids=[_id(best)],
+            confidence=best.confidence,
+            offer_human=True,
+            unanswered=True,
             **usage,  # type: ignore[arg-type]
         )
 
@@ -294,11 +324,18 @@ class ConversationService:
         try:
             async with self.session_factory() as s, s.begin():
                 stored = await messages.add(
-                    session=s, session_id=turn.session_id, role="assistant", text=outcome.text,
-                    language=turn.language, mode=outcome.mode.value, faq_ids=outcome.faq_ids,
-                    confidence=outcome.confidence, model=outcome.model,
+                    session=s,
+                    session_id=turn.session_id,
+                    role="assistant",
+                    text=outcome.text,
+                    language=turn.language,
+                    mode=outcome.mode.value,
+                    faq_ids=outcome.faq_ids,
+                    confidence=outcome.confidence,
+                    model=outcome.model,
                     prompt_tokens=outcome.prompt_tokens,
-                    completion_tokens=outcome.completion_tokens, latency_ms=latency_ms,
+                    completion_tokens=outcome.completion_tokens,
+                    latency_ms=latency_ms,
                     now=self.clock(),
                 )
                 if outcome.unanswered:

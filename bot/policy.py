@@ -85,9 +85,9 @@ def decide(
     best = ranked[0]
     others = tuple(hit for hit in ranked[1:] if hit.confidence >= limits.related)
     if best.confidence >= limits.confident:
-        related = tuple(
-            hit for hit in others if hit.document.question != best.document.question
-        )[:MAX_RELATED_QUESTIONS]
+        related = tuple(hit for hit in others if hit.document.question != best.document.question)[
+            :MAX_RELATED_QUESTIONS
+        ]
         return Decision(
             Action.FAQ, best=best, context=(best,), related=related, reasons=("confident match",)
         )

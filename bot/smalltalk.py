@@ -18,36 +18,36 @@ class Smalltalk(StrEnum):
     BYE = "bye"
 
 
+def _phrases(text: str) -> tuple[str, ...]:
+    """Phrases separated by "|" (several words per phrase are allowed)."""
+    return tuple(phrase.strip() for phrase in text.split("|") if phrase.strip())
+
+
 # Phrases are matched on normalised text (lowercase, punctuation and emoji removed, single
 # spaces); longer phrases are tried first so "thank you" wins over "thank".
 _PHRASES: dict[Smalltalk, tuple[str, ...]] = {
-    Smalltalk.GREETING: (
-        "good morning", "good afternoon", "good evening", "hello", "hallo", "hi", "hey",
-        "hiya", "howdy", "greetings", "yo", "how are you", "how are you doing", "whats up",
-        "what's up", "sup",
-        "你好", "您好", "你们好", "大家好", "早上好", "上午好", "下午好", "晚上好", "嗨",
-        "哈喽", "在吗", "在不在", "有人吗", "喂",
+    Smalltalk.GREETING: _phrases(
+        "good morning|good afternoon|good evening|hello|hallo|hi|hey|hiya|howdy|greetings|yo"
+        "|how are you|how are you doing|whats up|what's up|sup"
+        "|你好|您好|你们好|大家好|早上好|上午好|下午好|晚上好|嗨|哈喽|在吗|在不在|有人吗|喂"
     ),
-    Smalltalk.THANKS: (
-        "thank you", "thanks", "thank", "thx", "ty", "cheers", "much appreciated",
-        "appreciate it", "i appreciate it", "great", "perfect", "awesome", "ok thanks",
-        "got it", "that helps", "that helped", "helpful", "very helpful",
-        "谢谢", "多谢", "感谢", "谢啦", "太好了", "好的谢谢", "明白了", "知道了",
+    Smalltalk.THANKS: _phrases(
+        "thank you|thanks|thank|thx|ty|cheers|much appreciated|appreciate it|i appreciate it"
+        "|great|perfect|awesome|ok thanks|got it|that helps|that helped|helpful|very helpful"
+        "|谢谢|多谢|感谢|谢啦|太好了|好的谢谢|明白了|知道了"
     ),
-    Smalltalk.BYE: (
-        "goodbye", "good bye", "bye", "bye bye", "see you", "see ya", "see you later",
-        "have a nice day", "have a good day", "good night", "take care",
-        "再见", "拜拜", "回见", "晚安",
+    Smalltalk.BYE: _phrases(
+        "goodbye|good bye|bye|bye bye|see you|see ya|see you later|have a nice day"
+        "|have a good day|good night|take care|再见|拜拜|回见|晚安"
     ),
 }
 
 # Words that may accompany small talk without making it a question.
 _FILLER = frozenset(
-    (
-        "a", "so", "very", "much", "lot", "lots", "again", "there", "all", "you", "bot", "guys",
-        "team", "everyone", "friend", "for", "your", "help", "the", "ok", "okay", "oh", "and",
-        "really", "too", "well", "dear", "sir", "madam", "assistant", "您", "你", "啊", "呀", "哦",
-        "嗯", "了", "啦", "哈", "的", "很", "非常", "好", "们", "帮助", "帮忙", "你的", "您的",
+    _phrases(
+        "a|so|very|much|lot|lots|again|there|all|you|bot|guys|team|everyone|friend|for|your"
+        "|help|the|ok|okay|oh|and|really|too|well|dear|sir|madam|assistant"
+        "|您|你|啊|呀|哦|嗯|了|啦|哈|的|很|非常|好|们|帮助|帮忙|你的|您的"
     )
 )
 
@@ -100,9 +100,7 @@ def detect_smalltalk(text: str) -> Smalltalk | None:
     if not found:
         return None
     leftover = [
-        word
-        for word in _normalise(remaining).split()
-        if word not in _FILLER and not word.isdigit()
+        word for word in _normalise(remaining).split() if word not in _FILLER and not word.isdigit()
     ]
     if leftover:
         return None

@@ -22,7 +22,7 @@ LANGUAGE_ALIASES = {"zh-hans": "zh", "zh-cn": "zh", "zh-sg": "zh", "zh-hant": "z
 
 
 def normalize_language(code: str | None) -> str | None:
-    """"zh-Hans" -> "zh", "en_US" -> "en", "" -> None: the primary subtag, lowercased."""
+    """The primary subtag, lowercased: "zh-Hans" -> "zh", "en_US" -> "en", "" -> None."""
     if not code or not code.strip():
         return None
     code = code.strip().lower().replace("_", "-")

@@ -32,7 +32,10 @@ from bot.smalltalk import detect_smalltalk, wants_human
 from storage.repositories import faq
 
 ACTION_MODES = {
-    "faq": "faq", "generate": "generated", "handoff": "handoff", "smalltalk": "smalltalk"
+    "faq": "faq",
+    "generate": "generated",
+    "handoff": "handoff",
+    "smalltalk": "smalltalk",
 }
 
 
@@ -41,7 +44,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("dataset", type=Path, help="a dev.json-style file (faq + queries)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--answers", type=int, default=0, metavar="N",
+        "--answers",
+        type=int,
+        default=0,
+        metavar="N",
         help="also answer N queries through the whole pipeline (loads the model)",
     )
     parser.set_defaults(handler=evaluate)
@@ -86,7 +92,9 @@ async def evaluate_dataset(
             for query, _ in queries:
                 hits = app.catalog.search(query, k=5)
                 decision = decide(
-                    hits, smalltalk=detect_smalltalk(query), asked_for_human=wants_human(query),
+                    hits,
+                    smalltalk=detect_smalltalk(query),
+                    asked_for_human=wants_human(query),
                     limits=limits,
                 )
                 modes[ACTION_MODES[decision.action.value]] += 1

@@ -45,19 +45,29 @@ async def test_ask_once_returns_the_json_fields(lexical_settings) -> None:
 
 async def test_eval_reports_retrieval_modes_and_answers(lexical_settings, tmp_path: Path) -> None:
     dataset = tmp_path / "dev.json"
-    dataset.write_text(json.dumps({
-        "faq": [
-            {"id": "ship", "question": "How long does shipping take?",
-             "answer": "Orders arrive in 3-5 business days."},
-            {"id": "pay", "question": "Which payment methods do you accept?",
-             "answer": "Visa, Mastercard and PayPal."},
-        ],
-        "queries": [
-            {"query": "shipping time", "faq_id": "ship"},
-            {"query": "can I pay with paypal", "faq_id": "pay"},
-            {"query": "payment methods accepted", "faq_id": "pay"},
-        ],
-    }))
+    dataset.write_text(
+        json.dumps(
+            {
+                "faq": [
+                    {
+                        "id": "ship",
+                        "question": "How long does shipping take?",
+                        "answer": "Orders arrive in 3-5 business days.",
+                    },
+                    {
+                        "id": "pay",
+                        "question": "Which payment methods do you accept?",
+                        "answer": "Visa, Mastercard and PayPal.",
+                    },
+                ],
+                "queries": [
+                    {"query": "shipping time", "faq_id": "ship"},
+                    {"query": "can I pay with paypal", "faq_id": "pay"},
+                    {"query": "payment methods accepted", "faq_id": "pay"},
+                ],
+            }
+        )
+    )
     result = await evaluate_dataset(lexical_settings, dataset, answers=2, engine=FakeEngine())
     assert result["p_at_1"] == 1.0 and result["mrr_at_10"] == 1.0
     assert sum(result["modes"].values()) == 3

@@ -25,7 +25,12 @@ def test_ask_json_answers_shipping_from_the_demo_faq_with_the_bundled_model(
     )
     done = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "how long does shipping take?", "--json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

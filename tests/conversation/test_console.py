@@ -12,7 +12,10 @@ from tests.conversation.conftest import HOURS, RETURNS, SHIPPING, FixedCatalog
 
 
 async def test_chat_answers_streams_resets_and_quits(
-    service: ConversationService, catalog: FixedCatalog, fake_engine: FakeEngine, texts: Texts,
+    service: ConversationService,
+    catalog: FixedCatalog,
+    fake_engine: FakeEngine,
+    texts: Texts,
     session_factory,
 ) -> None:
     catalog.answer_with((SHIPPING, 0.95), (RETURNS, 0.5))

@@ -26,8 +26,12 @@ def test_system_prompt_names_the_business_and_the_reply_language() -> None:
 
 def test_question_comes_first_then_the_entries_in_rank_order() -> None:
     built = build_prompt(
-        system_prompt="sys", question="When do you open?", documents=[HOURS, SHIPPING],
-        history=[], budget_tokens=10_000, count_tokens=count,
+        system_prompt="sys",
+        question="When do you open?",
+        documents=[HOURS, SHIPPING],
+        history=[],
+        budget_tokens=10_000,
+        count_tokens=count,
     )
     last = built.messages[-1].content
     assert last.index("When do you open?") < last.index(format_entry(1, HOURS))
@@ -38,8 +42,12 @@ def test_question_comes_first_then_the_entries_in_rank_order() -> None:
 def test_long_history_is_trimmed_oldest_first_and_the_faq_context_survives() -> None:
     history = long_history(30)
     built = build_prompt(
-        system_prompt="sys", question="When do you open?", documents=[HOURS, RETURNS],
-        history=history, budget_tokens=400, count_tokens=count,
+        system_prompt="sys",
+        question="When do you open?",
+        documents=[HOURS, RETURNS],
+        history=history,
+        budget_tokens=400,
+        count_tokens=count,
     )
     assert built.prompt_tokens <= 400
     assert built.faq_ids == [3, 2]
@@ -51,13 +59,20 @@ def test_long_history_is_trimmed_oldest_first_and_the_faq_context_survives() -> 
 
 def test_when_history_is_gone_lower_ranked_entries_go_whole() -> None:
     budget = build_prompt(
-        system_prompt="sys", question="When do you open?", documents=[HOURS],
-        history=[], budget_tokens=10_000, count_tokens=count,
+        system_prompt="sys",
+        question="When do you open?",
+        documents=[HOURS],
+        history=[],
+        budget_tokens=10_000,
+        count_tokens=count,
     ).prompt_tokens
     built = build_prompt(
-        system_prompt="sys", question="When do you open?",
-        documents=[HOURS, RETURNS, SHIPPING], history=long_history(4),
-        budget_tokens=budget, count_tokens=count,
+        system_prompt="sys",
+        question="When do you open?",
+        documents=[HOURS, RETURNS, SHIPPING],
+        history=long_history(4),
+        budget_tokens=budget,
+        count_tokens=count,
     )
     assert built.history_kept == 0
     assert built.faq_ids == [3]  # best entry kept
@@ -68,8 +83,12 @@ def test_when_history_is_gone_lower_ranked_entries_go_whole() -> None:
 
 def test_an_impossible_budget_keeps_the_question_and_says_so() -> None:
     built = build_prompt(
-        system_prompt="sys", question="When do you open?", documents=[HOURS],
-        history=long_history(2), budget_tokens=3, count_tokens=count,
+        system_prompt="sys",
+        question="When do you open?",
+        documents=[HOURS],
+        history=long_history(2),
+        budget_tokens=3,
+        count_tokens=count,
     )
     assert built.over_budget and built.faq_ids == [] and built.history_kept == 0
     assert "When do you open?" in built.messages[-1].content

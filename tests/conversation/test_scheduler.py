@@ -39,8 +39,12 @@ def jobs(
     session_factory: async_sessionmaker[AsyncSession], db_engine: AsyncEngine, clock: Clock
 ) -> MaintenanceJobs:
     return MaintenanceJobs(
-        session_factory, db_engine, session_ttl=timedelta(minutes=30),
-        retention=timedelta(days=90), batch_size=3, clock=clock,
+        session_factory,
+        db_engine,
+        session_ttl=timedelta(minutes=30),
+        retention=timedelta(days=90),
+        batch_size=3,
+        clock=clock,
     )
 
 
@@ -55,8 +59,12 @@ async def add_conversation(
         for i in range(turns):
             role = "user" if i % 2 == 0 else "assistant"
             await messages.add(
-                session=s, session_id=chat.id, role=role, text=f"text {i}",
-                mode=None if role == "user" else "faq", now=at,
+                session=s,
+                session_id=chat.id,
+                role=role,
+                text=f"text {i}",
+                mode=None if role == "user" else "faq",
+                now=at,
             )
         return chat.id
 
@@ -95,7 +103,9 @@ async def test_old_texts_are_purged_in_batches_and_counts_are_kept(
         after = await stats.collect(session=s, days=1000, now=clock.now)
     assert texts == [None] * 4 + ["text 0", "text 1", "text 2", "text 3"]
     assert (after.messages, after.modes, after.sessions) == (
-        before.messages, before.modes, before.sessions,
+        before.messages,
+        before.modes,
+        before.sessions,
     )
 
 

@@ -66,7 +66,11 @@ def test_lookup_falls_back_to_english_and_fills_placeholders(tmp_path: Path) -> 
 
 def test_language_codes_are_normalised() -> None:
     assert [normalize_language(c) for c in ("zh-Hans", "en_US", "ZH-TW", "", None)] == [
-        "zh", "en", "zh", None, None,
+        "zh",
+        "en",
+        "zh",
+        None,
+        None,
     ]
 
 
