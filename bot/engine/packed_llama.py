@@ -170,8 +170,10 @@ class PackedLlama:
         for chunk in chunks:
             size, end = len(chunk.token_ids), chunk.start + len(chunk.token_ids)
             query_pos = torch.arange(chunk.start, end)
-            mask = torch.arange(end)[None, :] <= query_pos[:, None]
-            chunk_masks.append(mask.repeat(self.groups, 1))
+            hidden_keys = torch.arange(end)[None, :] > query_pos[:, None]
+            # Additive mask, built once per step (a boolean one is converted in every layer).
+            bias = torch.zeros(size, end, dtype=self.dtype).masked_fill_(hidden_keys, float("-inf"))
+            chunk_masks.append(bias.repeat(self.groups, 1))
 
         heads, kv_heads, groups, head_dim = self.heads, self.kv_heads, self.groups, self.head_dim
         for index, layer in enumerate(self.layers):
