@@ -14,16 +14,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import FaqCatalog
 from bot.config import Settings
-from bot.engine.base import ChatMessage, EngineBusy, GenerationEngine
+from bot.engine.base import EngineBusy, GenerationEngine
 from bot.exchange import AnswerMode, Incoming, Reply
-from bot.grounding import GroundedAnswer, generate_grounded
+from bot.grounded_generation import GroundedAnswer, generate_grounded
 from bot.knowledge.documents import FaqHit
 from bot.knowledge.language import detect_language
 from bot.policy import Action, Decision, Thresholds, after_generation, decide
@@ -31,41 +30,15 @@ from bot.prompt_templates import default_template
 from bot.prompting import SYSTEM_TEMPLATE_NAME
 from bot.smalltalk import detect_smalltalk, wants_human
 from bot.texts import Texts, choose_language, normalize_language
+from bot.turns import Outcome, Turn, open_turn, store_reply
 from storage.models import utcnow
-from storage.repositories import feedback, messages, prompts, sessions, users
+from storage.repositories import feedback, messages, sessions, users
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PROMPT_BUDGET_TOKENS = 1024
-HISTORY_MESSAGES = 6
 SEARCH_K = 5
 TextSink = Callable[[str], None]
-
-
-@dataclass(slots=True)
-class _Turn:
-    """What the first transaction learned: who, which session, the stored question."""
-
-    session_id: int
-    user_message_id: int
-    language: str
-    state: str
-    history: list[ChatMessage]
-    system_template: str | None
-
-
-@dataclass(slots=True)
-class _Outcome:
-    text: str
-    mode: AnswerMode
-    faq_ids: list[int] = field(default_factory=list)
-    confidence: float = 0.0
-    related: list[str] = field(default_factory=list)
-    offer_human: bool = False
-    unanswered: bool = False
-    model: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
 
 
 class _Emitter:
@@ -132,7 +105,7 @@ class ConversationService:
         except Exception:
             log.exception("answering message %s failed", turn.user_message_id)
             text = emit.shown or self.texts.get("error", turn.language)
-            outcome = _Outcome(text, AnswerMode.FALLBACK, unanswered=True, offer_human=True)
+            outcome = Outcome(text, AnswerMode.FALLBACK, unanswered=True, offer_human=True)
         if not emit.shown:
             emit(outcome.text)
         latency_ms = round((time.monotonic() - started) * 1000)
@@ -160,56 +133,20 @@ class ConversationService:
             default=self.settings.default_language,
         )
 
-    async def _open_turn(self, incoming: Incoming) -> _Turn:
-        now = self.clock()
-        async with self.session_factory() as s, s.begin():
-            user = await users.get_or_create(
-                session=s,
-                channel=incoming.channel,
-                external_id=incoming.user_id,
-                name=incoming.user_name,
-                now=now,
-            )
-            language = self.resolve_language(incoming, stored=user.language)
-            chat, is_new = await sessions.open_or_continue(
-                session=s,
-                user_id=user.id,
-                chat_id=incoming.chat_id,
-                ttl=timedelta(minutes=self.settings.session_ttl_minutes),
-                language=language,
-                now=now,
-            )
-            earlier = (
-                []
-                if is_new
-                else await messages.history(session=s, session_id=chat.id, limit=HISTORY_MESSAGES)
-            )
-            stored = await messages.add(
-                session=s,
-                session_id=chat.id,
-                role="user",
-                text=incoming.text,
-                language=language,
-                now=now,
-            )
-            template = await prompts.get(session=s, name=SYSTEM_TEMPLATE_NAME)
-            return _Turn(
-                session_id=chat.id,
-                user_message_id=stored.id,
-                language=language,
-                state=chat.state,
-                history=[
-                    ChatMessage("user" if m.role == "user" else "assistant", m.text or "")
-                    for m in earlier
-                ],
-                system_template=template.body if template is not None else None,
-            )
+    async def _open_turn(self, incoming: Incoming) -> Turn:
+        return await open_turn(
+            self.session_factory,
+            incoming,
+            ttl=timedelta(minutes=self.settings.session_ttl_minutes),
+            language_for=lambda stored: self.resolve_language(incoming, stored=stored),
+            now=self.clock(),
+        )
 
-    async def _answer(self, text: str, turn: _Turn, emit: _Emitter) -> _Outcome:
+    async def _answer(self, text: str, turn: Turn, emit: _Emitter) -> Outcome:
         lang = turn.language
         question = text.strip()
         if not question:
-            return _Outcome(self.texts.get("empty_message", lang), AnswerMode.SMALLTALK)
+            return Outcome(self.texts.get("empty_message", lang), AnswerMode.SMALLTALK)
         smalltalk = detect_smalltalk(question)
         asked_for_human = wants_human(question)
         hits = [] if smalltalk or asked_for_human else await self._search(question)
@@ -218,13 +155,13 @@ class ConversationService:
         )
         if decision.action is Action.SMALLTALK:
             assert decision.smalltalk is not None
-            return _Outcome(self.texts.get(decision.smalltalk.value, lang), AnswerMode.SMALLTALK)
+            return Outcome(self.texts.get(decision.smalltalk.value, lang), AnswerMode.SMALLTALK)
         if decision.action is Action.HANDOFF:
             return self._handoff(decision, lang)
         best = decision.best
         assert best is not None
         if decision.action is Action.FAQ:
-            return _Outcome(
+            return Outcome(
                 best.document.answer,
                 AnswerMode.FAQ,
                 faq_ids=[_id(best)],
@@ -242,12 +179,12 @@ class ConversationService:
             hits = await asyncio.to_thread(self.catalog.search, question, SEARCH_K, None)
         return hits
 
-    def _handoff(self, decision: Decision, lang: str) -> _Outcome:
+    def _handoff(self, decision: Decision, lang: str) -> Outcome:
         if decision.asked_for_human:
             text = self.texts.get("handoff_requested", lang)
-            return _Outcome(text, AnswerMode.HANDOFF, offer_human=True)
+            return Outcome(text, AnswerMode.HANDOFF, offer_human=True)
         text = f"{self.texts.get('dont_know', lang)} {self.texts.get('offer_human', lang)}"
-        return _Outcome(
+        return Outcome(
             text,
             AnswerMode.HANDOFF,
             confidence=decision.confidence,
@@ -256,8 +193,8 @@ class ConversationService:
         )
 
     async def _generate(
-        self, question: str, decision: Decision, turn: _Turn, emit: _Emitter
-    ) -> _Outcome:
+        self, question: str, decision: Decision, turn: Turn, emit: _Emitter
+    ) -> Outcome:
         best = decision.best
         assert best is not None
         ids = [_id(hit) for hit in decision.context]
@@ -294,7 +231,7 @@ class ConversationService:
             if failure:
                 log.info("message %s: generation stopped early (%s)", turn.user_message_id, failure)
             faq_ids = [int(i) for i in answer.faq_ids] if answer else ids
-            return _Outcome(
+            return Outcome(
                 emit.shown,
                 mode,
                 faq_ids=faq_ids,
@@ -310,7 +247,7 @@ class ConversationService:
         )
         intro = self.texts.get("fallback_intro", turn.language)
         offer = self.texts.get("offer_human", turn.language)
-        return _Outcome(
+        return Outcome(
             f"{intro}\n\n{best.document.answer}\n\n{offer}",
             AnswerMode.FALLBACK,
             faq_ids=[_id(best)],
@@ -320,29 +257,9 @@ class ConversationService:
             **usage,  # type: ignore[arg-type]
         )
 
-    async def _store_reply(self, turn: _Turn, outcome: _Outcome, latency_ms: int) -> int | None:
+    async def _store_reply(self, turn: Turn, outcome: Outcome, latency_ms: int) -> int | None:
         try:
-            async with self.session_factory() as s, s.begin():
-                stored = await messages.add(
-                    session=s,
-                    session_id=turn.session_id,
-                    role="assistant",
-                    text=outcome.text,
-                    language=turn.language,
-                    mode=outcome.mode.value,
-                    faq_ids=outcome.faq_ids,
-                    confidence=outcome.confidence,
-                    model=outcome.model,
-                    prompt_tokens=outcome.prompt_tokens,
-                    completion_tokens=outcome.completion_tokens,
-                    latency_ms=latency_ms,
-                    now=self.clock(),
-                )
-                if outcome.unanswered:
-                    question = await messages.get(session=s, message_id=turn.user_message_id)
-                    if question is not None:
-                        question.unanswered = True
-                return stored.id
+            return await store_reply(self.session_factory, turn, outcome, latency_ms, self.clock())
         except Exception:
             log.exception("could not store the reply to message %s", turn.user_message_id)
             return None
@@ -353,7 +270,7 @@ class ConversationService:
         """Store a flooding customer's message (and the notice, if one is sent); no model call."""
         turn = await self._open_turn(incoming)
         if notice is not None:
-            await self._store_reply(turn, _Outcome(notice, AnswerMode.RATE_LIMITED), 0)
+            await self._store_reply(turn, Outcome(notice, AnswerMode.RATE_LIMITED), 0)
 
     async def reset(self, channel: str, user_id: int, chat_id: int) -> bool:
         """End the customer's current session (``/reset``); False when there was none."""

@@ -1,0 +1,115 @@
+"""Asking the model for an answer that is only shown once it is grounded in the FAQ context.
+
+``generate_grounded`` builds the prompt (``bot.prompting``), streams the model's text through a
+``SentenceGate`` (``bot.grounding``) so that the customer only ever sees checked sentences, and
+cancels the request at the first unsupported one, which frees the engine's batch slot for the
+next customer instead of finishing a refusal nobody will read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.engine.base import ChatMessage, Generation, GenerationEngine, GenerationRequest
+from bot.grounding import GroundingChecker, SentenceGate
+from bot.knowledge.documents import FaqDocument, FaqId
+from bot.prompting import STOP_SEQUENCES, build_prompt, render_system_prompt
+
+REPETITION_PENALTY = 1.1
+
+
+@dataclass(slots=True)
+class GroundedAnswer:
+    """What reached the customer from the model, and why the rest did not (``failure``)."""
+
+    text: str
+    faq_ids: list[FaqId]
+    model: str
+    prompt_tokens: int
+    completion_tokens: int = 0
+    failure: str | None = None
+
+
+async def generate_grounded(
+    engine: GenerationEngine,
+    *,
+    question: str,
+    documents: Sequence[FaqDocument],
+    history: Sequence[ChatMessage],
+    system_template: str,
+    business_name: str,
+    language: str,
+    budget_tokens: int,
+    max_new_tokens: int,
+    timeout_seconds: float,
+    on_text: Callable[[str], None],
+) -> GroundedAnswer:
+    """Ask the model, streaming to ``on_text`` only sentences that pass the grounding check.
+
+    The first unsupported sentence cancels the request (freeing its batch slot). Engine errors
+    (``EngineBusy`` included) propagate; a deadline or a rejection comes back as ``failure``
+    with whatever grounded text was already shown.
+    """
+    system_prompt = render_system_prompt(
+        system_template, business_name=business_name, language=language
+    )
+    built = build_prompt(
+        system_prompt=system_prompt,
+        question=question,
+        documents=documents,
+        history=history,
+        budget_tokens=budget_tokens,
+        count_tokens=engine.count_tokens,
+    )
+    kept = [doc for doc in documents if doc.id in set(built.faq_ids)]
+    answer = GroundedAnswer("", list(built.faq_ids), engine.name, built.prompt_tokens)
+    if not kept:
+        answer.failure = "no FAQ entry fits the prompt budget"
+        return answer
+    gate = SentenceGate(
+        GroundingChecker(
+            [f"{doc.question}\n{doc.answer}" for doc in kept],
+            question=question,
+            system_prompt=system_prompt,
+        )
+    )
+    request = GenerationRequest(
+        messages=built.messages,
+        max_new_tokens=max_new_tokens,
+        stop=STOP_SEQUENCES,
+        deadline=GenerationRequest.deadline_in(timeout_seconds),
+        repetition_penalty=REPETITION_PENALTY,
+    )
+    task: asyncio.Task[Generation] | None = None
+
+    def feed(piece: str) -> None:
+        on_text(gate.feed(piece))
+        if gate.rejected is not None and task is not None and not task.done():
+            task.cancel()
+
+    task = asyncio.ensure_future(engine.generate(request, on_text=feed))
+    generation: Generation | None = None
+    try:
+        async with asyncio.timeout(timeout_seconds + 1.0):
+            generation = await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if gate.rejected is None or (current is not None and current.cancelling()):
+            raise
+    except TimeoutError:
+        answer.failure = "timed out"
+    if generation is not None:
+        answer.model = generation.model or engine.name
+        answer.prompt_tokens = generation.prompt_tokens or built.prompt_tokens
+        answer.completion_tokens = generation.completion_tokens
+        if generation.finish_reason in ("deadline", "error", "cancelled"):
+            answer.failure = generation.error or generation.finish_reason
+        on_text(gate.finish(complete=generation.finish_reason == "stop"))
+    if gate.rejected is not None:
+        answer.failure = f"not grounded: {gate.rejected.reason}"
+    elif not gate.released.strip() and answer.failure is None:
+        answer.failure = "no supported sentence"
+    answer.text = gate.released
+    return answer
