@@ -8,6 +8,8 @@ so tests drive it with in-memory text instead of a terminal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from typing import TextIO
 
 from bot.conversation import ConversationService
@@ -20,8 +22,32 @@ RESET_COMMAND = "/reset"
 
 
 async def _read_line(stream: TextIO) -> str | None:
-    """One line without blocking the event loop (the scheduler keeps running meanwhile)."""
-    line = await asyncio.to_thread(stream.readline)
+    """One line without blocking the event loop (the scheduler keeps running meanwhile).
+
+    The read runs in a daemon thread rather than the default executor: on Ctrl-C the loop must
+    not wait at shutdown for a ``readline`` that only returns when someone presses Enter.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def deliver(line: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(line or "")
+
+    def read() -> None:
+        try:
+            line, error = stream.readline(), None
+        except Exception as exc:  # handed to the awaiting task
+            line, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop may be closed by now
+            loop.call_soon_threadsafe(deliver, line, error)
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    line = await future
     return None if line == "" else line.rstrip("\r\n")
 
 
