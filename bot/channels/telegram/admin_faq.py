@@ -76,18 +76,26 @@ async def faq_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await tell(update, context, "\n".join(lines))
 
 
-async def faq_show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/faq_show ID: one entry in full."""
+async def _entry_named(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str
+) -> FaqEntry | None:
+    """The entry whose id is the command's argument; tells the admin why when there is none."""
     entry_id = _int_arg(context)
     if entry_id is None:
-        await tell(update, context, "Usage: /faq_show ID")
-        return
+        await tell(update, context, usage)
+        return None
     try:
-        entry = await services_of(context).admin.show_faq(entry_id)
+        return await services_of(context).admin.show_faq(entry_id)
     except AdminError as exc:
         await tell(update, context, str(exc))
-        return
-    await tell(update, context, describe(entry))
+        return None
+
+
+async def faq_show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/faq_show ID: one entry in full."""
+    entry = await _entry_named(update, context, "Usage: /faq_show ID")
+    if entry is not None:
+        await tell(update, context, describe(entry))
 
 
 async def faq_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -116,16 +124,10 @@ async def faq_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/faq_edit ID: field by field (question, answer, phrasings), then the diff to confirm."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    entry_id = _int_arg(context)
-    if entry_id is None:
-        await tell(update, context, "Usage: /faq_edit ID")
+    entry = await _entry_named(update, context, "Usage: /faq_edit ID")
+    if entry is None:
         return
-    try:
-        entry = await services_of(context).admin.show_faq(entry_id)
-    except AdminError as exc:
-        await tell(update, context, str(exc))
-        return
-    flows_of(context).begin(user.id, chat.id, "faq_edit", "question", entry_id=entry_id)
+    flows_of(context).begin(user.id, chat.id, "faq_edit", "question", entry_id=entry.id)
     await tell(
         update,
         context,
@@ -135,16 +137,10 @@ async def faq_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def faq_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/faq_delete ID: shows the entry with a confirm button."""
-    entry_id = _int_arg(context)
-    if entry_id is None:
-        await tell(update, context, "Usage: /faq_delete ID")
+    entry = await _entry_named(update, context, "Usage: /faq_delete ID")
+    if entry is None:
         return
-    try:
-        entry = await services_of(context).admin.show_faq(entry_id)
-    except AdminError as exc:
-        await tell(update, context, str(exc))
-        return
-    markup = confirm_keyboard("🗑 Delete", f"{FAQ_DELETE}:{entry_id}", f"{FAQ_DELETE}:no")
+    markup = confirm_keyboard("🗑 Delete", f"{FAQ_DELETE}:{entry.id}", f"{FAQ_DELETE}:no")
     await tell(update, context, f"Delete this entry?\n\n{describe(entry)}", markup)
 
 

@@ -154,16 +154,26 @@ async def agent_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _deliver(context.bot, services, customer, message, message.text or message.caption)
 
 
+async def _ticket_customer(
+    services: TelegramServices, message: Message, args: list[str]
+) -> Customer | None:
+    """The hand-off an agent's command is about: the replied-to ticket or message, else a
+    leading ``#N`` ticket number (which is then taken off ``args``)."""
+    if message.reply_to_message is not None:
+        customer = await services.handoff.customer_for(message.reply_to_message.message_id)
+        if customer is not None:
+            return customer
+    if args and args[0].lstrip("#").isdigit():
+        return await services.handoff.customer_by_session(int(args.pop(0).lstrip("#")))
+    return None
+
+
 async def reply_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/reply <ticket> text`` (or ``/reply text`` as a reply): answer a customer."""
     message = update.effective_message
     assert message is not None
     services, args = services_of(context), list(context.args or [])
-    customer = None
-    if message.reply_to_message is not None:
-        customer = await services.handoff.customer_for(message.reply_to_message.message_id)
-    if customer is None and args and args[0].lstrip("#").isdigit():
-        customer = await services.handoff.customer_by_session(int(args.pop(0).lstrip("#")))
+    customer = await _ticket_customer(services, message, args)
     text = " ".join(args).strip()
     if customer is None or not text:
         await message.reply_text("Usage: /reply <ticket number> <text>, or reply to a ticket.")
@@ -204,11 +214,7 @@ async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message = update.effective_message
     assert message is not None
     services, args = services_of(context), list(context.args or [])
-    customer = None
-    if message.reply_to_message is not None:
-        customer = await services.handoff.customer_for(message.reply_to_message.message_id)
-    if customer is None and args and args[0].lstrip("#").isdigit():
-        customer = await services.handoff.customer_by_session(int(args[0].lstrip("#")))
+    customer = await _ticket_customer(services, message, args)
     if customer is None:
         await message.reply_text("Usage: /done <ticket number>, or reply /done to a ticket.")
         return
