@@ -142,12 +142,13 @@ class PackedLlama:
         self, batch: BatchKV, decode_tokens: Sequence[int], chunks: Sequence[PrefillChunk]
     ) -> torch.Tensor:
         """Run one step; return float32 logits for every decode row, then each chunk that
-        ``wants_logits`` (its last position), in that order. Advances the KV lengths."""
+        ``wants_logits`` (its last position), in that order. Advances the KV lengths.
+        ``decode_tokens`` is either one token per batch row or empty (prefill only)."""
         rows = len(decode_tokens)
-        if rows != batch.rows:
-            raise ValueError("one decode token per batch row is required")
+        if rows not in (0, batch.rows):
+            raise ValueError("one decode token per batch row (or none: a prefill-only step)")
         ids = list(decode_tokens)
-        positions = list(batch.lengths)
+        positions = list(batch.lengths) if rows else []
         for chunk in chunks:
             ids.extend(chunk.token_ids)
             positions.extend(range(chunk.start, chunk.start + len(chunk.token_ids)))

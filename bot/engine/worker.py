@@ -44,6 +44,7 @@ class InferenceWorker:
         prefix_cache: PrefixCache,
         clock: Clock = time.monotonic,
         threads: int | None = None,
+        decode_pause: float = 1.5,
     ) -> None:
         self.runner = runner
         self.tokens = tokens
@@ -53,6 +54,8 @@ class InferenceWorker:
         self.prefix_cache = prefix_cache
         self.clock = clock
         self.threads = threads
+        self.decode_pause = decode_pause
+        self._last_decode = time.monotonic()
         self.stats = WorkerStats()
         self.queue: deque[Job] = deque()  # guarded by ``lock``
         self.lock = threading.Condition()
@@ -236,7 +239,7 @@ class InferenceWorker:
         self._drop_expired(outbox)
         self._admit(outbox)
         plan = self._plan_chunks()
-        rows = list(self._decoding)
+        rows = list(self._decoding) if self._decode_now(plan) else []
         if not rows and not plan:
             return
         decode_tokens = [job.generated[-1] for job in rows]
@@ -254,6 +257,9 @@ class InferenceWorker:
         sampled = rows + completed
         tokens = pick_tokens(logits, [self._sampling(job) for job in sampled])
         now = time.monotonic()
+        if rows:
+            self._last_decode = now
+        first_new_row = len(self._decoding)
         for job in completed:
             self._prefilling.remove(job)
             assert job.prompt_kv is not None
@@ -263,13 +269,33 @@ class InferenceWorker:
             self._decoding.append(job)
         self.stats.max_rows = max(self.stats.max_rows, len(self._decoding))
         finished: list[tuple[int, FinishReason]] = []
-        for row, (job, token) in enumerate(zip(rows + completed, tokens, strict=True)):
+        row_of = [*range(len(rows)), *range(first_new_row, first_new_row + len(completed))]
+        for row, job, token in zip(row_of, sampled, tokens, strict=True):
             reason = self._accept(outbox, job, token)
             if reason is not None:
                 finished.append((row, reason))
         for row, reason in sorted(finished, reverse=True):
             self._finish(outbox, self._decoding[row], reason)
             self._remove_row(row)
+
+    def _decode_now(self, plan: list[tuple[Job, PrefillChunk]]) -> bool:
+        """Whether the decoding rows take part in this step.
+
+        While a burst of prompts is still being prefilled (tokens remain after this step's
+        chunks), decoding pauses so every customer gets a first token sooner; riding along costs
+        a prefill step about as much as a separate decode step. The pause never lasts longer
+        than ``decode_pause`` seconds, so replies already streaming keep moving.
+        """
+        if not self._decoding or not plan:
+            return True
+        planned = {id(job): len(chunk.token_ids) for job, chunk in plan}
+        backlog = sum(
+            len(job.prompt_ids)
+            - (job.prompt_kv.filled if job.prompt_kv else 0)
+            - planned.get(id(job), 0)
+            for job in self._prefilling
+        )
+        return backlog == 0 or time.monotonic() - self._last_decode >= self.decode_pause
 
     def _store_prefix(self, job: Job) -> None:
         kv = job.prompt_kv

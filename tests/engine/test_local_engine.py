@@ -249,3 +249,33 @@ async def test_a_failed_step_ends_its_requests_with_error_and_the_engine_recover
     assert failed.finish_reason == "error"
     assert failed.error is not None and "simulated kernel failure" in failed.error
     assert recovered.finish_reason == "length" and recovered.completion_tokens == 5
+
+
+@pytest.mark.parametrize("decode_pause", [60.0, 0.0])
+async def test_decoding_pauses_while_prompts_are_prefilled(tiny_parts, decode_pause: float) -> None:
+    engine = new_engine(tiny_parts, prefill_chunk=8, decode_pause=decode_pause)
+    engine.stats.trace = []
+    engine.start()
+    first_piece = asyncio.Event()
+    running = asyncio.create_task(
+        engine.generate(
+            chat(QUESTIONS[0], max_new_tokens=400, ignore_eos=True),
+            on_text=lambda _: first_piece.set(),
+        )
+    )
+    await first_piece.wait()
+    joiner = chat(QUESTIONS[4], max_new_tokens=6)
+    joined = await engine.generate(joiner)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    await engine.close()
+    trace = engine.stats.trace
+    decoding_from = next(i for i, (rows, _, _) in enumerate(trace) if rows)
+    paused = [s for s in trace[decoding_from:] if s[1] and not s[0]]
+    ridden = [s for s in trace[decoding_from:] if s[1] and s[0]]
+    if decode_pause:
+        assert len(paused) >= 5 and len(ridden) == 1  # only the joiner's last chunk
+    else:
+        assert not paused and len(ridden) >= 5
+    assert joined.text == reference(tiny_parts, engine, joiner)
