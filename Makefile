@@ -34,6 +34,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.engine --json
 	$(PY) -m bench.retrieval --json
+	$(PY) -m bench.answer --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -64,22 +64,15 @@ async def load_generation_engine(settings: Settings) -> GenerationEngine:
     return await load_engine(settings)
 
 
-async def import_demo_faq(
-    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
-) -> int:
-    """Import ``prompts/faq.yaml`` when the database has no FAQ at all; returns how many.
-
-    It goes through a lexical-only catalog: the real one is loaded afterwards, and encoding
-    every entry in one batch there is many times faster than entry by entry here.
-    """
-    staging = FaqCatalog(session_factory, FaqIndex(None))
-    if not await staging.is_empty():
+async def import_demo_faq(settings: Settings, catalog: FaqCatalog) -> int:
+    """Import ``prompts/faq.yaml`` when the database has no FAQ at all; returns how many."""
+    if not await catalog.is_empty():
         return 0
     path = settings.prompts_dir / DEMO_FAQ_FILE
     if not path.is_file():
         log.warning("the FAQ is empty and there is no demo FAQ at %s", path)
         return 0
-    report = await staging.import_file(path, author=DEMO_FAQ_AUTHOR)
+    report = await catalog.import_file(path, author=DEMO_FAQ_AUTHOR)
     log.info("first start: imported %d demo FAQ entries from %s", len(report.added), path)
     return len(report.added)
 
@@ -108,13 +101,13 @@ async def open_app(
             raise UserFacingError(f"cannot migrate the database: {exc}") from None
         session_factory = make_session_factory(db_engine)
 
-        if import_demo:
-            await import_demo_faq(settings, session_factory)
         encoder = await asyncio.to_thread(
             load_encoder, settings.embedding_model, cache_dir=settings.model_cache_dir
         )
         catalog = FaqCatalog(session_factory, FaqIndex(encoder))
         await catalog.load()
+        if import_demo:
+            await import_demo_faq(settings, catalog)
 
         if engine is None and load_model:
             try:

@@ -22,6 +22,8 @@ from bot.knowledge.index import FaqIndex
 from storage.models import FaqEntry
 from storage.repositories import faq
 
+BULK_CHANGE = 8  # more changed entries than this: rebuild the index (batched) instead
+
 
 def document_of(entry: FaqEntry) -> FaqDocument:
     """The retrieval view of a stored entry (its id is the database id)."""
@@ -176,8 +178,11 @@ class FaqCatalog:
                         touched.append(entry)
                 else:
                     report.unchanged.append(label)
-        for entry in touched:
-            self.refresh(entry)
+        if len(touched) > BULK_CHANGE:
+            await self.load()  # one batched encoding instead of one model call per entry
+        else:
+            for entry in touched:
+                self.refresh(entry)
         return report
 
     async def export_file(self, path: Path) -> int:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.db import optimize
 from storage.models import utcnow
 from storage.repositories import messages, sessions
 
@@ -95,12 +95,9 @@ class MaintenanceJobs:
 
     async def optimize(self, *, dry_run: bool = False) -> bool:
         """``PRAGMA optimize`` on SQLite (refreshes the planner's statistics); False elsewhere."""
-        if self.db_engine.dialect.name != "sqlite":
-            return False
-        if not dry_run:
-            async with self.db_engine.connect() as connection:
-                await connection.execute(text("PRAGMA optimize"))
-        return True
+        if dry_run:
+            return self.db_engine.dialect.name == "sqlite"
+        return await optimize(self.db_engine)
 
     async def run_once(self, *, dry_run: bool = False) -> CleanupReport:
         """Every job once, in order: what ``supportbot cleanup`` prints."""

@@ -91,6 +91,15 @@ def make_engine(url_text: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+async def optimize(engine: AsyncEngine) -> bool:
+    """``PRAGMA optimize`` on SQLite (refreshes the query planner's statistics); False elsewhere."""
+    if engine.dialect.name != "sqlite":
+        return False
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA optimize")
+    return True
+
+
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (the service returns them)."""
     return async_sessionmaker(engine, expire_on_commit=False)

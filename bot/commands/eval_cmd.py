@@ -20,12 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, open_app
-from bot.catalog import FaqCatalog
 from bot.config import Settings
 from bot.errors import UsageError
 from bot.exchange import AnswerMode, Incoming
 from bot.grounding import check_reply
-from bot.knowledge.index import FaqIndex
 from bot.knowledge.metrics import load_dataset, retrieval_metrics
 from bot.policy import decide
 from bot.smalltalk import detect_smalltalk, wants_human
@@ -79,10 +77,7 @@ async def evaluate_dataset(
         async with open_app(
             isolated, engine=engine, load_model=answers > 0, import_demo=False
         ) as app:
-            # Import through a lexical-only catalog, then encode every entry in one batch.
-            staging = FaqCatalog(app.session_factory, FaqIndex(None))
-            await staging.import_file(dataset, author="eval")
-            await app.catalog.load()
+            await app.catalog.import_file(dataset, author="eval")
             ids = await _dataset_ids(app)
             queries = [(q, {ids[str(g)] for g in gold if str(g) in ids}) for q, gold in labelled]
             result: dict[str, Any] = {"dataset": str(dataset), "faq_entries": len(ids)}
