@@ -217,7 +217,7 @@ class FakeBotApi(BotApiMethods):
 
         asyncio.get_running_loop().create_task(notify())
 
-    async def wait_until(self, condition: Callable[[], T | None], within: float = 10.0) -> T:
+    async def wait_until(self, condition: Callable[[], T | None], within: float = 30.0) -> T:
         """Wait until ``condition()`` is truthy (re-checked after every call) and return it."""
         async with self._changed:
             try:
