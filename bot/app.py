@@ -27,7 +27,7 @@ from bot.conversation import ConversationService
 from bot.database import open_engine
 from bot.engine.base import EngineUnavailable, GenerationEngine
 from bot.errors import UserFacingError
-from bot.knowledge.embedding import load_encoder
+from bot.knowledge.embedding import EncoderError, TextEncoder, load_encoder
 from bot.knowledge.index import FaqIndex
 from bot.prompt_templates import default_template, validate_template
 from bot.scheduler import MaintenanceJobs, build_scheduler
@@ -62,6 +62,16 @@ async def load_generation_engine(settings: Settings) -> GenerationEngine:
     from bot.engine import load_engine  # imports torch: only when a model is wanted
 
     return await load_engine(settings)
+
+
+def open_encoder(settings: Settings) -> TextEncoder | None:
+    """The configured sentence encoder (None: lexical retrieval only), or one clear error."""
+    try:
+        return load_encoder(settings.embedding_model, cache_dir=settings.model_cache_dir)
+    except EncoderError as exc:
+        raise UserFacingError(
+            f"SUPPORTBOT_EMBEDDING_MODEL: {exc} (set it to 'none' for lexical retrieval only)"
+        ) from None
 
 
 async def import_demo_faq(settings: Settings, catalog: FaqCatalog) -> int:
@@ -101,9 +111,7 @@ async def open_app(
             raise UserFacingError(f"cannot migrate the database: {exc}") from None
         session_factory = make_session_factory(db_engine)
 
-        encoder = await asyncio.to_thread(
-            load_encoder, settings.embedding_model, cache_dir=settings.model_cache_dir
-        )
+        encoder = await asyncio.to_thread(open_encoder, settings)
         catalog = FaqCatalog(session_factory, FaqIndex(encoder))
         await catalog.load()
         if import_demo:

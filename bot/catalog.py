@@ -114,7 +114,8 @@ class FaqCatalog:
     async def lookup(self, query: str, k: int = 5, language: str | None = None) -> list[FaqHit]:
         """``search`` after ``sync``: what the conversation service calls per question."""
         await self.sync()
-        return self.search(query, k=k, language=language)
+        # Encoding the query takes milliseconds of CPU: keep the event loop free meanwhile.
+        return await asyncio.to_thread(self.search, query, k, language)
 
     def search(self, query: str, k: int = 5, language: str | None = None) -> list[FaqHit]:
         """The best entries for a customer's question, with calibrated confidence."""

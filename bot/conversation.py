@@ -172,9 +172,8 @@ class ConversationService:
 
     async def _search(self, question: str) -> list[FaqHit]:
         """Entries in the language the question is written in, else in any language."""
-        await self.catalog.sync()
         written = detect_language(question, default=self.settings.default_language)
-        hits = await asyncio.to_thread(self.catalog.search, question, SEARCH_K, written)
+        hits = await self.catalog.lookup(question, SEARCH_K, written)
         if not hits:
             hits = await asyncio.to_thread(self.catalog.search, question, SEARCH_K, None)
         return hits

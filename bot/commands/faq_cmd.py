@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.admin import AdminError, AdminService
+from bot.app import open_encoder
 from bot.catalog import FaqCatalog
 from bot.config import Settings
 from bot.database import open_database
 from bot.errors import UsageError, UserFacingError
-from bot.knowledge.embedding import load_encoder
 from bot.knowledge.faqfile import FaqFileError
 from bot.knowledge.index import FaqIndex
 from bot.prompt_templates import default_template, validate_template
@@ -88,7 +88,7 @@ def _runner(handler: Action) -> Callable[[argparse.Namespace, Settings], int]:
     def run(args: argparse.Namespace, settings: Settings) -> int:
         async def main() -> int:
             async with open_database(settings) as session_factory:
-                encoder = load_encoder(settings.embedding_model) if args.needs_index else None
+                encoder = open_encoder(settings) if args.needs_index else None
                 catalog = FaqCatalog(session_factory, FaqIndex(encoder))
                 if args.needs_index:
                     await catalog.load()

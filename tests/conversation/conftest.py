@@ -50,6 +50,10 @@ class FixedCatalog:
         self.queries.append(query)
         return [h for h in self.hits if language is None or h.document.language == language][:k]
 
+    async def lookup(self, query: str, k: int = 5, language: str | None = None) -> list[FaqHit]:
+        await self.sync()
+        return self.search(query, k, language)
+
 
 @pytest.fixture
 def prompts_dir() -> Path:
