@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+from transformers import PreTrainedModel
 
 from bot.config import load_settings
 from bot.engine.base import ChatMessage, Generation, GenerationRequest
 from bot.engine.loading import choose_dtype, configure_threads, load_model
-from bot.engine.local import LocalEngine
+from bot.engine.local import ChatTokens, LocalEngine
 from bot.engine.model_source import resolve_model
 
 SYSTEM_PROMPT = """You are the customer-service assistant of Northwind Outfitters, an online shop \
@@ -193,14 +194,17 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 
 def run_baseline(
-    engine: LocalEngine, prompts: Sequence[list[ChatMessage]], new_tokens: int
+    model: PreTrainedModel,
+    chat_tokens: ChatTokens,
+    prompts: Sequence[list[ChatMessage]],
+    new_tokens: int,
 ) -> dict[str, float]:
     """One ``model.generate`` per request, served one at a time."""
-    model, tokens = engine.model, 0
+    tokens = 0
     started = time.perf_counter()
     with torch.inference_mode():
         for messages in prompts:
-            ids = torch.tensor([engine.tokens.encode(messages)])
+            ids = torch.tensor([chat_tokens.encode(messages)])
             out = model.generate(
                 ids,
                 attention_mask=torch.ones_like(ids),
@@ -235,6 +239,14 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     threads = configure_threads(settings.model_threads)
     dtype = choose_dtype(args.dtype or settings.model_dtype)
     loaded = load_model(resolve_model(model_name), dtype, settings.model_cache_dir)
+    chat_tokens = ChatTokens(loaded.tokenizer)
+    prompts = [support_prompt(i) for i in range(args.concurrency)]
+    prompt_tokens = [len(chat_tokens.encode(p)) for p in prompts]
+    # Both paths are warmed up on other text (the measured run starts with no cached prefix).
+    warm = [[ChatMessage("system", "Warm-up."), ChatMessage("user", f"Say {i}.")] for i in range(4)]
+    run_baseline(loaded.model, chat_tokens, warm[:1], 4)
+    baseline = run_baseline(loaded.model, chat_tokens, prompts, args.new_tokens)
+    # The engine takes over the same loaded model (in bfloat16 it keeps prepacked weights only).
     engine = LocalEngine(
         loaded.model,
         loaded.tokenizer,
@@ -244,15 +256,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         prefill_chunk=args.prefill_chunk,
     )
     engine.start()
-    prompts = [support_prompt(i) for i in range(args.concurrency)]
-    prompt_tokens = [engine.count_tokens(p) for p in prompts]
-    # Warm up both paths on other text (so the measured run starts with an empty prefix cache).
-    warm = [[ChatMessage("system", "Warm-up."), ChatMessage("user", f"Say {i}.")] for i in range(4)]
-    run_baseline(engine, warm[:1], 4)
     await asyncio.gather(*(engine.generate(GenerationRequest(m, max_new_tokens=8)) for m in warm))
     engine.prefix_cache.clear()
-
-    baseline = run_baseline(engine, prompts, args.new_tokens)
     engine.stats.trace = []
     results, elapsed = await run_engine(engine, prompts, args.new_tokens)
     await engine.close()

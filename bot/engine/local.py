@@ -100,7 +100,7 @@ class LocalEngine:
         clock: Clock | None = None,
     ) -> None:
         try:
-            runner = PackedLlama(model)
+            runner = PackedLlama(model, rows_hint=max_batch)
         except ValueError as exc:
             raise EngineUnavailable(str(exc)) from exc
         generation_eos = getattr(model.generation_config, "eos_token_id", None)

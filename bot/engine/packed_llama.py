@@ -24,6 +24,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from bot.engine.kv_cache import BatchKV, PromptKV
+from bot.engine.linear import Linear, can_prepack
 
 SUPPORTED_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2"})
 
@@ -41,32 +42,35 @@ class PrefillChunk:
 @dataclass(slots=True)
 class _Layer:
     input_norm: torch.Tensor
-    qkv: torch.Tensor
-    qkv_bias: torch.Tensor | None
-    out: torch.Tensor
-    out_bias: torch.Tensor | None
+    qkv: Linear
+    out: Linear
     post_norm: torch.Tensor
-    gate_up: torch.Tensor
-    gate_up_bias: torch.Tensor | None
-    down: torch.Tensor
-    down_bias: torch.Tensor | None
+    gate_up: Linear
+    down: Linear
 
 
-def _fuse(modules: Sequence[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """One weight (and bias) for several linears; the modules then view slices of it."""
+def _fuse(
+    modules: Sequence[nn.Linear], *, repoint: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """One weight (and bias) for several linears; with ``repoint`` the modules then view
+    slices of it (so the transformers model keeps working without a second copy)."""
     weight = torch.cat([m.weight.detach() for m in modules])
     has_bias = [m.bias is not None for m in modules]
     bias = torch.cat([m.bias.detach() for m in modules]) if all(has_bias) else None
     if any(has_bias) and bias is None:
         raise ValueError("mixed biases cannot be fused")
     start = 0
-    for m in modules:
+    for m in modules if repoint else ():
         rows = m.weight.shape[0]
         m.weight = nn.Parameter(weight[start : start + rows], requires_grad=False)
         if bias is not None:
             m.bias = nn.Parameter(bias[start : start + rows], requires_grad=False)
         start += rows
     return weight, bias
+
+
+def _bias(module: nn.Linear) -> torch.Tensor | None:
+    return None if module.bias is None else module.bias.detach()
 
 
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -77,7 +81,10 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 class PackedLlama:
     """Runs packed steps of a transformers Llama/Mistral/Qwen2 causal LM (no grad, CPU)."""
 
-    def __init__(self, model: PreTrainedModel) -> None:
+    def __init__(self, model: PreTrainedModel, *, rows_hint: int = 16) -> None:
+        """Take over ``model``'s weights. In bfloat16 (where oneDNN prepacking applies) the
+        engine keeps only prepacked copies and releases the transformers model's own tensors
+        (it is left on the ``meta`` device): the engine owns the model from then on."""
         config = model.config
         if config.model_type not in SUPPORTED_MODEL_TYPES:
             raise ValueError(
@@ -96,36 +103,45 @@ class PackedLlama:
         self.q_size = self.heads * self.head_dim
         self.kv_size = self.kv_heads * self.head_dim
         self.eps = config.rms_norm_eps
-        self.embed = inner.embed_tokens.weight.detach()
-        self.final_norm = inner.norm.weight.detach()
-        self.lm_head = model.get_output_embeddings().weight.detach()
+        prepack = can_prepack(self.dtype)
+
+        def own(tensor: torch.Tensor) -> torch.Tensor:
+            # Released models must not pin their (possibly memory-mapped) storage.
+            return tensor.detach().clone() if prepack else tensor.detach()
+
+        def linear(weight: torch.Tensor, bias: torch.Tensor | None) -> Linear:
+            return Linear(weight, bias, prepack=prepack, rows_hint=rows_hint)
+
+        self.embed = own(inner.embed_tokens.weight)
+        self.final_norm = own(inner.norm.weight)
+        self.lm_head = linear(model.get_output_embeddings().weight.detach(), None)
+        self.vocab_size = self.lm_head.out_features
         self.act = inner.layers[0].mlp.act_fn
         self.intermediate = inner.layers[0].mlp.gate_proj.weight.shape[0]
         self.layers: list[_Layer] = []
         for layer in inner.layers:
             attn, mlp = layer.self_attn, layer.mlp
-            qkv, qkv_bias = _fuse([attn.q_proj, attn.k_proj, attn.v_proj])
-            gate_up, gate_up_bias = _fuse([mlp.gate_proj, mlp.up_proj])
+            qkv = _fuse([attn.q_proj, attn.k_proj, attn.v_proj], repoint=not prepack)
+            gate_up = _fuse([mlp.gate_proj, mlp.up_proj], repoint=not prepack)
             self.layers.append(
                 _Layer(
-                    input_norm=layer.input_layernorm.weight.detach(),
-                    qkv=qkv,
-                    qkv_bias=qkv_bias,
-                    out=attn.o_proj.weight.detach(),
-                    out_bias=None if attn.o_proj.bias is None else attn.o_proj.bias.detach(),
-                    post_norm=layer.post_attention_layernorm.weight.detach(),
-                    gate_up=gate_up,
-                    gate_up_bias=gate_up_bias,
-                    down=mlp.down_proj.weight.detach(),
-                    down_bias=None if mlp.down_proj.bias is None else mlp.down_proj.bias.detach(),
+                    input_norm=own(layer.input_layernorm.weight),
+                    qkv=linear(*qkv),
+                    out=linear(attn.o_proj.weight.detach(), _bias(attn.o_proj)),
+                    post_norm=own(layer.post_attention_layernorm.weight),
+                    gate_up=linear(*gate_up),
+                    down=linear(mlp.down_proj.weight.detach(), _bias(mlp.down_proj)),
                 )
             )
+        self.released_model = prepack
         with torch.no_grad():
             positions = torch.arange(self.max_positions)[None, :]
             probe = torch.zeros(1, dtype=self.dtype)
             cos, sin = inner.rotary_emb(probe, positions)
         self.cos = cos[0].to(self.dtype).contiguous()
         self.sin = sin[0].to(self.dtype).contiguous()
+        if self.released_model:
+            model.to("meta")
 
     def new_prompt_kv(self, length: int) -> PromptKV:
         return PromptKV.empty(self.layers_count, self.kv_heads, length, self.head_dim, self.dtype)
@@ -179,7 +195,7 @@ class PackedLlama:
         heads, kv_heads, groups, head_dim = self.heads, self.kv_heads, self.groups, self.head_dim
         for index, layer in enumerate(self.layers):
             x = self._norm(hidden, layer.input_norm)
-            qkv = F.linear(x, layer.qkv, layer.qkv_bias)
+            qkv = layer.qkv(x)
             qk = qkv[:, : self.q_size + self.kv_size].view(total, heads + kv_heads, head_dim)
             qk = qk * cos + _rotate_half(qk) * sin  # one rotary pass for queries and keys
             q, k = qk[:, :heads], qk[:, heads:]
@@ -211,13 +227,11 @@ class PackedLlama:
                 out = out.view(kv_heads, groups, size, head_dim).permute(2, 0, 1, 3)
                 attended[offset : offset + size] = out.reshape(size, heads, head_dim)
                 offset += size
-            hidden = hidden + F.linear(
-                attended.view(total, heads * head_dim), layer.out, layer.out_bias
-            )
+            hidden = hidden + layer.out(attended.view(total, heads * head_dim))
             x = self._norm(hidden, layer.post_norm)
-            gate_up = F.linear(x, layer.gate_up, layer.gate_up_bias)
+            gate_up = layer.gate_up(x)
             gated = self.act(gate_up[:, : self.intermediate]) * gate_up[:, self.intermediate :]
-            hidden = hidden + F.linear(gated, layer.down, layer.down_bias)
+            hidden = hidden + layer.down(gated)
 
         for row in range(rows):
             batch.lengths[row] += 1
@@ -229,6 +243,6 @@ class PackedLlama:
             if chunk.wants_logits:
                 picks.append(offset - 1)
         if not picks:
-            return torch.empty(0, self.lm_head.shape[0])
+            return torch.empty(0, self.vocab_size)
         last = self._norm(hidden[picks], self.final_norm)
-        return F.linear(last, self.lm_head).float()
+        return self.lm_head(last).float()

@@ -4,6 +4,7 @@ streaming, deadlines, cancellation, the queue bound, stop strings and prefix cac
 from __future__ import annotations
 
 import asyncio
+import copy
 
 import pytest
 import torch
@@ -281,3 +282,27 @@ async def test_decoding_pauses_while_prompts_are_prefilled(tiny_parts, decode_pa
     else:
         assert not paused and len(ridden) >= 5
     assert joined.text == reference(tiny_parts, engine, joiner)
+
+
+async def test_bfloat16_prepacked_weights_answer_like_plain_ones(
+    tiny_parts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, tokenizer = tiny_parts
+    packed_model = copy.deepcopy(model).to(torch.bfloat16)
+    plain_model = copy.deepcopy(model).to(torch.bfloat16)
+    packed = LocalEngine(packed_model, tokenizer)
+    with monkeypatch.context() as patch:
+        patch.setattr("bot.engine.packed_llama.can_prepack", lambda dtype: False)
+        plain = LocalEngine(plain_model, tokenizer)
+    if not packed.worker.runner.released_model:
+        pytest.skip("this torch build cannot prepack bfloat16 weights")
+    assert next(packed_model.parameters()).device.type == "meta"  # the engine owns the weights
+    assert next(plain_model.parameters()).device.type == "cpu"
+    packed.start()
+    plain.start()
+    requests = [chat(q, max_new_tokens=16, ignore_eos=True) for q in QUESTIONS[:3]]
+    packed_texts = [(await packed.generate(r)).text for r in requests]
+    plain_texts = [(await plain.generate(r)).text for r in requests]
+    await packed.close()
+    await plain.close()
+    assert packed_texts == plain_texts
