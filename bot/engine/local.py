@@ -106,7 +106,7 @@ class LocalEngine:
         generation_eos = getattr(model.generation_config, "eos_token_id", None)
         extra = generation_eos if isinstance(generation_eos, list) else [generation_eos]
         self.name = name
-        self.model = model
+        self.model = model  # its weights now live in the runner (bfloat16: released)
         self.tokens = ChatTokens(tokenizer, [i for i in extra if i is not None])
         self.queue_size = queue_size
         self.max_new_tokens = max_new_tokens

@@ -5,7 +5,9 @@ admit waiting requests into free batch slots, then run one packed forward pass m
 token of every decoding row plus up to ``prefill_chunk`` prompt tokens of requests still being
 prefilled (oldest first, so time to first token stays fair). A prompt whose prefill completes
 gets its first token in that same step and joins the decoding rows; a row that stops leaves the
-batch at once. Shared system-prompt prefixes come from the ``PrefixCache``.
+batch at once. While a burst of prompts is being prefilled the decoding rows sit out (for at
+most ``decode_pause`` seconds), so first tokens come sooner. Shared system-prompt prefixes come
+from the ``PrefixCache``.
 """
 
 from __future__ import annotations
