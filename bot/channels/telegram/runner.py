@@ -13,13 +13,16 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlparse
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
 from bot.channels.telegram.application import ServicesOpener, build_application
 from bot.channels.telegram.services import Tuning
 from bot.config import Settings
+from bot.errors import UsageError, UserFacingError
 
 log = logging.getLogger(__name__)
+STARTUP_RETRIES = 3  # a network blip at start is retried; a wrong URL or token fails fast
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -35,11 +38,35 @@ def webhook_path(settings: Settings) -> str:
     return urlparse(settings.webhook_url or "").path.strip("/")
 
 
+class _OneLineRetryErrors(logging.Filter):
+    """PTB logs each failed start-up attempt with a traceback; we report the cause in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Network Retry Loop"):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def run(settings: Settings, services: ServicesOpener | None = None) -> None:
     """Run until SIGINT/SIGTERM: webhook mode when ``SUPPORTBOT_WEBHOOK_URL`` is set."""
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("telegram.ext").addFilter(_OneLineRetryErrors())
     application = build_application(settings, services or default_opener(settings))
+    try:
+        serve_forever(application, settings)
+    except InvalidToken:
+        raise UsageError("SUPPORTBOT_TELEGRAM_TOKEN: Telegram rejected the bot token") from None
+    except NetworkError as exc:
+        raise UserFacingError(
+            f"cannot reach the Bot API at {settings.telegram_base_url} ({exc.message}); "
+            "check the network or SUPPORTBOT_TELEGRAM_BASE_URL"
+        ) from None
+
+
+def serve_forever(application: Application, settings: Settings) -> None:
+    """PTB's own loop: webhook server or long polling, until SIGINT/SIGTERM."""
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         if not secret:
@@ -51,9 +78,10 @@ def run(settings: Settings, services: ServicesOpener | None = None) -> None:
             webhook_url=settings.webhook_url,
             secret_token=secret,
             allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=STARTUP_RETRIES,
         )
     else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=STARTUP_RETRIES)
 
 
 @asynccontextmanager

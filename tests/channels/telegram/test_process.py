@@ -74,3 +74,26 @@ async def test_run_answers_over_long_polling_and_stops_cleanly_on_sigterm(
         "closed",
         "exited",
     ]
+
+
+def test_unreachable_bot_api_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    from tests.test_cli import run_cli
+
+    with socket.socket() as probe:  # a port on this machine that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_cli(
+        "run",
+        env={
+            "SUPPORTBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+            "SUPPORTBOT_TELEGRAM_TOKEN": "123456:TEST-token",
+            "SUPPORTBOT_TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot",
+        },
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("supportbot: cannot reach the Bot API at http://127.0.0.1:")
