@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.db import optimize
+from storage.db import can_optimize, optimize
 from storage.models import utcnow
 from storage.repositories import messages, sessions
 
@@ -94,9 +94,9 @@ class MaintenanceJobs:
             await asyncio.sleep(0)  # let customers' messages in between batches
 
     async def optimize(self, *, dry_run: bool = False) -> bool:
-        """``PRAGMA optimize`` on SQLite (refreshes the planner's statistics); False elsewhere."""
+        """Refresh the planner's statistics (``storage.db.optimize``); False where unsupported."""
         if dry_run:
-            return self.db_engine.dialect.name == "sqlite"
+            return can_optimize(self.db_engine)
         return await optimize(self.db_engine)
 
     async def run_once(self, *, dry_run: bool = False) -> CleanupReport:

@@ -91,12 +91,22 @@ def make_engine(url_text: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+# Refresh the query planner's statistics, per database.
+OPTIMIZE_STATEMENTS = {"sqlite": "PRAGMA optimize", "postgresql": "ANALYZE"}
+
+
+def can_optimize(engine: AsyncEngine) -> bool:
+    """True when ``optimize`` knows what to run on this database."""
+    return engine.dialect.name in OPTIMIZE_STATEMENTS
+
+
 async def optimize(engine: AsyncEngine) -> bool:
-    """``PRAGMA optimize`` on SQLite (refreshes the query planner's statistics); False elsewhere."""
-    if engine.dialect.name != "sqlite":
+    """Refresh the planner's statistics (SQLite ``PRAGMA optimize``, PostgreSQL ``ANALYZE``)."""
+    statement = OPTIMIZE_STATEMENTS.get(engine.dialect.name)
+    if statement is None:
         return False
-    async with engine.connect() as connection:
-        await connection.exec_driver_sql("PRAGMA optimize")
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(statement)
     return True
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,12 +13,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from storage import migrations
 from storage.db import make_engine, make_session_factory
+from storage.models import Base
+
+TEST_DATABASE_URL = "TEST_DATABASE_URL"  # e.g. postgresql+asyncpg://user:pw@127.0.0.1/db
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
-    """A SQLite file in the test's own folder."""
+    """A SQLite file in the test's own folder, or, when ``TEST_DATABASE_URL`` names another
+    database (PostgreSQL), that database emptied for this test."""
+    external = os.environ.get(TEST_DATABASE_URL)
+    if external:
+        asyncio.run(_drop_everything(external))
+        return external
     return f"sqlite+aiosqlite:///{tmp_path / 'supportbot.db'}"
+
+
+async def _drop_everything(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.drop_all)
+            await connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -47,8 +67,6 @@ def session_factory(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture(autouse=True)
 def _no_supportbot_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's SUPPORTBOT_* variables out of every test."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("SUPPORTBOT_"):
             monkeypatch.delenv(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -61,6 +62,8 @@ async def test_models_and_migrations_agree(db_engine: AsyncEngine) -> None:
 
 
 async def test_sqlite_pragmas(db_engine: AsyncEngine) -> None:
+    if db_engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
     async with db_engine.connect() as connection:
         journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
         foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
