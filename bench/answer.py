@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.app import open_app
 from bot.config import load_settings
-from bot.exchange import AnswerMode, Incoming
+from bot.conversation.exchange import AnswerMode, Incoming
 
 WORDINGS = ("{q}", "Quick question: {q}", "Hello, {q}", "{q} Thank you.")
 TARGET_P50_MS = 50.0

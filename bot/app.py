@@ -14,31 +14,29 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.admin import AdminService
-from bot.catalog import FaqCatalog
-from bot.config import Settings
-from bot.conversation import ConversationService
-from bot.database import open_engine
+from bot.admin.service import AdminService
+from bot.config import Settings, UsageError, UserFacingError
+from bot.conversation import ConversationService, HandoffService
+from bot.conversation.texts import Texts
 from bot.engine.base import EngineUnavailable, GenerationEngine
-from bot.errors import UserFacingError
+from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.embedding import EncoderError, TextEncoder, load_encoder
 from bot.knowledge.index import FaqIndex
-from bot.prompt_templates import default_template, validate_template
+from bot.prompting.templates import default_template, validate_template
 from bot.scheduler import MaintenanceJobs, build_scheduler
-from bot.texts import Texts
 from storage import migrations
-from storage.db import make_session_factory
+from storage.db import StorageError, make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
 
 DEMO_FAQ_FILE = "faq.yaml"
 DEMO_FAQ_AUTHOR = "demo-import"
+HANDOFF_CHANNEL = "telegram"  # the channel whose customers can be handed to human agents
 
 
 @dataclass(slots=True)
@@ -53,8 +51,36 @@ class App:
     texts: Texts
     conversation: ConversationService
     admin: AdminService
+    handoff: HandoffService  # hand-offs of the Telegram channel, the one with human agents
     jobs: MaintenanceJobs
     scheduler: AsyncIOScheduler | None = None
+
+
+def open_engine(settings: Settings) -> AsyncEngine:
+    """The configured engine, or a usage error naming the setting."""
+    try:
+        return make_engine(settings.database_url)
+    except StorageError as exc:
+        raise UsageError(f"SUPPORTBOT_DATABASE_URL: {exc}") from None
+    except (ImportError, SQLAlchemyError) as exc:
+        raise UsageError(f"SUPPORTBOT_DATABASE_URL: cannot open database: {exc}") from None
+
+
+@asynccontextmanager
+async def open_database(
+    settings: Settings, *, migrate: bool = True
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A session factory on the configured database, upgraded to the newest schema."""
+    engine = open_engine(settings)
+    try:
+        if migrate:
+            try:
+                await migrations.upgrade(engine)
+            except SQLAlchemyError as exc:
+                raise UserFacingError(f"cannot migrate the database: {exc}") from None
+        yield make_session_factory(engine)
+    finally:
+        await engine.dispose()
 
 
 async def load_generation_engine(settings: Settings) -> GenerationEngine:
@@ -143,8 +169,11 @@ async def open_app(
         jobs = MaintenanceJobs(
             session_factory,
             db_engine,
-            session_ttl=timedelta(minutes=settings.session_ttl_minutes),
-            retention=timedelta(days=settings.retention_days),
+            session_ttl=settings.session_ttl,
+            retention=settings.retention,
+        )
+        handoff = HandoffService(
+            session_factory, channel=HANDOFF_CHANNEL, session_ttl=settings.session_ttl
         )
         app = App(
             settings=settings,
@@ -155,6 +184,7 @@ async def open_app(
             texts=texts,
             conversation=conversation,
             admin=admin,
+            handoff=handoff,
             jobs=jobs,
         )
         if start_scheduler:

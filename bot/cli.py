@@ -13,8 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.commands import COMMAND_MODULES
-from bot.config import ConfigError, load_settings
-from bot.errors import UserFacingError
+from bot.config import ConfigError, UserFacingError, load_settings
 
 EXIT_USAGE = 2
 

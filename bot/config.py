@@ -6,6 +6,7 @@ built once at start-up (``load_settings``) and passed down; nothing deeper reads
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -22,7 +23,19 @@ DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 ENV_PREFIX = "SUPPORTBOT_"
 
 
-class ConfigError(Exception):
+class UserFacingError(Exception):
+    """Something the person running supportbot can fix; printed as one line, no traceback."""
+
+    exit_status = 1
+
+
+class UsageError(UserFacingError):
+    """Bad configuration or arguments (exit status 2)."""
+
+    exit_status = 2
+
+
+class ConfigError(UsageError):
     """A setting has an invalid value; the message names the variable and what is wrong."""
 
 
@@ -113,6 +126,16 @@ class Settings(BaseSettings):
     session_ttl_minutes: int = Field(
         30, ge=1, description="Idle minutes after which a customer's next message opens a session."
     )
+
+    @property
+    def session_ttl(self) -> timedelta:
+        """Idle time after which a customer's next message opens a new session."""
+        return timedelta(minutes=self.session_ttl_minutes)
+
+    @property
+    def retention(self) -> timedelta:
+        """Age after which message texts are purged."""
+        return timedelta(days=self.retention_days)
 
     # --- maintenance -----------------------------------------------------------------------
     retention_days: int = Field(

@@ -8,6 +8,7 @@ migrations (batch mode on SQLite) can address them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +27,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class SessionState(StrEnum):
+    """Who has a conversation: the bot answers, or a human agent does (the bot stays silent)."""
+
+    BOT = "bot"
+    HUMAN = "human"
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -94,7 +103,7 @@ class ChatSession(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(16), default="bot")  # "bot" | "human"
+    state: Mapped[str] = mapped_column(String(16), default=SessionState.BOT)
     language: Mapped[str | None] = mapped_column(String(16))
     handoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     agent_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,8 +1,9 @@
 """The terminal chat: the same ConversationService as Telegram, on stdin/stdout.
 
-Replies stream as the model produces them (only checked sentences, see ``bot.grounding``).
-``/reset`` starts a new conversation, ``/quit`` (or end of input) leaves. Streams are passed in,
-so tests drive it with in-memory text instead of a terminal.
+Replies stream as the model produces them (only checked sentences, see
+``bot.conversation.grounding``). ``/reset`` starts a new conversation, ``/quit`` (or end of
+input) leaves. Streams are passed in, so tests drive it with in-memory text instead of a
+terminal.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import contextlib
 import threading
 from typing import TextIO
 
-from bot.conversation import ConversationService
-from bot.exchange import AnswerMode, Incoming
+from bot.conversation.exchange import AnswerMode, Incoming
+from bot.conversation.service import ConversationService
 
 CHANNEL = "console"
 CONSOLE_USER_ID = 1

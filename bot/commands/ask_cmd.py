@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.app import open_app
 from bot.config import Settings
+from bot.conversation.exchange import Incoming
 from bot.engine.base import GenerationEngine
-from bot.exchange import Incoming
 
 CHANNEL = "cli"
 

@@ -7,8 +7,8 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from bot.app import open_engine
 from bot.config import Settings
-from bot.database import open_engine
 from bot.scheduler import CleanupReport, MaintenanceJobs
 from storage import migrations
 from storage.db import make_session_factory

@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import Settings
-from bot.database import open_engine
-from bot.errors import UsageError, UserFacingError
+from bot.app import open_engine
+from bot.config import Settings, UsageError, UserFacingError
 from storage import migrations
 from storage.db import StorageError
 

@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, open_app
-from bot.config import Settings
-from bot.errors import UsageError
-from bot.exchange import AnswerMode, Incoming
-from bot.grounding import check_reply
+from bot.config import Settings, UsageError
+from bot.conversation.exchange import AnswerMode, Incoming
+from bot.conversation.grounding import check_reply
+from bot.conversation.policy import decide
+from bot.conversation.smalltalk import detect_smalltalk, wants_human
 from bot.knowledge.metrics import load_dataset, retrieval_metrics
-from bot.policy import decide
-from bot.smalltalk import detect_smalltalk, wants_human
 from storage.repositories import faq
 
 ACTION_MODES = {

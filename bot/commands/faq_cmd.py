@@ -15,15 +15,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.admin import AdminError, AdminService
-from bot.app import open_encoder
-from bot.catalog import FaqCatalog
-from bot.config import Settings
-from bot.database import open_database
-from bot.errors import UsageError, UserFacingError
+from bot.admin.service import AdminError, AdminService
+from bot.app import open_database, open_encoder
+from bot.config import Settings, UsageError, UserFacingError
+from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.faqfile import FaqFileError
 from bot.knowledge.index import FaqIndex
-from bot.prompt_templates import default_template, validate_template
+from bot.prompting.templates import default_template, validate_template
 from storage.models import FaqEntry
 from storage.repositories.faq import FaqChanges
 

@@ -1,5 +1,14 @@
-"""The FAQ knowledge base: file formats, language-aware tokenisation and hybrid retrieval."""
+"""The FAQ knowledge base: the catalog, file formats, tokenisation and hybrid retrieval.
 
+- ``catalog``: ``FaqCatalog``, the database's entries mirrored into the live index (import and
+  export keep both in step);
+- ``index``: ``FaqIndex.search``, BM25 + embeddings fused and calibrated into a confidence;
+- ``lexical``, ``dense``, ``embedding``, ``tokens``, ``language``: the parts of retrieval;
+- ``scoring``, ``thresholds``, ``metrics``: how scores become confidences and are measured;
+- ``faqfile``: YAML, JSON and CSV FAQ files.
+"""
+
+from bot.knowledge.catalog import FaqCatalog, ImportReport
 from bot.knowledge.documents import FaqDocument, FaqHit, FaqId
 from bot.knowledge.embedding import TextEncoder, load_encoder
 from bot.knowledge.faqfile import FaqFileError, FaqRecord, read_faq_file, write_faq_file
@@ -10,12 +19,14 @@ from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
 __all__ = [
     "CONFIDENT_THRESHOLD",
     "RELATED_THRESHOLD",
+    "FaqCatalog",
     "FaqDocument",
     "FaqFileError",
     "FaqHit",
     "FaqId",
     "FaqIndex",
     "FaqRecord",
+    "ImportReport",
     "TextEncoder",
     "detect_language",
     "load_encoder",

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatSession, Message, utcnow
+from storage.models import ChatSession, Message, SessionState, utcnow
 
 
 async def get(*, session: AsyncSession, session_id: int) -> ChatSession | None:
@@ -45,7 +45,7 @@ async def open_or_continue(
     """
     now = now or utcnow()
     chat = await current(session=session, user_id=user_id, chat_id=chat_id)
-    if chat is not None and chat.state != "human" and now - chat.last_active_at > ttl:
+    if chat is not None and chat.state != SessionState.HUMAN and now - chat.last_active_at > ttl:
         chat.ended_at = chat.last_active_at
         chat = None
     if chat is None:
@@ -71,13 +71,12 @@ async def end(*, session: AsyncSession, chat: ChatSession, now: datetime | None 
 
 
 async def set_state(
-    *, session: AsyncSession, chat: ChatSession, state: str, now: datetime | None = None
+    *, session: AsyncSession, chat: ChatSession, state: SessionState, now: datetime | None = None
 ) -> None:
-    """Move a session between the bot ("bot") and a human agent ("human")."""
-    if state not in ("bot", "human"):
-        raise ValueError(f"unknown session state {state!r}")
+    """Move a session between the bot and a human agent."""
+    state = SessionState(state)  # a stray string fails here, not in a later query
     chat.state = state
-    if state == "human":
+    if state is SessionState.HUMAN:
         chat.handoff_at = now or utcnow()
         chat.agent_replied_at = None
     else:
@@ -89,7 +88,7 @@ async def open_handoffs(*, session: AsyncSession) -> list[ChatSession]:
     """Sessions currently with a human agent, oldest hand-off first."""
     result = await session.scalars(
         select(ChatSession)
-        .where(ChatSession.state == "human", ChatSession.ended_at.is_(None))
+        .where(ChatSession.state == SessionState.HUMAN, ChatSession.ended_at.is_(None))
         .order_by(ChatSession.handoff_at)
     )
     return list(result)
@@ -118,7 +117,7 @@ async def by_relayed_message(
         .where(
             Message.channel_message_id == support_message_id,
             Message.role.in_(("user", "agent")),
-            ChatSession.state == "human",
+            ChatSession.state == SessionState.HUMAN,
             ChatSession.ended_at.is_(None),
         )
         .order_by(Message.id.desc())
@@ -133,7 +132,7 @@ async def end_idle(*, session: AsyncSession, ttl: timedelta, now: datetime | Non
         update(ChatSession)
         .where(
             ChatSession.ended_at.is_(None),
-            ChatSession.state == "bot",
+            ChatSession.state == SessionState.BOT,
             ChatSession.last_active_at < cutoff,
         )
         .values(ended_at=ChatSession.last_active_at)
@@ -151,7 +150,7 @@ async def count_idle(*, session: AsyncSession, ttl: timedelta, now: datetime | N
             .select_from(ChatSession)
             .where(
                 ChatSession.ended_at.is_(None),
-                ChatSession.state == "bot",
+                ChatSession.state == SessionState.BOT,
                 ChatSession.last_active_at < cutoff,
             )
         )

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatSession, Feedback, Message, utcnow
+from storage.models import ChatSession, Feedback, Message, SessionState, utcnow
 
 
 @dataclass(slots=True)
@@ -86,7 +86,7 @@ async def collect(*, session: AsyncSession, days: int = 7, now: datetime | None 
         await session.scalar(
             select(func.count())
             .select_from(ChatSession)
-            .where(ChatSession.state == "human", ChatSession.ended_at.is_(None))
+            .where(ChatSession.state == SessionState.HUMAN, ChatSession.ended_at.is_(None))
         )
         or 0
     )

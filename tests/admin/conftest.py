@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.admin import AdminService
-from bot.catalog import FaqCatalog
+from bot.admin.service import AdminService
 from bot.config import PROJECT_ROOT
+from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.index import FaqIndex
-from bot.prompt_templates import default_template, validate_template
+from bot.prompting.templates import default_template, validate_template
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.admin import AdminError, AdminService
+from bot.admin.service import AdminError, AdminService
 from storage.repositories import messages, sessions, users
 from storage.repositories.faq import FaqChanges
 

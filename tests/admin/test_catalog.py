@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.catalog import FaqCatalog
+from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.faqfile import FaqFileError
 from bot.knowledge.index import FaqIndex
 from storage.repositories import faq

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.handoff import HandoffService
+from bot.conversation.handoff import HandoffService
 from storage.models import utcnow
 from storage.repositories import messages, sessions, users
 

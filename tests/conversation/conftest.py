@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.conversation import ConversationService
+from bot.conversation.policy import Thresholds
+from bot.conversation.service import ConversationService
+from bot.conversation.texts import Texts
 from bot.engine.fake import FakeEngine
 from bot.knowledge.documents import FaqDocument, FaqHit
-from bot.policy import Thresholds
-from bot.texts import Texts
 
 SHIPPING = FaqDocument(
     1,

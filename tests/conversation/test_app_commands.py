@@ -12,9 +12,9 @@ from bot.cli import main
 from bot.commands.ask_cmd import ask_once
 from bot.commands.eval_cmd import evaluate_dataset
 from bot.config import Settings
+from bot.conversation.exchange import Incoming
+from bot.conversation.policy import Thresholds
 from bot.engine.fake import FakeEngine
-from bot.exchange import Incoming
-from bot.policy import Thresholds
 from storage.repositories import faq
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 from bot.channels.console import run_console
-from bot.conversation import ConversationService
+from bot.conversation.service import ConversationService
+from bot.conversation.texts import Texts
 from bot.engine.fake import FakeEngine
-from bot.texts import Texts
 from tests.conversation.conftest import HOURS, RETURNS, SHIPPING, FixedCatalog
 
 

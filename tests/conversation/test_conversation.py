@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.conversation import ConversationService
+from bot.conversation.exchange import AnswerMode, Incoming
+from bot.conversation.service import ConversationService
+from bot.conversation.texts import Texts
 from bot.engine.base import EngineBusy, EngineError
 from bot.engine.fake import FakeEngine
-from bot.exchange import AnswerMode, Incoming
-from bot.texts import Texts
 from storage.models import ChatSession, Feedback, Message
 from storage.repositories import sessions
 from tests.conversation.conftest import HOURS, RETURNS, SHIPPING, FixedCatalog, make_service

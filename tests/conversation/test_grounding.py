@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.grounding import GroundingChecker, SentenceGate, check_reply
+from bot.conversation.grounding import GroundingChecker, SentenceGate, check_reply
 
 HOURS = ["When is the store open?\nOur store opens at 9:30 and closes at 18:00 on weekdays."]
 RETURNS = ["What is your return policy?\nReturn any unused item within 30 days for a refund."]

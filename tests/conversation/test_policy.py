@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.exchange import AnswerMode
+from bot.conversation.exchange import AnswerMode
+from bot.conversation.policy import Action, after_generation, decide
+from bot.conversation.smalltalk import Smalltalk
 from bot.knowledge.documents import FaqHit
-from bot.policy import Action, after_generation, decide
-from bot.smalltalk import Smalltalk
 from tests.conversation.conftest import HOURS, LIMITS, RETURNS, SHIPPING
 
 

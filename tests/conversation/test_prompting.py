@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.config import PROJECT_ROOT
 from bot.engine.base import ChatMessage
 from bot.engine.fake import FakeEngine
-from bot.prompting import build_prompt, format_entry, render_system_prompt
+from bot.prompting.builder import build_prompt, format_entry, render_system_prompt
 from tests.conversation.conftest import HOURS, RETURNS, SHIPPING
 
 count = FakeEngine().count_tokens

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.smalltalk import Smalltalk, detect_smalltalk, wants_human
-from bot.texts import Texts, choose_language, normalize_language
+from bot.conversation.smalltalk import Smalltalk, detect_smalltalk, wants_human
+from bot.conversation.texts import Texts, choose_language, normalize_language
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.admin import AdminError
+from bot.admin.service import AdminError
 from bot.channels.telegram.admin_faq import author_of, describe_diff, flows_of, save_keyboard, tell
 from bot.channels.telegram.admin_prompts import preview_prompt, save_prompt
 from bot.channels.telegram.flows import Flow

@@ -1,6 +1,6 @@
 """Admin FAQ commands: list, show, search, guided add and edit, delete, add a phrasing.
 
-Every change goes through ``bot.admin.AdminService``, so it is stored as a revision with the
+Every change goes through ``bot.admin.service.AdminService``, so it is stored as a revision with the
 admin's id (``telegram:<id>``) and is visible to the very next customer question.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.admin import AdminError, FieldChange
+from bot.admin.service import AdminError, FieldChange
 from bot.channels.telegram.flows import FlowStore
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.keyboards import FAQ_DELETE, FLOW, confirm_keyboard

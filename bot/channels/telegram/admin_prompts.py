@@ -12,7 +12,7 @@ import secrets
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.admin import AdminError
+from bot.admin.service import AdminError
 from bot.channels.telegram.admin_faq import author_of, flows_of, save_keyboard, tell
 from bot.channels.telegram.keyboards import unanswered_keyboard
 from bot.channels.telegram.services import services_of

@@ -12,12 +12,12 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram import relay
-from bot.channels.telegram.channel_texts import channel_text
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.keyboards import human_keyboard
 from bot.channels.telegram.replies import answer, incoming_for
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import CHANNEL, language_of, services_of
+from bot.channels.telegram.telegram_texts import channel_text
 from storage.repositories import faq, users
 
 log = logging.getLogger(__name__)

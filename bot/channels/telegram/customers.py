@@ -13,7 +13,6 @@ from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram import relay
-from bot.channels.telegram.channel_texts import channel_text
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.keyboards import (
     examples_keyboard,
@@ -24,6 +23,7 @@ from bot.channels.telegram.keyboards import (
 from bot.channels.telegram.replies import answer, incoming_for
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import CHANNEL, language_of, services_of
+from bot.channels.telegram.telegram_texts import channel_text
 from storage.repositories import faq
 
 log = logging.getLogger(__name__)

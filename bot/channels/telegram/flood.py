@@ -21,7 +21,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import CHANNEL, TelegramServices, language_of, services_of
-from bot.exchange import AnswerMode, Incoming
+from bot.conversation.exchange import AnswerMode, Incoming
 from storage.repositories import messages, sessions, users
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.channels.telegram.channel_texts import LANGUAGE_NAMES, channel_text
+from bot.channels.telegram.telegram_texts import LANGUAGE_NAMES, channel_text
 
 FEEDBACK = "fb"  # fb:<+1|-1>:<message id>
 ASK = "ask"  # ask:<faq id>  (an example question from /start)

@@ -13,8 +13,8 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.channels.telegram.channel_texts import CHANNEL_TEXTS, channel_text
 from bot.channels.telegram.services import TelegramServices
+from bot.channels.telegram.telegram_texts import CHANNEL_TEXTS, channel_text
 
 log = logging.getLogger(__name__)
 CUSTOMER_COMMANDS = ("start", "help", "reset", "human", "language", "forget")

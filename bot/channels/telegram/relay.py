@@ -17,13 +17,13 @@ from telegram import Bot, Message, ReplyParameters, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.channels.telegram.channel_texts import channel_text
 from bot.channels.telegram.formatting import Block, bold, escape, split_blocks, split_text
 from bot.channels.telegram.keyboards import ticket_keyboard
 from bot.channels.telegram.sending import send_parts, send_text
 from bot.channels.telegram.services import TelegramServices, services_of
-from bot.exchange import Incoming, Reply
-from bot.handoff import Customer, Ticket
+from bot.channels.telegram.telegram_texts import channel_text
+from bot.conversation.exchange import Incoming, Reply
+from bot.conversation.handoff import Customer, Ticket
 
 log = logging.getLogger(__name__)
 ROLE_LABELS = {"user": "👤", "assistant": "🤖", "agent": "🧑‍💼"}

@@ -15,7 +15,6 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.channels.telegram import relay
-from bot.channels.telegram.channel_texts import channel_text
 from bot.channels.telegram.formatting import (
     Block,
     OutgoingText,
@@ -29,8 +28,9 @@ from bot.channels.telegram.keyboards import feedback_keyboard, human_keyboard
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import CHANNEL, TelegramServices
 from bot.channels.telegram.streaming import ReplyStream
-from bot.exchange import AnswerMode, Incoming, Reply
-from bot.smalltalk import wants_human
+from bot.channels.telegram.telegram_texts import channel_text
+from bot.conversation.exchange import AnswerMode, Incoming, Reply
+from bot.conversation.smalltalk import wants_human
 
 log = logging.getLogger(__name__)
 RATED_MODES = {AnswerMode.FAQ, AnswerMode.GENERATED, AnswerMode.FALLBACK}

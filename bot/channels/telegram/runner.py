@@ -18,8 +18,7 @@ from telegram.ext import Application
 
 from bot.channels.telegram.application import ServicesOpener, build_application
 from bot.channels.telegram.services import Tuning
-from bot.config import Settings
-from bot.errors import UsageError, UserFacingError
+from bot.config import Settings, UsageError, UserFacingError
 
 log = logging.getLogger(__name__)
 STARTUP_RETRIES = 3  # a network blip at start is retried; a wrong URL or token fails fast

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
-from bot.exchange import Incoming, Reply
-from bot.handoff import HandoffService
-from bot.texts import Texts, normalize_language
+from bot.conversation.exchange import Incoming, Reply
+from bot.conversation.handoff import HandoffService
+from bot.conversation.texts import Texts, normalize_language
 from storage.repositories import users
 
 CHANNEL = "telegram"
@@ -62,8 +62,8 @@ class TelegramServices:
     session_factory: async_sessionmaker[AsyncSession]
     handoff: HandoffService
     texts: Texts
-    admin: Any | None = None  # bot.admin.AdminService
-    catalog: Any | None = None  # bot.catalog.FaqCatalog
+    admin: Any | None = None  # bot.admin.service.AdminService
+    catalog: Any | None = None  # bot.knowledge.catalog.FaqCatalog
     tuning: Tuning = field(default_factory=Tuning)
 
     @classmethod

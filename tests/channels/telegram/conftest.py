@@ -21,8 +21,8 @@ from bot.app import open_app
 from bot.channels.telegram import Tuning, serving
 from bot.channels.telegram.services import TelegramServices
 from bot.config import Settings
+from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.engine.fake import FakeEngine
-from bot.exchange import AnswerMode, Incoming, Reply
 from tests.channels.telegram.fake_bot_api import TOKEN, FakeBotApi
 
 ADMIN_ID = 42

@@ -1,9 +1,9 @@
 """Asking the model for an answer that is only shown once it is grounded in the FAQ context.
 
-``generate_grounded`` builds the prompt (``bot.prompting``), streams the model's text through a
-``SentenceGate`` (``bot.grounding``) so that the customer only ever sees checked sentences, and
-cancels the request at the first unsupported one, which frees the engine's batch slot for the
-next customer instead of finishing a refusal nobody will read.
+``generate_grounded`` builds the prompt (``bot.prompting.builder``), streams the model's text
+through a ``SentenceGate`` (``bot.conversation.grounding``) so that the customer only ever sees
+checked sentences, and cancels the request at the first unsupported one, which frees the
+engine's batch slot for the next customer instead of finishing a refusal nobody will read.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.conversation.grounding import GroundingChecker, SentenceGate
 from bot.engine.base import ChatMessage, Generation, GenerationEngine, GenerationRequest
-from bot.grounding import GroundingChecker, SentenceGate
 from bot.knowledge.documents import FaqDocument, FaqId
-from bot.prompting import STOP_SEQUENCES, build_prompt, render_system_prompt
+from bot.prompting.builder import STOP_SEQUENCES, build_prompt, render_system_prompt
 
 REPETITION_PENALTY = 1.1
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.catalog import FaqCatalog
+from bot.admin.unanswered import QuestionGroup, group_questions
+from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.documents import FaqHit
-from bot.unanswered import QuestionGroup, group_questions
 from storage.models import FaqEntry, FaqRevision, PromptRevision
 from storage.repositories import faq, messages, prompts, stats
 

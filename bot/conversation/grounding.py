@@ -11,7 +11,7 @@ sentence of it:
 
 ``SentenceGate`` applies the same check while the reply streams: a sentence reaches the customer
 only once it has passed, and the first failing sentence stops the stream. So what was shown is
-always what was checked. ``bot.grounded_generation`` runs the model behind that gate.
+always what was checked. ``bot.conversation.generation`` runs the model behind that gate.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.exchange import AnswerMode
+from bot.conversation.exchange import AnswerMode
+from bot.conversation.smalltalk import Smalltalk
 from bot.knowledge.documents import FaqHit
 from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
-from bot.smalltalk import Smalltalk
 
 MAX_RELATED_QUESTIONS = 2
 MAX_CONTEXT_ENTRIES = 3

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversation.exchange import AnswerMode, Incoming
 from bot.engine.base import ChatMessage
-from bot.exchange import AnswerMode, Incoming
-from bot.prompting import SYSTEM_TEMPLATE_NAME
+from bot.prompting.builder import SYSTEM_TEMPLATE_NAME
+from storage.models import SessionState
 from storage.repositories import messages, prompts, sessions, users
 
 HISTORY_MESSAGES = 6
@@ -28,7 +29,7 @@ class Turn:
     session_id: int
     user_message_id: int
     language: str
-    state: str  # "bot" or "human" (an agent has the conversation)
+    state: SessionState  # HUMAN: an agent has the conversation
     history: list[ChatMessage]  # earlier turns of this session, oldest first
     system_template: str | None  # the admin's system prompt, None: the file default
 
@@ -97,7 +98,7 @@ async def open_turn(
             session_id=chat.id,
             user_message_id=stored.id,
             language=language,
-            state=chat.state,
+            state=SessionState(chat.state),
             history=[
                 ChatMessage("user" if m.role == "user" else "assistant", m.text or "")
                 for m in earlier

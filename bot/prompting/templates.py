@@ -11,7 +11,7 @@ from pathlib import Path
 from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.prompting import render_system_prompt
+from bot.prompting.builder import render_system_prompt
 
 TEMPLATE_VARIABLES = frozenset({"business_name", "language", "language_name", "tone"})
 _parser = SandboxedEnvironment()

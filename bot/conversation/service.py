@@ -14,24 +14,24 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.catalog import FaqCatalog
 from bot.config import Settings
+from bot.conversation.exchange import AnswerMode, Incoming, Reply
+from bot.conversation.generation import GroundedAnswer, generate_grounded
+from bot.conversation.policy import Action, Decision, Thresholds, after_generation, decide
+from bot.conversation.smalltalk import detect_smalltalk, wants_human
+from bot.conversation.texts import Texts, choose_language, normalize_language
+from bot.conversation.turns import Outcome, Turn, open_turn, store_reply
 from bot.engine.base import EngineBusy, GenerationEngine
-from bot.exchange import AnswerMode, Incoming, Reply
-from bot.grounded_generation import GroundedAnswer, generate_grounded
+from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.documents import FaqHit
 from bot.knowledge.language import detect_language
-from bot.policy import Action, Decision, Thresholds, after_generation, decide
-from bot.prompt_templates import default_template
-from bot.prompting import SYSTEM_TEMPLATE_NAME
-from bot.smalltalk import detect_smalltalk, wants_human
-from bot.texts import Texts, choose_language, normalize_language
-from bot.turns import Outcome, Turn, open_turn, store_reply
-from storage.models import utcnow
+from bot.prompting.builder import SYSTEM_TEMPLATE_NAME
+from bot.prompting.templates import default_template
+from storage.models import SessionState, utcnow
 from storage.repositories import feedback, messages, sessions, users
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class ConversationService:
             text = self.texts.get("error", language)
             emit(text)
             return Reply(text=text, mode=AnswerMode.FALLBACK, language=language)
-        if turn.state == "human":  # an agent answers; the Telegram layer relays the message
+        if turn.state == SessionState.HUMAN:  # an agent answers; the channel relays it
             return Reply("", AnswerMode.HUMAN, turn.language, turn.session_id, turn.user_message_id)
         try:
             outcome = await self._answer(incoming.text, turn, emit)
@@ -125,7 +125,7 @@ class ConversationService:
         )
 
     def resolve_language(self, incoming: Incoming, *, stored: str | None) -> str:
-        """The reply language (see ``bot.texts.choose_language``)."""
+        """The reply language (see ``bot.conversation.texts.choose_language``)."""
         return choose_language(
             chosen=stored,
             hint=incoming.language_hint,
@@ -137,7 +137,7 @@ class ConversationService:
         return await open_turn(
             self.session_factory,
             incoming,
-            ttl=timedelta(minutes=self.settings.session_ttl_minutes),
+            ttl=self.settings.session_ttl,
             language_for=lambda stored: self.resolve_language(incoming, stored=stored),
             now=self.clock(),
         )

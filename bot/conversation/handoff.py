@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import ChatSession, User, utcnow
+from storage.models import ChatSession, SessionState, User, utcnow
 from storage.repositories import messages, sessions, users
 
-HUMAN = "human"
 WAITING_NOTICE_MODE = "human"  # the "when to expect an answer" notice is stored with this mode
 
 
@@ -89,9 +88,9 @@ class HandoffService:
                 session=db, user_id=user.id, chat_id=chat_id, ttl=self.session_ttl, now=now
             )
             chat.language = chat.language or language
-            already_open = chat.state == HUMAN
+            already_open = chat.state == SessionState.HUMAN
             if not already_open:
-                await sessions.set_state(session=db, chat=chat, state=HUMAN, now=now)
+                await sessions.set_state(session=db, chat=chat, state=SessionState.HUMAN, now=now)
             history = await messages.history(
                 session=db, session_id=chat.id, limit=self.history_size
             )
@@ -119,7 +118,7 @@ class HandoffService:
             if user is None:
                 return None
             chat = await sessions.current(session=db, user_id=user.id, chat_id=chat_id)
-            if chat is None or chat.state != HUMAN:
+            if chat is None or chat.state != SessionState.HUMAN:
                 return None
             return _customer(chat, user, chat.language or user.language)
 
@@ -163,7 +162,7 @@ class HandoffService:
         """The open hand-off with this session id (``/reply 42 ...``, ``/done 42``)."""
         async with self.session_factory() as db:
             chat = await sessions.get(session=db, session_id=session_id)
-            if chat is None or chat.state != HUMAN or chat.ended_at is not None:
+            if chat is None or chat.state != SessionState.HUMAN or chat.ended_at is not None:
                 return None
             return await self._customer_of(db, chat)
 
@@ -200,10 +199,10 @@ class HandoffService:
         """Hand the customer back to the bot; None when the session was not with a human."""
         async with self.session_factory() as db, db.begin():
             chat = await sessions.get(session=db, session_id=session_id)
-            if chat is None or chat.state != HUMAN:
+            if chat is None or chat.state != SessionState.HUMAN:
                 return None
             customer = await self._customer_of(db, chat)
-            await sessions.set_state(session=db, chat=chat, state="bot", now=now)
+            await sessions.set_state(session=db, chat=chat, state=SessionState.BOT, now=now)
             chat.last_active_at = now or utcnow()
             return customer
 

@@ -1,13 +1,13 @@
 """Texts only the Telegram channel needs (buttons, confirmations, admin replies), per language.
 
 The customer-facing texts shared by every channel (greeting, help, hand-off notices) come from
-``prompts/locales`` through ``bot.texts``; these are the Telegram-only ones. Admin replies are
-English: admins are staff, and their commands are English words anyway.
+``prompts/locales`` through ``bot.conversation.texts``; these are the Telegram-only ones. Admin
+replies are English: admins are staff, and their commands are English words anyway.
 """
 
 from __future__ import annotations
 
-from bot.texts import normalize_language
+from bot.conversation.texts import normalize_language
 
 CHANNEL_TEXTS: dict[str, dict[str, str]] = {
     "en": {
