@@ -1,23 +1,23 @@
 """Alembic environment: imports only the models' metadata.
 
 supportbot hands a live connection in ``config.attributes["connection"]`` (see
-``storage.migrations``); run from the ``alembic`` command line, the URL comes from
-``SUPPORTBOT_DATABASE_URL`` or the ``sqlalchemy.url`` option. SQLite uses batch mode so that
+``storage.migrations``); run from the ``alembic`` command line, the URL is the ``sqlalchemy.url``
+option when given, else the bot's own ``Settings`` (``SUPPORTBOT_DATABASE_URL`` or its default),
+so the two can never disagree. SQLite uses batch mode so that
 ALTERs work.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 
 from sqlalchemy.engine import Connection
 
 from alembic import context
+from bot.config import load_settings
 from storage.db import make_engine
 from storage.models import Base
 
-DEFAULT_URL = "sqlite+aiosqlite:///./data/supportbot.db"
 target_metadata = Base.metadata
 
 
@@ -33,11 +33,7 @@ def _configure(connection: Connection) -> None:
 
 
 def _url() -> str:
-    return (
-        context.config.get_main_option("sqlalchemy.url")
-        or os.environ.get("SUPPORTBOT_DATABASE_URL")
-        or DEFAULT_URL
-    )
+    return context.config.get_main_option("sqlalchemy.url") or load_settings().database_url
 
 
 async def _run_online() -> None:

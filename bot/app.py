@@ -69,8 +69,8 @@ def open_engine(settings: Settings) -> AsyncEngine:
 @asynccontextmanager
 async def open_database(
     settings: Settings, *, migrate: bool = True
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A session factory on the configured database, upgraded to the newest schema."""
+) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
+    """The configured database brought to the newest schema (the one migrate-on-open)."""
     engine = open_engine(settings)
     try:
         if migrate:
@@ -78,7 +78,7 @@ async def open_database(
                 await migrations.upgrade(engine)
             except SQLAlchemyError as exc:
                 raise UserFacingError(f"cannot migrate the database: {exc}") from None
-        yield make_session_factory(engine)
+        yield engine, make_session_factory(engine)
     finally:
         await engine.dispose()
 
@@ -113,83 +113,99 @@ async def import_demo_faq(settings: Settings, catalog: FaqCatalog) -> int:
     return len(report.added)
 
 
+def build_services(
+    settings: Settings,
+    db_engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    catalog: FaqCatalog,
+    engine: GenerationEngine | None,
+) -> App:
+    """Every service, built once from Settings (the composition root proper)."""
+    texts = Texts.from_folder(
+        settings.prompts_dir / "locales", business_name=settings.business_name
+    )
+    return App(
+        settings=settings,
+        engine=engine,
+        db_engine=db_engine,
+        session_factory=session_factory,
+        catalog=catalog,
+        texts=texts,
+        conversation=ConversationService(
+            settings=settings,
+            session_factory=session_factory,
+            catalog=catalog,
+            engine=engine,
+            texts=texts,
+        ),
+        admin=AdminService(
+            session_factory,
+            catalog,
+            validate_prompt=validate_template,
+            default_prompt=lambda name: default_template(settings.prompts_dir, name),
+        ),
+        handoff=HandoffService(
+            session_factory, channel=HANDOFF_CHANNEL, session_ttl=settings.session_ttl
+        ),
+        jobs=MaintenanceJobs(
+            session_factory,
+            db_engine,
+            session_ttl=settings.session_ttl,
+            retention=settings.retention,
+        ),
+    )
+
+
+async def open_catalog(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    load_index: bool,
+    import_demo: bool,
+) -> FaqCatalog:
+    """The FAQ catalog; its index loaded (with the encoder) only when answering needs it."""
+    encoder = await asyncio.to_thread(open_encoder, settings) if load_index else None
+    catalog = FaqCatalog(session_factory, FaqIndex(encoder))
+    if load_index:
+        await catalog.load()
+    if import_demo:
+        await import_demo_faq(settings, catalog)
+    return catalog
+
+
 @asynccontextmanager
 async def open_app(
     settings: Settings,
     engine: GenerationEngine | None = None,
     *,
     load_model: bool = True,
+    load_index: bool = True,
     import_demo: bool = True,
     start_scheduler: bool = False,
 ) -> AsyncIterator[App]:
-    """Build, start and finally close every service.
+    """Build, start and finally close every service; every entry point comes through here.
 
     ``engine``: use this generation engine (the caller keeps ownership); otherwise one is loaded
     from settings when ``load_model`` (``False``: no model, partial matches fall back to the
-    best FAQ entry; used by ``eval`` without ``--answers``).
+    best FAQ entry; used by ``eval`` without ``--answers`` and by admin commands).
+    ``load_index=False`` skips the encoder and the in-memory index (admin commands that only
+    edit the database, ``cleanup``).
     """
     async with AsyncExitStack() as stack:
-        db_engine = open_engine(settings)
-        stack.push_async_callback(db_engine.dispose)
-        try:
-            await migrations.upgrade(db_engine)
-        except SQLAlchemyError as exc:
-            raise UserFacingError(f"cannot migrate the database: {exc}") from None
-        session_factory = make_session_factory(db_engine)
-
-        encoder = await asyncio.to_thread(open_encoder, settings)
-        catalog = FaqCatalog(session_factory, FaqIndex(encoder))
-        await catalog.load()
-        if import_demo:
-            await import_demo_faq(settings, catalog)
-
+        db_engine, session_factory = await stack.enter_async_context(open_database(settings))
+        catalog = await open_catalog(
+            settings, session_factory, load_index=load_index, import_demo=import_demo
+        )
         if engine is None and load_model:
             try:
                 engine = await load_generation_engine(settings)
             except EngineUnavailable as exc:
                 raise UserFacingError(f"SUPPORTBOT_MODEL: {exc}") from None
             stack.push_async_callback(engine.close)
-
-        texts = Texts.from_folder(
-            settings.prompts_dir / "locales", business_name=settings.business_name
-        )
-        conversation = ConversationService(
-            settings=settings,
-            session_factory=session_factory,
-            catalog=catalog,
-            engine=engine,
-            texts=texts,
-        )
-        admin = AdminService(
-            session_factory,
-            catalog,
-            validate_prompt=validate_template,
-            default_prompt=lambda name: default_template(settings.prompts_dir, name),
-        )
-        jobs = MaintenanceJobs(
-            session_factory,
-            db_engine,
-            session_ttl=settings.session_ttl,
-            retention=settings.retention,
-        )
-        handoff = HandoffService(
-            session_factory, channel=HANDOFF_CHANNEL, session_ttl=settings.session_ttl
-        )
-        app = App(
-            settings=settings,
-            engine=engine,
-            db_engine=db_engine,
-            session_factory=session_factory,
-            catalog=catalog,
-            texts=texts,
-            conversation=conversation,
-            admin=admin,
-            handoff=handoff,
-            jobs=jobs,
-        )
+        app = build_services(settings, db_engine, session_factory, catalog, engine)
         if start_scheduler:
             app.scheduler = build_scheduler(
-                jobs, interval_minutes=settings.cleanup_interval_minutes
+                app.jobs, interval_minutes=settings.cleanup_interval_minutes
             )
             app.scheduler.start()
             stack.callback(app.scheduler.shutdown, wait=False)

@@ -6,11 +6,12 @@ built once at start-up (``load_settings``) and passed down; nothing deeper reads
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -21,6 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/supportbot.db"
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 ENV_PREFIX = "SUPPORTBOT_"
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class UserFacingError(Exception):
@@ -127,6 +129,26 @@ class Settings(BaseSettings):
         30, ge=1, description="Idle minutes after which a customer's next message opens a session."
     )
 
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        """Webhook settings go together: a public endpoint without a secret is refused."""
+        if not self.webhook_url:
+            return self
+        if not self.webhook_url.startswith("https://"):
+            raise ValueError(f"{ENV_PREFIX}WEBHOOK_URL: Telegram only calls https:// URLs")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not secret:
+            raise ValueError(
+                f"{ENV_PREFIX}WEBHOOK_SECRET: required when {ENV_PREFIX}WEBHOOK_URL is set "
+                "(without it anyone can post fake updates)"
+            )
+        if not WEBHOOK_SECRET_PATTERN.fullmatch(secret):
+            raise ValueError(
+                f"{ENV_PREFIX}WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(what Telegram accepts)"
+            )
+        return self
+
     @property
     def session_ttl(self) -> timedelta:
         """Idle time after which a customer's next message opens a new session."""
@@ -216,8 +238,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
         message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a check across settings names its variables itself
+            raise ConfigError(message) from None
+        field = str(first["loc"][0])
         raw = first.get("input")
         shown = "" if field.endswith(("token", "key", "secret")) else f" (got {raw!r})"
         raise ConfigError(f"{ENV_PREFIX}{field.upper()}: {message}{shown}") from None

@@ -61,3 +61,31 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     env_file.write_text("SUPPORTBOT_BUSINESS_NAME=Kiosk 24\nSUPPORTBOT_SUPPORT_CHAT_ID=-1001\n")
     settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     assert (settings.business_name, settings.support_chat_id) == ("Kiosk 24", -1001)
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "expected"),
+    [
+        ("https://bot.example.com/hook", None, "SUPPORTBOT_WEBHOOK_SECRET: required"),
+        ("https://bot.example.com/hook", "has spaces!", "SUPPORTBOT_WEBHOOK_SECRET: 1-256"),
+        ("http://bot.example.com/hook", "s3cret", "SUPPORTBOT_WEBHOOK_URL: Telegram only"),
+    ],
+)
+def test_webhook_settings_are_checked_together(
+    monkeypatch: pytest.MonkeyPatch, url: str, secret: str | None, expected: str
+) -> None:
+    monkeypatch.setenv("SUPPORTBOT_WEBHOOK_URL", url)
+    if secret is not None:
+        monkeypatch.setenv("SUPPORTBOT_WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    assert str(caught.value).startswith(expected)
+    assert secret is None or secret not in str(caught.value)
+
+
+def test_webhook_with_secret_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPPORTBOT_WEBHOOK_URL", "https://bot.example.com/hook")
+    monkeypatch.setenv("SUPPORTBOT_WEBHOOK_SECRET", "s3cret_token-1")
+    settings = load_settings(_env_file=None)
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == "s3cret_token-1"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import timedelta
 from typing import Any
 
-from bot.app import open_engine
+from bot.app import open_app
 from bot.config import Settings
-from bot.scheduler import CleanupReport, MaintenanceJobs
-from storage import migrations
-from storage.db import make_session_factory
+from bot.scheduler import CleanupReport
 
 
 def register(subparsers: Any) -> None:
@@ -24,18 +21,8 @@ def register(subparsers: Any) -> None:
 
 async def run_cleanup(settings: Settings, *, dry_run: bool) -> CleanupReport:
     """Every maintenance job once on the configured database."""
-    db_engine = open_engine(settings)
-    try:
-        await migrations.upgrade(db_engine)
-        jobs = MaintenanceJobs(
-            make_session_factory(db_engine),
-            db_engine,
-            session_ttl=timedelta(minutes=settings.session_ttl_minutes),
-            retention=timedelta(days=settings.retention_days),
-        )
-        return await jobs.run_once(dry_run=dry_run)
-    finally:
-        await db_engine.dispose()
+    async with open_app(settings, load_model=False, load_index=False, import_demo=False) as app:
+        return await app.jobs.run_once(dry_run=dry_run)
 
 
 def cleanup(args: argparse.Namespace, settings: Settings) -> int:

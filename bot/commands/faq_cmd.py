@@ -16,12 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.admin.service import AdminError, AdminService
-from bot.app import open_database, open_encoder
+from bot.app import open_app
 from bot.config import Settings, UsageError, UserFacingError
-from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.faqfile import FaqFileError
-from bot.knowledge.index import FaqIndex
-from bot.prompting.templates import default_template, validate_template
 from storage.models import FaqEntry
 from storage.repositories.faq import FaqChanges
 
@@ -85,18 +82,10 @@ def _runner(handler: Action) -> Callable[[argparse.Namespace, Settings], int]:
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
         async def main() -> int:
-            async with open_database(settings) as session_factory:
-                encoder = open_encoder(settings) if args.needs_index else None
-                catalog = FaqCatalog(session_factory, FaqIndex(encoder))
-                if args.needs_index:
-                    await catalog.load()
-                admin = AdminService(
-                    session_factory,
-                    catalog,
-                    validate_prompt=validate_template,
-                    default_prompt=lambda name: default_template(settings.prompts_dir, name),
-                )
-                return await handler(args, admin)
+            async with open_app(
+                settings, load_model=False, load_index=args.needs_index, import_demo=False
+            ) as app:
+                return await handler(args, app.admin)
 
         try:
             return asyncio.run(main())

@@ -82,6 +82,30 @@ async def generate_grounded(
         deadline=GenerationRequest.deadline_in(timeout_seconds),
         repetition_penalty=REPETITION_PENALTY,
     )
+    generation, answer.failure = await _run_behind_gate(
+        engine, request, gate, on_text, timeout_seconds
+    )
+    if generation is not None:
+        answer.model = generation.model or engine.name
+        answer.prompt_tokens = generation.prompt_tokens or built.prompt_tokens
+        answer.completion_tokens = generation.completion_tokens
+    if gate.rejected is not None:
+        answer.failure = f"not grounded: {gate.rejected.reason}"
+    elif not gate.released.strip() and answer.failure is None:
+        answer.failure = "no supported sentence"
+    answer.text = gate.released
+    return answer
+
+
+async def _run_behind_gate(
+    engine: GenerationEngine,
+    request: GenerationRequest,
+    gate: SentenceGate,
+    on_text: Callable[[str], None],
+    timeout_seconds: float,
+) -> tuple[Generation | None, str | None]:
+    """Generate with every piece passing through ``gate``; the first rejected sentence cancels
+    the request. Returns the generation (None when cancelled or timed out) and a failure."""
     task: asyncio.Task[Generation] | None = None
 
     def feed(piece: str) -> None:
@@ -90,7 +114,6 @@ async def generate_grounded(
             task.cancel()
 
     task = asyncio.ensure_future(engine.generate(request, on_text=feed))
-    generation: Generation | None = None
     try:
         async with asyncio.timeout(timeout_seconds + 1.0):
             generation = await task
@@ -98,18 +121,11 @@ async def generate_grounded(
         current = asyncio.current_task()
         if gate.rejected is None or (current is not None and current.cancelling()):
             raise
+        return None, None
     except TimeoutError:
-        answer.failure = "timed out"
-    if generation is not None:
-        answer.model = generation.model or engine.name
-        answer.prompt_tokens = generation.prompt_tokens or built.prompt_tokens
-        answer.completion_tokens = generation.completion_tokens
-        if generation.finish_reason in ("deadline", "error", "cancelled"):
-            answer.failure = generation.error or generation.finish_reason
-        on_text(gate.finish(complete=generation.finish_reason == "stop"))
-    if gate.rejected is not None:
-        answer.failure = f"not grounded: {gate.rejected.reason}"
-    elif not gate.released.strip() and answer.failure is None:
-        answer.failure = "no supported sentence"
-    answer.text = gate.released
-    return answer
+        return None, "timed out"
+    failure = None
+    if generation.finish_reason in ("deadline", "error", "cancelled"):
+        failure = generation.error or generation.finish_reason
+    on_text(gate.finish(complete=generation.finish_reason == "stop"))
+    return generation, failure

@@ -11,7 +11,8 @@
 from bot.knowledge.catalog import FaqCatalog, ImportReport
 from bot.knowledge.documents import FaqDocument, FaqHit, FaqId
 from bot.knowledge.embedding import TextEncoder, load_encoder
-from bot.knowledge.faqfile import FaqFileError, FaqRecord, read_faq_file, write_faq_file
+from bot.knowledge.faqfile import FaqFileError, FaqRecord, read_faq_file
+from bot.knowledge.faqfile_writer import write_faq_file
 from bot.knowledge.index import FaqIndex
 from bot.knowledge.language import detect_language
 from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
