@@ -1,0 +1,27 @@
+"""Typed SQLAlchemy models: the whole supportbot schema, one module per area.
+
+Every model registers on ``Base.metadata`` when its module is imported here, so importing
+``storage.models`` is all alembic and the repositories need. A new area adds its module and
+one import line below.
+"""
+
+from storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
+from storage.models.conversations import ChatSession, Feedback, Message, SessionState, User
+from storage.models.faq import FaqEntry, FaqRevision
+from storage.models.prompts import PromptRevision, PromptTemplate
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "ChatSession",
+    "FaqEntry",
+    "FaqRevision",
+    "Feedback",
+    "Message",
+    "PromptRevision",
+    "PromptTemplate",
+    "SessionState",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]
