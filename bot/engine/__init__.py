@@ -1,7 +1,12 @@
-"""Text generation: the ``GenerationEngine`` seam, its fake, and ``load_engine``.
+"""Text generation: the ``GenerationEngine`` base class, its fake, and ``load_engine``.
 
-Only this package imports torch and transformers, and only lazily: importing ``bot.engine``
-is cheap; ``load_engine`` pulls in the local or remote backend that Settings ask for.
+Start reading at ``base`` (the seam and its types), then ``registry`` (how ``SUPPORTBOT_MODEL``
+picks an engine). ``remote`` is the OpenAI-compatible engine. ``local`` is the batching engine
+over a transformers model: its ``worker`` thread plans steps with ``prefill`` and runs them on
+``packed_llama`` (weights from ``llama_layers``, caches in ``kv_cache`` and ``prefix_cache``,
+then ``sampling`` and ``text_stream``); ``model_source`` and ``loading`` find and load the model.
+Only this package imports torch and transformers, and only lazily: importing ``bot.engine`` is
+cheap; ``load_engine`` pulls in the backend that Settings ask for.
 """
 
 from bot.engine.base import (
@@ -16,8 +21,8 @@ from bot.engine.base import (
     Role,
     TextCallback,
 )
-from bot.engine.factory import load_engine
 from bot.engine.fake import FakeEngine
+from bot.engine.registry import load_engine, register_engine
 
 __all__ = [
     "ChatMessage",
@@ -32,4 +37,5 @@ __all__ = [
     "Role",
     "TextCallback",
     "load_engine",
+    "register_engine",
 ]

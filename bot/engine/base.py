@@ -1,15 +1,20 @@
-"""The generation seam: one small protocol that every engine (local, remote, fake) implements.
+"""The generation seam: the ``GenerationEngine`` base class every engine (local, remote, fake)
+subclasses, and the request/result types they share.
 
-The rest of supportbot only sees ``GenerationEngine``; which backend sits behind it is decided
-once in ``bot.engine.load_engine`` from Settings.
+A backend implements two methods, ``generate`` and ``count_tokens`` (and ``close`` when it holds
+resources); ``stream`` is written once here on top of ``generate``. The rest of supportbot only
+sees ``GenerationEngine``; which backend sits behind it is decided once, by
+``bot.engine.load_engine``, from how ``SUPPORTBOT_MODEL`` names it (see ``registry``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal
 
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length", "deadline", "cancelled", "error"]
@@ -75,25 +80,40 @@ class Generation:
 TextCallback = Callable[[str], None]
 
 
-@runtime_checkable
-class GenerationEngine(Protocol):
+class GenerationEngine(ABC):
     """A text generator shared by every customer.
 
     ``generate`` and ``stream`` may be called concurrently from many tasks; implementations
     batch or queue them. ``generate`` calls ``on_text`` (on the event loop) with each new piece
     of text as it is decoded, and returns the whole ``Generation`` with its counts; ``stream``
     is the same as an async iterator of pieces for callers that need no counts. Cancelling the
-    awaiting task cancels the request and frees its batch slot.
+    awaiting task (or abandoning the stream) cancels the request and frees its batch slot.
     """
 
     name: str
 
+    @abstractmethod
     async def generate(
         self, request: GenerationRequest, on_text: TextCallback | None = None
-    ) -> Generation: ...
+    ) -> Generation:
+        """Generate a reply to ``request``, calling ``on_text`` with each new piece."""
 
-    def stream(self, request: GenerationRequest) -> AsyncIterator[str]: ...
+    @abstractmethod
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """How many prompt tokens ``messages`` take (an estimate where the tokenizer is remote)."""
 
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+        """The pieces of ``generate``'s text as they are decoded; raises what it raises."""
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        task = asyncio.create_task(self.generate(request, on_text=pieces.put_nowait))
+        task.add_done_callback(lambda _: pieces.put_nowait(None))
+        try:
+            while (piece := await pieces.get()) is not None:
+                yield piece
+            await task  # re-raise what generate raised
+        finally:
+            if not task.done():
+                task.cancel()
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:  # noqa: B027 (a no-op unless overridden)
+        """Release what the engine holds (threads, connections); the default holds nothing."""

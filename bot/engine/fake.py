@@ -1,7 +1,8 @@
 """FakeEngine: a real GenerationEngine with queued replies, for the other layers' tests.
 
-Modelled on simonw/llm's MockModel: tests ``enqueue`` replies (or errors) and read back the
-requests the engine received; nothing is mocked with ``unittest.mock``.
+Modelled on simonw/llm's MockModel: a subclass of the real base class (so ``stream`` is the
+production one), tests ``enqueue`` replies (or errors) and read back the requests the engine
+received; nothing is mocked with ``unittest.mock``.
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 from bot.engine.base import (
     ChatMessage,
     Generation,
+    GenerationEngine,
     GenerationRequest,
     TextCallback,
 )
 
 
-class FakeEngine:
+class FakeEngine(GenerationEngine):
     """Answers each request with the next enqueued reply (or raises the enqueued error)."""
 
     def __init__(self, default_reply: str = "I am a fake engine.", name: str = "fake") -> None:
@@ -74,12 +76,6 @@ class FakeEngine:
             total_time=time.monotonic() - started,
             model=self.name,
         )
-
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
-        pieces: list[str] = []
-        await self.generate(request, on_text=pieces.append)
-        for piece in pieces:
-            yield piece
 
     async def close(self) -> None:
         self.closed = True

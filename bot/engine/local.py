@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
@@ -20,6 +20,7 @@ from bot.engine.base import (
     ChatMessage,
     EngineUnavailable,
     Generation,
+    GenerationEngine,
     GenerationRequest,
     TextCallback,
 )
@@ -71,7 +72,7 @@ class ChatTokens(Tokenization):
             )
 
 
-class LocalEngine:
+class LocalEngine(GenerationEngine):
     """Continuous-batching engine over a Llama-family transformers model on CPU.
 
     ``max_batch`` requests are decoded together; up to ``queue_size`` more wait (beyond that
@@ -155,18 +156,6 @@ class LocalEngine:
             job.cancelled = True
             self.worker.wake()
             raise
-
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
-        pieces: asyncio.Queue[str | None] = asyncio.Queue()
-        task = asyncio.create_task(self.generate(request, on_text=pieces.put_nowait))
-        task.add_done_callback(lambda _: pieces.put_nowait(None))
-        try:
-            while (piece := await pieces.get()) is not None:
-                yield piece
-            await task  # re-raise what generate raised
-        finally:
-            if not task.done():
-                task.cancel()
 
     async def warm_up(self) -> Generation:
         """One short generation, so the first customer does not pay for lazy initialisation."""

@@ -7,10 +7,9 @@ that is per request: decode rows attend over the first rows of ``BatchKV`` with 
 (two batched matmuls and a float32 softmax: contiguous, so about twice as fast here as SDPA over
 a strided slice), prefill chunks attend causally over their own ``PromptKV`` (SDPA).
 
-The weights are those of the loaded transformers model: q/k/v and gate/up are fused into one
-matrix each, and the original modules are re-pointed at slices of the fused matrices, so no
-second copy is kept and the transformers model keeps working (the benchmark baseline uses it).
-The maths follows ``modeling_llama`` op for op; tests compare against ``model.generate``.
+The weights are those of the loaded transformers model, taken over layer by layer in
+``llama_layers`` (q/k/v and gate/up fused). The maths follows ``modeling_llama`` op for op;
+tests compare against ``model.generate``.
 """
 
 from __future__ import annotations
@@ -20,11 +19,11 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from transformers import PreTrainedModel
 
 from bot.engine.kv_cache import BatchKV, PromptKV
 from bot.engine.linear import Linear, can_prepack
+from bot.engine.llama_layers import own_tensor, take_layer
 
 SUPPORTED_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2"})
 
@@ -39,43 +38,18 @@ class PrefillChunk:
     wants_logits: bool
 
 
-@dataclass(slots=True)
-class _Layer:
-    input_norm: torch.Tensor
-    qkv: Linear
-    out: Linear
-    post_norm: torch.Tensor
-    gate_up: Linear
-    down: Linear
-
-
-def _fuse(
-    modules: Sequence[nn.Linear], *, repoint: bool
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """One weight (and bias) for several linears; with ``repoint`` the modules then view
-    slices of it (so the transformers model keeps working without a second copy)."""
-    weight = torch.cat([m.weight.detach() for m in modules])
-    has_bias = [m.bias is not None for m in modules]
-    bias = torch.cat([m.bias.detach() for m in modules]) if all(has_bias) else None
-    if any(has_bias) and bias is None:
-        raise ValueError("mixed biases cannot be fused")
-    start = 0
-    for m in modules if repoint else ():
-        rows = m.weight.shape[0]
-        m.weight = nn.Parameter(weight[start : start + rows], requires_grad=False)
-        if bias is not None:
-            m.bias = nn.Parameter(bias[start : start + rows], requires_grad=False)
-        start += rows
-    return weight, bias
-
-
-def _bias(module: nn.Linear) -> torch.Tensor | None:
-    return None if module.bias is None else module.bias.detach()
-
-
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
     half = x.shape[-1] // 2
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+@dataclass(slots=True)
+class _DecodeRows:
+    """Where this step's decode rows write and what they see in the batch KV."""
+
+    index: torch.Tensor
+    positions: torch.Tensor
+    bias: torch.Tensor  # additive: -inf past each row's length
 
 
 class PackedLlama:
@@ -104,35 +78,16 @@ class PackedLlama:
         self.kv_size = self.kv_heads * self.head_dim
         self.eps = config.rms_norm_eps
         prepack = can_prepack(self.dtype)
-
-        def own(tensor: torch.Tensor) -> torch.Tensor:
-            # Released models must not pin their (possibly memory-mapped) storage.
-            return tensor.detach().clone() if prepack else tensor.detach()
-
-        def linear(weight: torch.Tensor, bias: torch.Tensor | None) -> Linear:
-            return Linear(weight, bias, prepack=prepack, rows_hint=rows_hint)
-
-        self.embed = own(inner.embed_tokens.weight)
-        self.final_norm = own(inner.norm.weight)
-        self.lm_head = linear(model.get_output_embeddings().weight.detach(), None)
+        self.embed = own_tensor(inner.embed_tokens.weight, copy=prepack)
+        self.final_norm = own_tensor(inner.norm.weight, copy=prepack)
+        head = model.get_output_embeddings().weight.detach()
+        self.lm_head = Linear(head, None, prepack=prepack, rows_hint=rows_hint)
         self.vocab_size = self.lm_head.out_features
         self.act = inner.layers[0].mlp.act_fn
         self.intermediate = inner.layers[0].mlp.gate_proj.weight.shape[0]
-        self.layers: list[_Layer] = []
-        for layer in inner.layers:
-            attn, mlp = layer.self_attn, layer.mlp
-            qkv = _fuse([attn.q_proj, attn.k_proj, attn.v_proj], repoint=not prepack)
-            gate_up = _fuse([mlp.gate_proj, mlp.up_proj], repoint=not prepack)
-            self.layers.append(
-                _Layer(
-                    input_norm=own(layer.input_layernorm.weight),
-                    qkv=linear(*qkv),
-                    out=linear(attn.o_proj.weight.detach(), _bias(attn.o_proj)),
-                    post_norm=own(layer.post_attention_layernorm.weight),
-                    gate_up=linear(*gate_up),
-                    down=linear(mlp.down_proj.weight.detach(), _bias(mlp.down_proj)),
-                )
-            )
+        self.layers = [
+            take_layer(layer, prepack=prepack, rows_hint=rows_hint) for layer in inner.layers
+        ]
         self.released_model = prepack
         with torch.no_grad():
             positions = torch.arange(self.max_positions)[None, :]
@@ -170,69 +125,115 @@ class PackedLlama:
             positions.extend(range(chunk.start, chunk.start + len(chunk.token_ids)))
         if max(positions) >= self.max_positions:
             raise ValueError("sequence longer than the model's context window")
-        total = len(ids)
         pos = torch.tensor(positions)
-        cos = self.cos[pos][:, None, :]
-        sin = self.sin[pos][:, None, :]
+        rope = (self.cos[pos][:, None, :], self.sin[pos][:, None, :])
         hidden = F.embedding(torch.tensor(ids), self.embed)
-
-        if rows:
-            batch.fit(max(batch.lengths) + 1)
-            row_index = torch.arange(rows)
-            row_pos = pos[:rows]
-            visible = torch.arange(batch.capacity)[None, :] <= row_pos[:, None]
-            decode_bias = torch.zeros(rows, 1, 1, batch.capacity)
-            decode_bias.masked_fill_(~visible[:, None, None, :], float("-inf"))
-        chunk_masks = []
-        for chunk in chunks:
-            size, end = len(chunk.token_ids), chunk.start + len(chunk.token_ids)
-            query_pos = torch.arange(chunk.start, end)
-            hidden_keys = torch.arange(end)[None, :] > query_pos[:, None]
-            # Additive mask, built once per step (a boolean one is converted in every layer).
-            bias = torch.zeros(size, end, dtype=self.dtype).masked_fill_(hidden_keys, float("-inf"))
-            chunk_masks.append(bias.repeat(self.groups, 1))
-
-        heads, kv_heads, groups, head_dim = self.heads, self.kv_heads, self.groups, self.head_dim
+        decode = self._decode_rows(batch, pos[:rows]) if rows else None
+        # Additive masks, built once per step (a boolean one is converted in every layer).
+        masks = [self._chunk_mask(chunk) for chunk in chunks]
         for index, layer in enumerate(self.layers):
             x = self._norm(hidden, layer.input_norm)
-            qkv = layer.qkv(x)
-            qk = qkv[:, : self.q_size + self.kv_size].view(total, heads + kv_heads, head_dim)
-            qk = qk * cos + _rotate_half(qk) * sin  # one rotary pass for queries and keys
-            q, k = qk[:, :heads], qk[:, heads:]
-            v = qkv[:, self.q_size + self.kv_size :].view(total, kv_heads, head_dim)
-            attended = torch.empty_like(q)
-            if rows:
-                keys, values = batch.keys[index], batch.values[index]
-                keys[row_index, :, row_pos] = k[:rows]
-                values[row_index, :, row_pos] = v[:rows]
-                # Grouped-query trick: the query heads sharing a KV head are that head's
-                # "query positions", so no KV head is repeated.
-                query = q[:rows].view(rows, kv_heads, groups, head_dim)
-                scores = torch.matmul(query, keys[:rows].transpose(-1, -2))
-                scores = scores.float().mul_(self.scale).add_(decode_bias)
-                probs = torch.softmax(scores, dim=-1).to(self.dtype)
-                attended[:rows] = torch.matmul(probs, values[:rows]).view(rows, heads, head_dim)
-            offset = rows
-            for chunk, mask in zip(chunks, chunk_masks, strict=True):
-                size = len(chunk.token_ids)
-                end = chunk.start + size
-                keys, values = chunk.prompt.keys[index], chunk.prompt.values[index]
-                keys[:, chunk.start : end] = k[offset : offset + size].transpose(0, 1)
-                values[:, chunk.start : end] = v[offset : offset + size].transpose(0, 1)
-                query = q[offset : offset + size].view(size, kv_heads, groups, head_dim)
-                query = query.permute(1, 2, 0, 3).reshape(1, kv_heads, groups * size, head_dim)
-                out = F.scaled_dot_product_attention(
-                    query, keys[None, :, :end], values[None, :, :end], attn_mask=mask
-                )
-                out = out.view(kv_heads, groups, size, head_dim).permute(2, 0, 1, 3)
-                attended[offset : offset + size] = out.reshape(size, heads, head_dim)
-                offset += size
-            hidden = hidden + layer.out(attended.view(total, heads * head_dim))
+            attended = self._attention(index, layer.qkv(x), rope, batch, decode, chunks, masks)
+            hidden = hidden + layer.out(attended.view(len(ids), self.q_size))
             x = self._norm(hidden, layer.post_norm)
             gate_up = layer.gate_up(x)
             gated = self.act(gate_up[:, : self.intermediate]) * gate_up[:, self.intermediate :]
             hidden = hidden + layer.down(gated)
+        return self._advance(batch, rows, chunks, hidden)
 
+    def _decode_rows(self, batch: BatchKV, row_pos: torch.Tensor) -> _DecodeRows:
+        rows = len(row_pos)
+        batch.fit(max(batch.lengths) + 1)
+        visible = torch.arange(batch.capacity)[None, :] <= row_pos[:, None]
+        bias = torch.zeros(rows, 1, 1, batch.capacity)
+        bias.masked_fill_(~visible[:, None, None, :], float("-inf"))
+        return _DecodeRows(torch.arange(rows), row_pos, bias)
+
+    def _chunk_mask(self, chunk: PrefillChunk) -> torch.Tensor:
+        size, end = len(chunk.token_ids), chunk.start + len(chunk.token_ids)
+        query_pos = torch.arange(chunk.start, end)
+        hidden_keys = torch.arange(end)[None, :] > query_pos[:, None]
+        bias = torch.zeros(size, end, dtype=self.dtype).masked_fill_(hidden_keys, float("-inf"))
+        return bias.repeat(self.groups, 1)
+
+    def _attention(
+        self,
+        index: int,
+        qkv: torch.Tensor,
+        rope: tuple[torch.Tensor, torch.Tensor],
+        batch: BatchKV,
+        decode: _DecodeRows | None,
+        chunks: Sequence[PrefillChunk],
+        masks: Sequence[torch.Tensor],
+    ) -> torch.Tensor:
+        """Layer ``index``'s attention output ``[tokens, heads, head_dim]``; writes the step's
+        keys and values into the batch KV (decode rows) and the prompt KVs (chunks)."""
+        total, heads, kv_heads, head_dim = qkv.shape[0], self.heads, self.kv_heads, self.head_dim
+        cos, sin = rope
+        qk = qkv[:, : self.q_size + self.kv_size].view(total, heads + kv_heads, head_dim)
+        qk = qk * cos + _rotate_half(qk) * sin  # one rotary pass for queries and keys
+        q, k = qk[:, :heads], qk[:, heads:]
+        v = qkv[:, self.q_size + self.kv_size :].view(total, kv_heads, head_dim)
+        attended = torch.empty_like(q)
+        offset = 0
+        if decode is not None:
+            offset = len(decode.index)
+            attended[:offset] = self._attend_rows(index, batch, decode, q, k, v)
+        for chunk, mask in zip(chunks, masks, strict=True):
+            size = len(chunk.token_ids)
+            part = slice(offset, offset + size)
+            attended[part] = self._attend_chunk(index, chunk, mask, q[part], k[part], v[part])
+            offset += size
+        return attended
+
+    def _attend_rows(
+        self,
+        index: int,
+        batch: BatchKV,
+        decode: _DecodeRows,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+    ) -> torch.Tensor:
+        rows = len(decode.index)
+        keys, values = batch.keys[index], batch.values[index]
+        keys[decode.index, :, decode.positions] = k[:rows]
+        values[decode.index, :, decode.positions] = v[:rows]
+        # Grouped-query trick: the query heads sharing a KV head are that head's
+        # "query positions", so no KV head is repeated.
+        query = q[:rows].view(rows, self.kv_heads, self.groups, self.head_dim)
+        scores = torch.matmul(query, keys[:rows].transpose(-1, -2))
+        scores = scores.float().mul_(self.scale).add_(decode.bias)
+        probs = torch.softmax(scores, dim=-1).to(self.dtype)
+        return torch.matmul(probs, values[:rows]).view(rows, self.heads, self.head_dim)
+
+    def _attend_chunk(
+        self,
+        index: int,
+        chunk: PrefillChunk,
+        mask: torch.Tensor,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+    ) -> torch.Tensor:
+        kv_heads, groups, head_dim = self.kv_heads, self.groups, self.head_dim
+        size = len(chunk.token_ids)
+        end = chunk.start + size
+        keys, values = chunk.prompt.keys[index], chunk.prompt.values[index]
+        keys[:, chunk.start : end] = k.transpose(0, 1)
+        values[:, chunk.start : end] = v.transpose(0, 1)
+        query = q.view(size, kv_heads, groups, head_dim)
+        query = query.permute(1, 2, 0, 3).reshape(1, kv_heads, groups * size, head_dim)
+        out = F.scaled_dot_product_attention(
+            query, keys[None, :, :end], values[None, :, :end], attn_mask=mask
+        )
+        out = out.view(kv_heads, groups, size, head_dim).permute(2, 0, 1, 3)
+        return out.reshape(size, self.heads, head_dim)
+
+    def _advance(
+        self, batch: BatchKV, rows: int, chunks: Sequence[PrefillChunk], hidden: torch.Tensor
+    ) -> torch.Tensor:
+        """Move the KV lengths past this step; logits of the positions that want them."""
         for row in range(rows):
             batch.lengths[row] += 1
         picks = list(range(rows))

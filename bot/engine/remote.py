@@ -14,7 +14,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from bot.engine.base import (
     EngineUnavailable,
     FinishReason,
     Generation,
+    GenerationEngine,
     GenerationRequest,
     TextCallback,
 )
@@ -72,7 +73,7 @@ def base_url_of(model_setting: str) -> str:
     return url if url.endswith("/v1") else url + "/v1"
 
 
-class RemoteEngine:
+class RemoteEngine(GenerationEngine):
     """``GenerationEngine`` over HTTP; concurrency is the server's business (it batches)."""
 
     def __init__(
@@ -182,18 +183,6 @@ class RemoteEngine:
             if not state.text:
                 raise _Retry("stream ended without [DONE]")
             state.fail("stream cut off before [DONE]")
-
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
-        pieces: asyncio.Queue[str | None] = asyncio.Queue()
-        task = asyncio.create_task(self.generate(request, on_text=pieces.put_nowait))
-        task.add_done_callback(lambda _: pieces.put_nowait(None))
-        try:
-            while (piece := await pieces.get()) is not None:
-                yield piece
-            await task
-        finally:
-            if not task.done():
-                task.cancel()
 
     async def close(self) -> None:
         await self._client.aclose()

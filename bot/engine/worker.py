@@ -6,8 +6,8 @@ token of every decoding row plus up to ``prefill_chunk`` prompt tokens of reques
 prefilled (oldest first, so time to first token stays fair). A prompt whose prefill completes
 gets its first token in that same step and joins the decoding rows; a row that stops leaves the
 batch at once. While a burst of prompts is being prefilled the decoding rows sit out (for at
-most ``decode_pause`` seconds), so first tokens come sooner. Shared system-prompt prefixes come
-from the ``PrefixCache``.
+most ``decode_pause`` seconds), so first tokens come sooner. Which prompt tokens a step
+prefills (and the shared system-prompt prefixes) is planned in ``prefill``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import torch
 
 from bot.engine.base import EngineBusy, EngineUnavailable, FinishReason
 from bot.engine.jobs import Job, Outbox, Tokenization, WorkerStats
-from bot.engine.packed_llama import PackedLlama, PrefillChunk
+from bot.engine.packed_llama import PackedLlama
+from bot.engine.prefill import Plan, PrefillPlanner, backlog_after
 from bot.engine.prefix_cache import PrefixCache
 from bot.engine.sampling import RowSampling, pick_tokens
 from bot.engine.text_stream import TextStream
@@ -52,8 +53,7 @@ class InferenceWorker:
         self.tokens = tokens
         self.model_name = model_name
         self.max_batch = max_batch
-        self.prefill_chunk = prefill_chunk
-        self.prefix_cache = prefix_cache
+        self.prefill = PrefillPlanner(runner, prefix_cache, prefill_chunk)
         self.clock = clock
         self.threads = threads
         self.decode_pause = decode_pause
@@ -157,18 +157,18 @@ class InferenceWorker:
     def _drop_expired(self, outbox: Outbox) -> None:
         now = self.clock()
         with self.lock:
-            for job in [j for j in self.queue if self._expired(j, now)]:
-                self.queue.remove(job)
-                self._finish(outbox, job, self._expired(job, now) or "cancelled")
-        for job in [j for j in self._prefilling if self._expired(j, now)]:
-            self._prefilling.remove(job)
-            self._finish(outbox, job, self._expired(job, now) or "cancelled")
-        gone = [row for row, job in enumerate(self._decoding) if self._expired(job, now)]
-        for row in sorted(gone, reverse=True):
-            self._finish(
-                outbox, self._decoding[row], self._expired(self._decoding[row], now) or "cancelled"
-            )
-            self._remove_row(row)
+            for job in list(self.queue):
+                if reason := self._expired(job, now):
+                    self.queue.remove(job)
+                    self._finish(outbox, job, reason)
+        for job in list(self._prefilling):
+            if reason := self._expired(job, now):
+                self._prefilling.remove(job)
+                self._finish(outbox, job, reason)
+        for row in reversed(range(len(self._decoding))):  # rows move: drop from the end
+            if reason := self._expired(self._decoding[row], now):
+                self._finish(outbox, self._decoding[row], reason)
+                self._remove_row(row)
 
     def _remove_row(self, row: int) -> None:
         self._batch.remove_row(row)
@@ -194,36 +194,6 @@ class InferenceWorker:
             job.text = TextStream(self.tokens.decode, job.request.stop)
             self._prefilling.append(job)
 
-    def _start_prefill(self, job: Job) -> bool:
-        """Give ``job`` its prompt KV, seeded from the prefix cache; True when the cache
-        covered the job's whole system prompt (nothing new to store for others)."""
-        entry, reused = self.prefix_cache.lookup(job.prompt_ids)
-        job.prompt_kv = self.runner.new_prompt_kv(len(job.prompt_ids))
-        if entry is not None:
-            job.prompt_kv.copy_prefix_from(entry.kv, reused)
-        job.reused_prefix = reused
-        return reused >= job.shared_prefix
-
-    def _plan_chunks(self) -> list[tuple[Job, PrefillChunk]]:
-        budget = self.prefill_chunk
-        plan: list[tuple[Job, PrefillChunk]] = []
-        missed_this_step = False
-        for job in self._prefilling:
-            if budget <= 0:
-                break
-            if job.prompt_kv is None:
-                if missed_this_step:
-                    break  # let the prefix computed this step reach the cache first
-                missed_this_step = not self._start_prefill(job)
-            kv = job.prompt_kv
-            assert kv is not None
-            take = min(budget, len(job.prompt_ids) - kv.filled)
-            end = kv.filled + take
-            ids = job.prompt_ids[kv.filled : end]
-            plan.append((job, PrefillChunk(kv, ids, kv.filled, end == len(job.prompt_ids))))
-            budget -= take
-        return plan
-
     def _sampling(self, job: Job) -> RowSampling:
         request = job.request
         seen: set[int] = set()
@@ -240,7 +210,7 @@ class InferenceWorker:
     def _step(self, outbox: Outbox) -> None:
         self._drop_expired(outbox)
         self._admit(outbox)
-        plan = self._plan_chunks()
+        plan = self.prefill.plan(self._prefilling)
         rows = list(self._decoding) if self._decode_now(plan) else []
         if not rows and not plan:
             return
@@ -254,7 +224,7 @@ class InferenceWorker:
         self.stats.decode_tokens += len(rows)
         self.stats.prefill_tokens += sum(len(chunk.token_ids) for _, chunk in plan)
         for job, _ in plan:
-            self._store_prefix(job)
+            self.prefill.store_prefix(job)
         completed = [job for job, chunk in plan if chunk.wants_logits]
         sampled = rows + completed
         tokens = pick_tokens(logits, [self._sampling(job) for job in sampled])
@@ -280,7 +250,7 @@ class InferenceWorker:
             self._finish(outbox, self._decoding[row], reason)
             self._remove_row(row)
 
-    def _decode_now(self, plan: list[tuple[Job, PrefillChunk]]) -> bool:
+    def _decode_now(self, plan: Plan) -> bool:
         """Whether the decoding rows take part in this step.
 
         While a burst of prompts is still being prefilled (tokens remain after this step's
@@ -290,24 +260,8 @@ class InferenceWorker:
         """
         if not self._decoding or not plan:
             return True
-        planned = {id(job): len(chunk.token_ids) for job, chunk in plan}
-        backlog = sum(
-            len(job.prompt_ids)
-            - (job.prompt_kv.filled if job.prompt_kv else 0)
-            - planned.get(id(job), 0)
-            for job in self._prefilling
-        )
+        backlog = backlog_after(self._prefilling, plan)
         return backlog == 0 or time.monotonic() - self._last_decode >= self.decode_pause
-
-    def _store_prefix(self, job: Job) -> None:
-        kv = job.prompt_kv
-        if job.prefix_stored or job.reused_prefix >= job.shared_prefix or kv is None:
-            return
-        if kv.filled >= job.shared_prefix >= self.prefix_cache.min_tokens:
-            self.prefix_cache.insert(
-                job.prompt_ids[: job.shared_prefix], kv.prefix(job.shared_prefix)
-            )
-            job.prefix_stored = True
 
     def _accept(self, outbox: Outbox, job: Job, token: int) -> FinishReason | None:
         """Append one generated token; return why the job ends now, if it does."""

@@ -1,0 +1,77 @@
+"""One decoder layer of a transformers Llama/Mistral/Qwen2 model, taken over by ``PackedLlama``.
+
+q/k/v and gate/up are fused into one matrix each. Without prepacking, the original modules are
+re-pointed at slices of the fused matrices, so no second copy is kept and the transformers
+model keeps working (the benchmark baseline uses it); with prepacking (bfloat16) the engine keeps
+only its own copies and the transformers model is released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from bot.engine.linear import Linear
+
+
+@dataclass(slots=True)
+class LayerWeights:
+    """One decoder layer as the packed forward pass uses it."""
+
+    input_norm: torch.Tensor
+    qkv: Linear
+    out: Linear
+    post_norm: torch.Tensor
+    gate_up: Linear
+    down: Linear
+
+
+def _fuse(
+    modules: Sequence[nn.Linear], *, repoint: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """One weight (and bias) for several linears; with ``repoint`` the modules then view
+    slices of it (so the transformers model keeps working without a second copy)."""
+    weight = torch.cat([m.weight.detach() for m in modules])
+    has_bias = [m.bias is not None for m in modules]
+    bias = torch.cat([m.bias.detach() for m in modules]) if all(has_bias) else None
+    if any(has_bias) and bias is None:
+        raise ValueError("mixed biases cannot be fused")
+    start = 0
+    for m in modules if repoint else ():
+        rows = m.weight.shape[0]
+        m.weight = nn.Parameter(weight[start : start + rows], requires_grad=False)
+        if bias is not None:
+            m.bias = nn.Parameter(bias[start : start + rows], requires_grad=False)
+        start += rows
+    return weight, bias
+
+
+def _bias(module: nn.Linear) -> torch.Tensor | None:
+    return None if module.bias is None else module.bias.detach()
+
+
+def own_tensor(tensor: torch.Tensor, *, copy: bool) -> torch.Tensor:
+    # Released models must not pin their (possibly memory-mapped) storage.
+    return tensor.detach().clone() if copy else tensor.detach()
+
+
+def take_layer(layer: nn.Module, *, prepack: bool, rows_hint: int) -> LayerWeights:
+    """One decoder layer's weights, with q/k/v and gate/up fused."""
+    attn, mlp = layer.self_attn, layer.mlp
+
+    def linear(weight: torch.Tensor, bias: torch.Tensor | None) -> Linear:
+        return Linear(weight, bias, prepack=prepack, rows_hint=rows_hint)
+
+    qkv = _fuse([attn.q_proj, attn.k_proj, attn.v_proj], repoint=not prepack)
+    gate_up = _fuse([mlp.gate_proj, mlp.up_proj], repoint=not prepack)
+    return LayerWeights(
+        input_norm=own_tensor(layer.input_layernorm.weight, copy=prepack),
+        qkv=linear(*qkv),
+        out=linear(attn.o_proj.weight.detach(), _bias(attn.o_proj)),
+        post_norm=own_tensor(layer.post_attention_layernorm.weight, copy=prepack),
+        gate_up=linear(*gate_up),
+        down=linear(mlp.down_proj.weight.detach(), _bias(mlp.down_proj)),
+    )
