@@ -8,10 +8,17 @@ FaqCatalog, so the next customer question already sees it. Authors are plain str
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.admin.faq_views import (
+    FaqEdit,
+    FaqEntryView,
+    FaqPage,
+    FieldChange,
+    diff_entry,
+    repository_changes,
+)
 from bot.admin.unanswered import QuestionGroup, group_questions
 from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.documents import FaqHit
@@ -23,25 +30,6 @@ SYSTEM_PROMPT = "system"
 
 class AdminError(Exception):
     """An admin request that cannot be carried out (unknown id, invalid template…)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FieldChange:
-    """One field of a FAQ edit, before and after: what the admin confirms."""
-
-    name: str
-    before: object
-    after: object
-
-
-@dataclass(frozen=True, slots=True)
-class FaqPage:
-    """One page of the FAQ list."""
-
-    entries: list[FaqEntry]
-    page: int
-    pages: int
-    total: int
 
 
 PromptValidator = Callable[[str], None]
@@ -77,12 +65,13 @@ class AdminService:
             entries = await faq.list_entries(
                 session=session, offset=(page - 1) * per_page, limit=per_page
             )
-        return FaqPage(entries=entries, page=page, pages=pages, total=total)
+            views = [FaqEntryView.of(entry) for entry in entries]
+        return FaqPage(entries=views, page=page, pages=pages, total=total)
 
-    async def show_faq(self, entry_id: int) -> FaqEntry:
+    async def show_faq(self, entry_id: int) -> FaqEntryView:
         """One entry, or AdminError when there is none."""
         async with self.session_factory() as session:
-            return await self._entry(session, entry_id)
+            return FaqEntryView.of(await self._entry(session, entry_id))
 
     def search_faq(self, text: str, k: int = 5) -> list[FaqHit]:
         """What a customer asking ``text`` would be matched with."""
@@ -97,7 +86,7 @@ class AdminService:
         variants: Sequence[str] = (),
         tags: Sequence[str] = (),
         language: str = "en",
-    ) -> FaqEntry:
+    ) -> FaqEntryView:
         """Create an entry; searchable immediately."""
         question, answer = question.strip(), answer.strip()
         if not question or not answer:
@@ -113,28 +102,27 @@ class AdminService:
                 author=author,
             )
         self.catalog.refresh(entry)
-        return entry
+        return FaqEntryView.of(entry)
 
-    async def preview_faq_edit(self, entry_id: int, changes: faq.FaqChanges) -> list[FieldChange]:
+    async def preview_faq_edit(self, entry_id: int, edit: FaqEdit) -> list[FieldChange]:
         """The fields an edit would change, so the admin can confirm the diff first."""
         async with self.session_factory() as session:
             entry = await self._entry(session, entry_id)
-        return diff_entry(entry, changes)
+        return diff_entry(entry, edit)
 
-    async def edit_faq(
-        self, entry_id: int, changes: faq.FaqChanges, *, author: str
-    ) -> list[FieldChange]:
+    async def edit_faq(self, entry_id: int, edit: FaqEdit, *, author: str) -> list[FieldChange]:
         """Apply an edit as a new revision; returns what changed (empty: nothing to do)."""
+        changes = repository_changes(edit)
         async with self.session_factory() as session, session.begin():
             entry = await self._entry(session, entry_id)
-            diff = diff_entry(entry, changes)
+            diff = diff_entry(entry, edit)
             if diff:
                 await faq.update(session=session, entry=entry, changes=changes, author=author)
         if diff:
             self.catalog.refresh(entry)
         return diff
 
-    async def add_variant(self, entry_id: int, phrasing: str, *, author: str) -> FaqEntry:
+    async def add_variant(self, entry_id: int, phrasing: str, *, author: str) -> FaqEntryView:
         """Add an alternative phrasing (how customers really ask) to an entry."""
         phrasing = phrasing.strip()
         if not phrasing:
@@ -149,15 +137,16 @@ class AdminService:
                     author=author,
                 )
         self.catalog.refresh(entry)
-        return entry
+        return FaqEntryView.of(entry)
 
-    async def delete_faq(self, entry_id: int, *, author: str) -> FaqEntry:
+    async def delete_faq(self, entry_id: int, *, author: str) -> FaqEntryView:
         """Delete an entry (its revisions stay); gone from search at once."""
         async with self.session_factory() as session, session.begin():
             entry = await self._entry(session, entry_id)
+            deleted = FaqEntryView.of(entry)
             await faq.delete(session=session, entry=entry, author=author)
         self.catalog.forget(entry_id)
-        return entry
+        return deleted
 
     async def faq_history(self, entry_id: int) -> list[FaqRevision]:
         """Every version of an entry, oldest first."""
@@ -228,7 +217,7 @@ class AdminService:
         answer: str,
         author: str,
         language: str = "en",
-    ) -> FaqEntry:
+    ) -> FaqEntryView:
         """Turn a group of unanswered questions into a new entry (others become phrasings)."""
         async with self.session_factory() as session:
             texts = await self._texts(session, message_ids)
@@ -241,7 +230,7 @@ class AdminService:
 
     async def resolve_as_variant(
         self, message_ids: Sequence[int], entry_id: int, *, author: str
-    ) -> FaqEntry:
+    ) -> FaqEntryView:
         """Add unanswered questions as phrasings of an existing entry."""
         async with self.session_factory() as session:
             texts = await self._texts(session, message_ids)
@@ -282,18 +271,3 @@ class AdminService:
     def _prompt_changed(self) -> None:
         if self.on_prompt_change is not None:
             self.on_prompt_change()
-
-
-def diff_entry(entry: FaqEntry, changes: faq.FaqChanges) -> list[FieldChange]:
-    """The fields of ``entry`` that ``changes`` would really change."""
-    diff = []
-    for name in faq.EDITABLE_FIELDS:
-        after = getattr(changes, name)
-        if after is None:
-            continue
-        if isinstance(after, tuple):
-            after = list(after)
-        before = getattr(entry, name)
-        if before != after:
-            diff.append(FieldChange(name=name, before=before, after=after))
-    return diff

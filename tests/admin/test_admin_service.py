@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.admin.service import AdminError, AdminService
+from bot.admin import AdminError, AdminService, FaqEdit, FaqEntryView
+from bot.conversation import SessionState
 from storage.repositories import messages, sessions, users
-from storage.repositories.faq import FaqChanges
 
 
 def top_id(admin: AdminService, question: str) -> object:
@@ -27,7 +27,7 @@ async def test_add_edit_delete_visible_to_next_search(admin: AdminService) -> No
     assert top_id(admin, "how long does shipping take") == shipping.id
 
     diff = await admin.edit_faq(
-        shipping.id, FaqChanges(answer="2-3 business days."), author="telegram:2"
+        shipping.id, FaqEdit(answer="2-3 business days."), author="telegram:2"
     )
     assert [(c.name, c.before, c.after) for c in diff] == [
         ("answer", "3-5 business days.", "2-3 business days.")
@@ -38,7 +38,7 @@ async def test_add_edit_delete_visible_to_next_search(admin: AdminService) -> No
     await admin.add_variant(shipping.id, "when will my parcel arrive", author="telegram:2")
     assert top_id(admin, "when will my parcel arrive") == shipping.id
 
-    await admin.edit_faq(shipping.id, FaqChanges(enabled=False), author="telegram:2")
+    await admin.edit_faq(shipping.id, FaqEdit(enabled=False), author="telegram:2")
     assert top_id(admin, "how long does shipping take") != shipping.id
 
     await admin.delete_faq(shipping.id, author="telegram:3")
@@ -51,9 +51,22 @@ async def test_add_edit_delete_visible_to_next_search(admin: AdminService) -> No
 
 async def test_preview_shows_diff_without_saving(admin: AdminService) -> None:
     entry = await admin.add_faq(question="Opening hours?", answer="9-18", author="a")
-    diff = await admin.preview_faq_edit(entry.id, FaqChanges(answer="10-19", question=None))
+    diff = await admin.preview_faq_edit(entry.id, FaqEdit(answer="10-19", question=None))
     assert [(c.name, c.after) for c in diff] == [("answer", "10-19")]
     assert (await admin.show_faq(entry.id)).answer == "9-18"
+
+
+async def test_entries_come_back_as_read_only_views(admin: AdminService) -> None:
+    entry = await admin.add_faq(
+        question="Opening hours?", answer="9-18", author="a", variants=["when are you open"]
+    )
+    assert isinstance(entry, FaqEntryView)
+    assert (entry.variants, entry.revision, entry.updated_by) == (["when are you open"], 1, "a")
+    edited = await admin.add_variant(entry.id, "hours?", author="b")
+    assert (edited.variants, edited.revision) == (["when are you open", "hours?"], 2)
+    assert [e.id for e in (await admin.list_faq()).entries] == [entry.id]
+    deleted = await admin.delete_faq(entry.id, author="c")
+    assert (deleted.id, deleted.question) == (entry.id, "Opening hours?")
 
 
 async def test_empty_question_rejected(admin: AdminService) -> None:
@@ -134,7 +147,7 @@ async def test_stats_counts_modes_and_open_handoffs(
                 mode=mode,
                 latency_ms=latency,
             )
-        await sessions.set_state(session=s, chat=chat, state="human")
+        await sessions.set_state(session=s, chat=chat, state=SessionState.HUMAN)
     figures = await admin.stats(days=7)
     assert (figures.users, figures.sessions, figures.messages) == (1, 1, 4)
     assert figures.modes == {"faq": 2, "handoff": 1}
