@@ -79,7 +79,7 @@ async def run_console(
         if not line.strip():
             continue
         if line.strip().lower() == RESET_COMMAND:
-            await service.reset(CHANNEL, user_id, user_id)
+            await service.accounts.reset(CHANNEL, user_id, user_id)
             _write(stdout, texts.get("reset_done", language) + "\n")
             continue
         incoming = Incoming(

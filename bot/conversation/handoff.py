@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversation.exchange import AnswerMode
 from storage.models import ChatSession, SessionState, User, utcnow
 from storage.repositories import messages, sessions, users
 
-WAITING_NOTICE_MODE = "human"  # the "when to expect an answer" notice is stored with this mode
+WAITING_NOTICE_MODE = AnswerMode.HUMAN  # the mode the "when to expect an answer" notice has
 
 
 @dataclass(frozen=True, slots=True)

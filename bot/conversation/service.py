@@ -19,11 +19,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.conversation.accounts import CustomerAccounts
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.generation import GroundedAnswer, generate_grounded
 from bot.conversation.policy import Action, Decision, Thresholds, after_generation, decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
-from bot.conversation.texts import Texts, choose_language, normalize_language
+from bot.conversation.texts import Texts, choose_language
 from bot.conversation.turns import Outcome, Turn, open_turn, store_reply
 from bot.engine.base import EngineBusy, GenerationEngine
 from bot.knowledge.catalog import FaqCatalog
@@ -32,7 +33,7 @@ from bot.knowledge.language import detect_language
 from bot.prompting.builder import SYSTEM_TEMPLATE_NAME
 from bot.prompting.templates import default_template
 from storage.models import SessionState, utcnow
-from storage.repositories import feedback, messages, sessions, users
+from storage.repositories import faq
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ class ConversationService:
         self.prompt_budget_tokens = prompt_budget_tokens
         self.clock = clock
         self._default_system_template = default_template(settings.prompts_dir, SYSTEM_TEMPLATE_NAME)
+        # The customer's own operations (/reset, /language, feedback, /forget) live there.
+        self.accounts = CustomerAccounts(session_factory, texts, clock=clock)
 
     # --- the main path -----------------------------------------------------------------------
 
@@ -197,28 +200,7 @@ class ConversationService:
         best = decision.best
         assert best is not None
         ids = [_id(hit) for hit in decision.context]
-        answer: GroundedAnswer | None = None
-        failure = "no generation engine"
-        if self.engine is not None:
-            try:
-                answer = await generate_grounded(
-                    self.engine,
-                    question=question,
-                    documents=[hit.document for hit in decision.context],
-                    history=turn.history,
-                    system_template=turn.system_template or self._default_system_template,
-                    business_name=self.settings.business_name,
-                    language=turn.language,
-                    budget_tokens=self.prompt_budget_tokens,
-                    max_new_tokens=self.settings.max_new_tokens,
-                    timeout_seconds=self.settings.generation_timeout_seconds,
-                    on_text=emit,
-                )
-                failure = answer.failure or ""
-            except EngineBusy:
-                failure = "engine busy"
-            except Exception as exc:  # never raise to a channel
-                failure = f"{type(exc).__name__}: {exc}"
+        answer, failure = await self._ask_engine(question, decision, turn, emit)
         usage = {
             "model": answer.model if answer else None,
             "prompt_tokens": answer.prompt_tokens if answer else None,
@@ -256,6 +238,32 @@ class ConversationService:
             **usage,  # type: ignore[arg-type]
         )
 
+    async def _ask_engine(
+        self, question: str, decision: Decision, turn: Turn, emit: _Emitter
+    ) -> tuple[GroundedAnswer | None, str]:
+        """The model's checked answer (None when there is none) and why it stopped early."""
+        if self.engine is None:
+            return None, "no generation engine"
+        try:
+            answer = await generate_grounded(
+                self.engine,
+                question=question,
+                documents=[hit.document for hit in decision.context],
+                history=turn.history,
+                system_template=turn.system_template or self._default_system_template,
+                business_name=self.settings.business_name,
+                language=turn.language,
+                budget_tokens=self.prompt_budget_tokens,
+                max_new_tokens=self.settings.max_new_tokens,
+                timeout_seconds=self.settings.generation_timeout_seconds,
+                on_text=emit,
+            )
+        except EngineBusy:
+            return None, "engine busy"
+        except Exception as exc:  # never raise to a channel
+            return None, f"{type(exc).__name__}: {exc}"
+        return answer, answer.failure or ""
+
     async def _store_reply(self, turn: Turn, outcome: Outcome, latency_ms: int) -> int | None:
         try:
             return await store_reply(self.session_factory, turn, outcome, latency_ms, self.clock())
@@ -271,44 +279,19 @@ class ConversationService:
         if notice is not None:
             await self._store_reply(turn, Outcome(notice, AnswerMode.RATE_LIMITED), 0)
 
-    async def reset(self, channel: str, user_id: int, chat_id: int) -> bool:
-        """End the customer's current session (``/reset``); False when there was none."""
-        async with self.session_factory() as s, s.begin():
-            user = await users.get(session=s, channel=channel, external_id=user_id)
-            if user is None:
-                return False
-            chat = await sessions.current(session=s, user_id=user.id, chat_id=chat_id)
-            if chat is None:
-                return False
-            await sessions.end(session=s, chat=chat, now=self.clock())
-            return True
-
-    async def set_language(self, channel: str, user_id: int, language: str) -> str | None:
-        """Remember the customer's language; None when the bot has no texts for it."""
-        code = normalize_language(language)
-        if code is None or not self.texts.supports(code):
-            return None
-        async with self.session_factory() as s, s.begin():
-            user = await users.get_or_create(session=s, channel=channel, external_id=user_id)
-            await users.set_language(session=s, user=user, language=code)
-        return code
-
-    async def record_feedback(
-        self, message_id: int, channel: str, user_id: int, rating: int
-    ) -> bool:
-        """Store a 👍 (+1) / 👎 (-1) on one of this customer's bot replies."""
-        async with self.session_factory() as s, s.begin():
-            user = await users.get(session=s, channel=channel, external_id=user_id)
-            message = await messages.get(session=s, message_id=message_id)
-            if user is None or message is None or message.role != "assistant":
-                return False
-            chat = await messages.session_of(session=s, message_id=message_id)
-            if chat is None or chat.user_id != user.id:
-                return False
-            await feedback.record(
-                session=s, message_id=message_id, user_id=user.id, rating=1 if rating > 0 else -1
+    async def example_questions(self, language: str, limit: int) -> list[tuple[int, str]]:
+        """A few enabled FAQ questions in ``language`` to offer a new customer: (id, question)."""
+        async with self.session_factory() as s:
+            entries = await faq.list_entries(
+                session=s, enabled_only=True, language=language, limit=limit
             )
-            return True
+        return [(entry.id, entry.question) for entry in entries]
+
+    async def example_question(self, entry_id: int) -> str | None:
+        """The question of FAQ entry ``entry_id`` (a tapped example), None when it is gone."""
+        async with self.session_factory() as s:
+            entry = await faq.get(session=s, entry_id=entry_id)
+        return entry.question if entry is not None else None
 
 
 def _id(hit: FaqHit) -> int:

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.conversation.exchange import AnswerMode, Incoming
+from bot.conversation import AnswerMode, Incoming, SessionState
 from bot.conversation.service import ConversationService
 from bot.conversation.texts import Texts
 from bot.engine.base import EngineBusy, EngineError
 from bot.engine.fake import FakeEngine
 from storage.models import ChatSession, Feedback, Message
-from storage.repositories import sessions
+from storage.repositories import faq, sessions
 from tests.conversation.conftest import HOURS, RETURNS, SHIPPING, FixedCatalog, make_service
 
 
@@ -161,8 +161,8 @@ async def test_language_hint_choice_and_detection(
     hinted = await service.handle(ask("shipping to mars?", user=1, language_hint="zh-Hans"))
     detected = await service.handle(ask("运费多少？", user=2, language_hint="en"))
     plain = await service.handle(ask("shipping to mars?", user=3))
-    assert await service.set_language("console", 4, "zh-TW") == "zh"
-    assert await service.set_language("console", 4, "xx") is None
+    assert await service.accounts.set_language("console", 4, "zh-TW") == "zh"
+    assert await service.accounts.set_language("console", 4, "xx") is None
     chosen = await service.handle(ask("shipping to mars?", user=4, language_hint="en"))
     assert [r.language for r in (hinted, detected, plain, chosen)] == ["zh", "zh", "en", "zh"]
     assert "不知道" in hinted.text
@@ -174,7 +174,7 @@ async def test_session_with_a_human_gets_no_bot_reply(
     first = await service.handle(ask("hello"))
     async with session_factory() as s, s.begin():
         chat = await sessions.get(session=s, session_id=first.session_id)
-        await sessions.set_state(session=s, chat=chat, state="human")
+        await sessions.set_state(session=s, chat=chat, state=SessionState.HUMAN)
     catalog.answer_with((RETURNS, 0.5))
 
     reply = await service.handle(ask("is anyone there? my parcel is lost"))
@@ -195,7 +195,7 @@ async def test_history_reaches_the_prompt_and_reset_starts_over(
     history = [m.content for m in fake_engine.requests[1].messages[1:-1]]
     assert history == ["when do you open?", "Our store opens at 9:30."]
 
-    assert await service.reset("console", 7, 7)
+    assert await service.accounts.reset("console", 7, 7)
     after = await service.handle(ask("hello"))
     assert after.session_id != first.session_id
     async with session_factory() as s:
@@ -209,9 +209,9 @@ async def test_feedback_only_on_the_customers_own_bot_reply(
     catalog.answer_with((SHIPPING, 0.95))
     reply = await service.handle(ask("shipping?"))
     assert reply.message_id is not None
-    assert await service.record_feedback(reply.message_id, "console", 7, 1)
-    assert not await service.record_feedback(reply.message_id, "console", 99, -1)
-    assert not await service.record_feedback(reply.user_message_id or 0, "console", 7, 1)
+    assert await service.accounts.record_feedback(reply.message_id, "console", 7, 1)
+    assert not await service.accounts.record_feedback(reply.message_id, "console", 99, -1)
+    assert not await service.accounts.record_feedback(reply.user_message_id or 0, "console", 7, 1)
     async with session_factory() as s:
         ratings = list(await s.scalars(select(Feedback.rating)))
     assert ratings == [1]
@@ -252,3 +252,53 @@ async def test_a_rate_limited_message_is_stored_without_a_model_call(
         ("user", "more spam", None),
     ]
     assert fake_engine.requests == [] and catalog.queries == []
+
+
+async def test_language_of_is_the_customers_own_choice(service: ConversationService) -> None:
+    assert await service.accounts.language_of("telegram", 5) is None
+    await service.handle(ask("shipping?", user=5, channel="telegram", language_hint="zh"))
+    assert await service.accounts.language_of("telegram", 5) is None, "a hint is not a choice"
+    await service.accounts.set_language("telegram", 5, "zh-Hans")
+    assert await service.accounts.language_of("telegram", 5) == "zh"
+    assert await service.accounts.language_of("console", 5) is None, "per channel"
+
+
+async def test_forget_deletes_only_that_customers_rows(
+    service: ConversationService, catalog: FixedCatalog, session_factory
+) -> None:
+    catalog.answer_with((SHIPPING, 0.95))
+    reply = await service.handle(ask("shipping?", user=7))
+    other = await service.handle(ask("shipping?", user=8))
+    assert reply.message_id is not None
+    await service.accounts.record_feedback(reply.message_id, "console", 7, 1)
+    await service.accounts.reset("console", 7, 7)
+    await service.handle(ask("hello again", user=7))
+
+    counts = await service.accounts.forget("console", 7)
+
+    assert counts == {"messages": 4, "sessions": 2, "feedback": 1}
+    rows = await stored_messages(session_factory)
+    assert [(r.role, r.session_id) for r in rows] == [
+        ("user", other.session_id),
+        ("assistant", other.session_id),
+    ], "other customers keep their data"
+    assert await service.accounts.forget("console", 7) is None, "nothing left to forget"
+
+
+async def test_example_questions_are_enabled_entries_in_the_language(
+    service: ConversationService, session_factory
+) -> None:
+    async with session_factory() as s, s.begin():
+        shipping = await faq.create(session=s, question="How long is shipping?", answer="3 days")
+        await faq.create(session=s, question="运费多少？", answer="免费", language="zh")
+        off = await faq.create(session=s, question="Old question?", answer="gone")
+        await faq.update(session=s, entry=off, changes=faq.FaqChanges(enabled=False))
+        returns = await faq.create(session=s, question="Can I return it?", answer="30 days")
+
+    assert await service.example_questions("en", 5) == [
+        (shipping.id, "How long is shipping?"),
+        (returns.id, "Can I return it?"),
+    ]
+    assert await service.example_questions("en", 1) == [(shipping.id, "How long is shipping?")]
+    assert await service.example_question(returns.id) == "Can I return it?"
+    assert await service.example_question(9999) is None

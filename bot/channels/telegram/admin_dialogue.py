@@ -7,15 +7,13 @@ A dialogue only collects input; nothing is written before the admin taps ✅ Sav
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.admin.service import AdminError
+from bot.admin import AdminError, FaqEdit
 from bot.channels.telegram.admin_faq import author_of, describe_diff, flows_of, save_keyboard, tell
 from bot.channels.telegram.admin_prompts import preview_prompt, save_prompt
 from bot.channels.telegram.flows import Flow
-from bot.channels.telegram.services import services_of
+from bot.channels.telegram.services import Context, services_of
 from bot.knowledge.language import detect_language
-from storage.repositories.faq import FaqChanges
 
 EDIT_STEPS = ("question", "answer", "variants")
 EDIT_PROMPTS = {
@@ -24,17 +22,17 @@ EDIT_PROMPTS = {
 }
 
 
-async def dialogue_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def dialogue_text(update: Update, context: Context) -> None:
     """The admin's next input in the dialogue they are in."""
     await _advance(update, context, (update.effective_message.text or "").strip())  # type: ignore[union-attr]
 
 
-async def skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def skip(update: Update, context: Context) -> None:
     """/skip: keep the current value of this field (``/faq_edit``)."""
     await _advance(update, context, None)
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: Context) -> None:
     """/cancel: leave the dialogue; nothing is saved."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -42,7 +40,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await tell(update, context, "Cancelled; nothing was saved." if flow else "Nothing to cancel.")
 
 
-async def _advance(update: Update, context: ContextTypes.DEFAULT_TYPE, value: str | None) -> None:
+async def _advance(update: Update, context: Context, value: str | None) -> None:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     flow = flows_of(context).get(user.id, chat.id)
@@ -58,9 +56,7 @@ async def _advance(update: Update, context: ContextTypes.DEFAULT_TYPE, value: st
         await _advance_edit(update, context, flow, value)
 
 
-async def _advance_add(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, value: str | None
-) -> None:
+async def _advance_add(update: Update, context: Context, flow: Flow, value: str | None) -> None:
     if not value:
         await tell(update, context, "Please send some text (or /cancel).")
         return
@@ -77,9 +73,7 @@ async def _advance_add(
     )
 
 
-async def _advance_edit(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, value: str | None
-) -> None:
+async def _advance_edit(update: Update, context: Context, flow: Flow, value: str | None) -> None:
     if flow.step not in EDIT_STEPS:
         return
     if value:
@@ -93,8 +87,7 @@ async def _advance_edit(
         await tell(update, context, EDIT_PROMPTS[flow.step])
         return
     flow.step = "confirm"
-    changes = _changes(flow)
-    diff = await services_of(context).admin.preview_faq_edit(flow.data["entry_id"], changes)
+    diff = await services_of(context).admin.preview_faq_edit(flow.data["entry_id"], _edit(flow))
     if not diff:
         flows_of(context).end(update.effective_user.id, update.effective_chat.id)  # type: ignore[union-attr]
         await tell(update, context, "Nothing would change; the entry stays as it is.")
@@ -102,15 +95,15 @@ async def _advance_edit(
     await tell(update, context, f"Save these changes?\n\n{describe_diff(diff)}", save_keyboard())
 
 
-def _changes(flow: Flow) -> FaqChanges:
-    return FaqChanges(
+def _edit(flow: Flow) -> FaqEdit:
+    return FaqEdit(
         question=flow.data.get("question"),
         answer=flow.data.get("answer"),
         variants=flow.data.get("variants"),
     )
 
 
-async def save_or_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def save_or_cancel(update: Update, context: Context) -> None:
     """✅ Save / Cancel under a dialogue's preview."""
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and query.data is not None and chat is not None
@@ -128,13 +121,13 @@ async def save_or_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await tell(update, context, await _save(update, context, flow))
 
 
-async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow) -> str:
+async def _save(update: Update, context: Context, flow: Flow) -> str:
     admin, author = services_of(context).admin, author_of(update)
     try:
         if flow.name == "prompt_set":
             return await save_prompt(update, context, flow.data["body"])
         if flow.name == "faq_edit":
-            diff = await admin.edit_faq(flow.data["entry_id"], _changes(flow), author=author)
+            diff = await admin.edit_faq(flow.data["entry_id"], _edit(flow), author=author)
             return f"Entry #{flow.data['entry_id']} saved ({len(diff)} fields changed)."
         question, answer = flow.data["question"], flow.data["answer"]
         language = detect_language(question)

@@ -1,21 +1,19 @@
 """Admin FAQ commands: list, show, search, guided add and edit, delete, add a phrasing.
 
-Every change goes through ``bot.admin.service.AdminService``, so it is stored as a revision with the
+Every change goes through ``bot.admin.AdminService``, so it is stored as a revision with the
 admin's id (``telegram:<id>``) and is visible to the very next customer question.
 """
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
-from bot.admin.service import AdminError, FieldChange
+from bot.admin import AdminError, FaqEntryView, FieldChange
 from bot.channels.telegram.flows import FlowStore
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.keyboards import FAQ_DELETE, FLOW, confirm_keyboard
 from bot.channels.telegram.sending import send_parts
-from bot.channels.telegram.services import services_of
-from storage.models import FaqEntry
+from bot.channels.telegram.services import Context, services_of
 
 
 def author_of(update: Update) -> str:
@@ -25,7 +23,7 @@ def author_of(update: Update) -> str:
 
 async def tell(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
@@ -35,11 +33,11 @@ async def tell(
     await send_parts(context.bot, chat.id, split_text(text), reply_markup=markup)
 
 
-def flows_of(context: ContextTypes.DEFAULT_TYPE) -> FlowStore:
-    return context.application.bot_data["flows"]  # type: ignore[no-any-return]
+def flows_of(context: Context) -> FlowStore:
+    return context.bot_data.flows
 
 
-def describe(entry: FaqEntry) -> str:
+def describe(entry: FaqEntryView) -> str:
     lines = [
         f"#{entry.id} [{entry.language}] {'enabled' if entry.enabled else 'disabled'}, "
         f"revision {entry.revision} by {entry.updated_by or '?'}",
@@ -59,14 +57,14 @@ def describe_diff(diff: list[FieldChange]) -> str:
     return "\n\n".join(f"{c.name}:\n- {c.before}\n+ {c.after}" for c in diff)
 
 
-def _int_arg(context: ContextTypes.DEFAULT_TYPE, index: int = 0) -> int | None:
+def _int_arg(context: Context, index: int = 0) -> int | None:
     args = context.args or []
     if len(args) > index and args[index].lstrip("#").isdigit():
         return int(args[index].lstrip("#"))
     return None
 
 
-async def faq_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def faq_list(update: Update, context: Context) -> None:
     """/faq_list [page]: entries, ten per page."""
     page = await services_of(context).admin.list_faq(page=_int_arg(context) or 1)
     lines = [f"FAQ page {page.page}/{page.pages} ({page.total} entries)"]
@@ -76,9 +74,7 @@ async def faq_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await tell(update, context, "\n".join(lines))
 
 
-async def _entry_named(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str
-) -> FaqEntry | None:
+async def _entry_named(update: Update, context: Context, usage: str) -> FaqEntryView | None:
     """The entry whose id is the command's argument; tells the admin why when there is none."""
     entry_id = _int_arg(context)
     if entry_id is None:
@@ -91,14 +87,14 @@ async def _entry_named(
         return None
 
 
-async def faq_show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def faq_show(update: Update, context: Context) -> None:
     """/faq_show ID: one entry in full."""
     entry = await _entry_named(update, context, "Usage: /faq_show ID")
     if entry is not None:
         await tell(update, context, describe(entry))
 
 
-async def faq_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def faq_search(update: Update, context: Context) -> None:
     """/faq_search TEXT: what a customer asking TEXT would be matched with."""
     text = " ".join(context.args or []).strip()
     if not text:
@@ -112,7 +108,7 @@ async def faq_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await tell(update, context, "\n".join(lines))
 
 
-async def faq_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def faq_add(update: Update, context: Context) -> None:
     """/faq_add: guided, question then answer then confirm."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -120,7 +116,7 @@ async def faq_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await tell(update, context, "New FAQ entry. Send the question (/cancel to stop).")
 
 
-async def faq_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def faq_edit(update: Update, context: Context) -> None:
     """/faq_edit ID: field by field (question, answer, phrasings), then the diff to confirm."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -135,7 +131,7 @@ async def faq_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def faq_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def faq_delete(update: Update, context: Context) -> None:
     """/faq_delete ID: shows the entry with a confirm button."""
     entry = await _entry_named(update, context, "Usage: /faq_delete ID")
     if entry is None:
@@ -144,7 +140,7 @@ async def faq_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await tell(update, context, f"Delete this entry?\n\n{describe(entry)}", markup)
 
 
-async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def confirm_delete(update: Update, context: Context) -> None:
     """The delete confirmation button."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -161,7 +157,7 @@ async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await query.edit_message_text(f"FAQ entry #{target} deleted (its history is kept).")
 
 
-async def faq_variant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def faq_variant(update: Update, context: Context) -> None:
     """/faq_variant ID TEXT: add an alternative phrasing."""
     entry_id = _int_arg(context)
     phrasing = " ".join((context.args or [])[1:]).strip()

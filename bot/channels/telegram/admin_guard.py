@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot.channels.telegram.keyboards import ADMIN_PREFIXES
-from bot.channels.telegram.services import services_of
+from bot.channels.telegram.services import Context, services_of
 
 audit = logging.getLogger("supportbot.audit")
 ADMIN_COMMANDS = (
@@ -53,7 +53,7 @@ def requested_admin_action(update: Update) -> str | None:
     return None
 
 
-async def guard_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def guard_admin(update: Update, context: Context) -> None:
     """Let admins through (logged); refuse everyone else (logged), and stop the update."""
     if not isinstance(update, Update):
         return

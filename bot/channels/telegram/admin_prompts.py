@@ -10,26 +10,25 @@ from __future__ import annotations
 import secrets
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.admin.service import AdminError
+from bot.admin import AdminError
 from bot.channels.telegram.admin_faq import author_of, flows_of, save_keyboard, tell
 from bot.channels.telegram.keyboards import unanswered_keyboard
-from bot.channels.telegram.services import services_of
+from bot.channels.telegram.services import Context, services_of
 
 PREVIEW_CHARS = 1500
 UNANSWERED_SHOWN = 10
 PENDING_GROUPS_KEPT = 200
 
 
-async def prompt_show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def prompt_show(update: Update, context: Context) -> None:
     """/prompt_show: the system prompt template in force."""
     body, revision = await services_of(context).admin.show_prompt()
     where = f"revision {revision}" if revision is not None else "the default file in prompts/"
     await tell(update, context, f"System prompt ({where}):\n\n{body}")
 
 
-async def prompt_set(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def prompt_set(update: Update, context: Context) -> None:
     """/prompt_set [TEMPLATE]: a new system prompt, validated and previewed before saving."""
     user, chat, message = update.effective_user, update.effective_chat, update.effective_message
     assert user is not None and chat is not None and message is not None
@@ -41,7 +40,7 @@ async def prompt_set(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await tell(update, context, "Send the new system prompt template (Jinja2). /cancel to stop.")
 
 
-async def preview_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, body: str) -> None:
+async def preview_prompt(update: Update, context: Context, body: str) -> None:
     """Validate a template; show it with a save button, or say what is wrong."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -57,7 +56,7 @@ async def preview_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, bod
     )
 
 
-async def prompt_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def prompt_history(update: Update, context: Context) -> None:
     """/prompt_history: every saved version."""
     history = await services_of(context).admin.prompt_history()
     if not history:
@@ -73,7 +72,7 @@ async def prompt_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await tell(update, context, "\n".join(lines))
 
 
-async def prompt_rollback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def prompt_rollback(update: Update, context: Context) -> None:
     """/prompt_rollback REV: make an earlier version current (as a new revision)."""
     args = context.args or []
     if not args or not args[0].isdigit():
@@ -89,7 +88,7 @@ async def prompt_rollback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await tell(update, context, f"Rolled back: revision {args[0]} is current again as {revision}.")
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: Context) -> None:
     """/stats [days]: activity, answer modes, feedback, latency, open hand-offs."""
     args = context.args or []
     days = int(args[0]) if args and args[0].isdigit() else 7
@@ -116,14 +115,14 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unanswered(update: Update, context: Context) -> None:
     """/unanswered: recent questions without a confident answer, grouped, with one-tap fixes."""
     services = services_of(context)
     groups = await services.admin.unanswered()
     if not groups:
         await tell(update, context, "No unanswered questions. 🎉")
         return
-    pending: dict[str, list[int]] = context.application.bot_data.setdefault("unanswered", {})
+    pending = context.bot_data.unanswered
     await tell(update, context, f"{len(groups)} groups of unanswered questions:")
     for group in groups[:UNANSWERED_SHOWN]:
         token = secrets.token_hex(4)
@@ -142,13 +141,13 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         )
 
 
-async def resolve_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def resolve_unanswered(update: Update, context: Context) -> None:
     """The buttons under an unanswered group: new FAQ (asks for the answer) or a phrasing."""
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and query.data is not None and chat is not None
     await query.answer()
     parts = query.data.split(":")
-    message_ids = context.application.bot_data.get("unanswered", {}).get(parts[2])
+    message_ids = context.bot_data.unanswered.get(parts[2])
     if not message_ids:
         await query.edit_message_text("This list is outdated; send /unanswered again.")
         return
@@ -174,7 +173,7 @@ async def resolve_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE)
     )
 
 
-async def save_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, body: str) -> str:
+async def save_prompt(update: Update, context: Context, body: str) -> str:
     try:
         revision = await services_of(context).admin.set_prompt(body, author=author_of(update))
     except AdminError as exc:

@@ -24,7 +24,6 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -40,28 +39,41 @@ from bot.channels.telegram import (
     relay,
 )
 from bot.channels.telegram.admin_guard import guard_admin
-from bot.channels.telegram.flood import FloodControl, limit_flood
-from bot.channels.telegram.flows import FlowStore, InFlow
+from bot.channels.telegram.flood_guard import limit_flood
+from bot.channels.telegram.flows import InFlow
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.menus import register_menus
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.sending import send_text
-from bot.channels.telegram.services import TelegramServices, Tuning, language_of
+from bot.channels.telegram.services import (
+    CONTEXT_TYPES,
+    BotData,
+    Context,
+    TelegramServices,
+    Tuning,
+    language_of,
+    services_of,
+)
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
 ServicesOpener = Callable[[], AbstractAsyncContextManager[Any]]
+TelegramApplication = Application[Any, Context, Any, Any, BotData, Any]
 CUSTOMER_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
 
 
 def build_application(
     settings: Settings, services: ServicesOpener, *, tuning: Tuning | None = None
-) -> Application:
+) -> TelegramApplication:
     """The bot, every handler registered; services are opened in post_init, closed in
     post_shutdown."""
     if settings.telegram_token is None:
         raise ValueError("SUPPORTBOT_TELEGRAM_TOKEN is not set")
     tuning = tuning or Tuning()
+
+    async def post_init(application: TelegramApplication) -> None:
+        await _open_services(application, settings, services, tuning)
+
     base_url = settings.telegram_base_url.rstrip("/")
     application = (
         ApplicationBuilder()
@@ -70,46 +82,59 @@ def build_application(
         .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
         .rate_limiter(AIORateLimiter(max_retries=tuning.max_retries))
         .concurrent_updates(PerChatUpdateProcessor())
-        .post_init(_post_init)
+        .context_types(CONTEXT_TYPES)
+        .post_init(post_init)
         .post_shutdown(_post_shutdown)
         .build()
-    )
-    application.bot_data.update(
-        settings=settings,
-        opener=services,
-        tuning=tuning,
-        flows=FlowStore(),
-        flood=FloodControl(settings.rate_limit_per_minute),
     )
     register_handlers(application, settings)
     application.add_error_handler(on_error)
     return application
 
 
-def register_handlers(application: Application, settings: Settings) -> None:
+def register_handlers(application: TelegramApplication, settings: Settings) -> None:
     """Every handler, grouped as the module docstring explains."""
     application.add_handler(TypeHandler(Update, guard_admin), group=-2)
     application.add_handler(TypeHandler(Update, limit_flood), group=-1)
+    _register_admin(application, settings)
+    if settings.support_chat_id is not None:
+        _register_agents(application, settings.support_chat_id)
+    _register_customers(application)
+
+
+ADMIN_COMMANDS = {
+    "faq_list": admin_faq.faq_list,
+    "faq_show": admin_faq.faq_show,
+    "faq_search": admin_faq.faq_search,
+    "faq_add": admin_faq.faq_add,
+    "faq_edit": admin_faq.faq_edit,
+    "faq_delete": admin_faq.faq_delete,
+    "faq_variant": admin_faq.faq_variant,
+    "prompt_show": admin_prompts.prompt_show,
+    "prompt_set": admin_prompts.prompt_set,
+    "prompt_history": admin_prompts.prompt_history,
+    "prompt_rollback": admin_prompts.prompt_rollback,
+    "stats": admin_prompts.stats,
+    "unanswered": admin_prompts.unanswered,
+}
+CUSTOMER_COMMANDS = {
+    "start": customers.start,
+    "help": customers.help_command,
+    "reset": customers.reset,
+    "human": customers.human,
+    "bot": customers.back_to_bot,
+    "forget": customers.forget,
+    "language": customers.choose_language,
+}
+
+
+def _register_admin(application: TelegramApplication, settings: Settings) -> None:
+    """Admin commands, the guided dialogues and the admin buttons."""
     add = application.add_handler
-    admin_commands = {
-        "faq_list": admin_faq.faq_list,
-        "faq_show": admin_faq.faq_show,
-        "faq_search": admin_faq.faq_search,
-        "faq_add": admin_faq.faq_add,
-        "faq_edit": admin_faq.faq_edit,
-        "faq_delete": admin_faq.faq_delete,
-        "faq_variant": admin_faq.faq_variant,
-        "prompt_show": admin_prompts.prompt_show,
-        "prompt_set": admin_prompts.prompt_set,
-        "prompt_history": admin_prompts.prompt_history,
-        "prompt_rollback": admin_prompts.prompt_rollback,
-        "stats": admin_prompts.stats,
-        "unanswered": admin_prompts.unanswered,
-    }
     is_admin = filters.User(settings.admin_ids) if settings.admin_ids else filters.User([0])
-    for name, callback in admin_commands.items():
+    for name, callback in ADMIN_COMMANDS.items():
         add(CommandHandler(name, callback, filters=is_admin & filters.UpdateType.MESSAGE))
-    in_flow = InFlow(application.bot_data["flows"])
+    in_flow = InFlow(application.bot_data.flows)
     add(CommandHandler("cancel", admin_dialogue.cancel, filters=in_flow))
     add(CommandHandler("skip", admin_dialogue.skip, filters=in_flow))
     add(
@@ -123,29 +148,27 @@ def register_handlers(application: Application, settings: Settings) -> None:
         CallbackQueryHandler(admin_prompts.resolve_unanswered, pattern=rf"^{keyboards.UNANSWERED}:")
     )
 
-    if settings.support_chat_id is not None:
-        agents = filters.Chat(settings.support_chat_id)
-        add(CommandHandler("reply", relay.reply_command, filters=agents))
-        add(CommandHandler("done", relay.done_command, filters=agents))
-        add(
-            MessageHandler(
-                agents & filters.REPLY & ~filters.COMMAND & filters.UpdateType.MESSAGE,
-                relay.agent_reply,
-            )
-        )
-        add(MessageHandler(agents, _ignore))  # agents talking among themselves
-        add(CallbackQueryHandler(relay_done_button, pattern=rf"^{keyboards.DONE}:"))
 
-    customer_commands = {
-        "start": customers.start,
-        "help": customers.help_command,
-        "reset": customers.reset,
-        "human": customers.human,
-        "bot": customers.back_to_bot,
-        "forget": customers.forget,
-        "language": customers.choose_language,
-    }
-    for name, callback in customer_commands.items():
+def _register_agents(application: TelegramApplication, support_chat_id: int) -> None:
+    """The agents' chat: answers to tickets, /reply, /done and the ticket button."""
+    add = application.add_handler
+    agents = filters.Chat(support_chat_id)
+    add(CommandHandler("reply", relay.reply_command, filters=agents))
+    add(CommandHandler("done", relay.done_command, filters=agents))
+    add(
+        MessageHandler(
+            agents & filters.REPLY & ~filters.COMMAND & filters.UpdateType.MESSAGE,
+            relay.agent_reply,
+        )
+    )
+    add(MessageHandler(agents, _ignore))  # agents talking among themselves
+    add(CallbackQueryHandler(relay_done_button, pattern=rf"^{keyboards.DONE}:"))
+
+
+def _register_customers(application: TelegramApplication) -> None:
+    """Customers' commands, buttons, text and media."""
+    add = application.add_handler
+    for name, callback in CUSTOMER_COMMANDS.items():
         add(CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE))
     add(CallbackQueryHandler(callbacks.feedback, pattern=rf"^{keyboards.FEEDBACK}:"))
     add(CallbackQueryHandler(callbacks.ask_example, pattern=rf"^{keyboards.ASK}:"))
@@ -161,28 +184,30 @@ def register_handlers(application: Application, settings: Settings) -> None:
     )
 
 
-async def relay_done_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def relay_done_button(update: Update, context: Context) -> None:
     """✅ on a ticket (only honoured in the support chat)."""
-    settings: Settings = context.application.bot_data["settings"]
-    if update.effective_chat is not None and update.effective_chat.id == settings.support_chat_id:
+    support_chat_id = services_of(context).settings.support_chat_id
+    if update.effective_chat is not None and update.effective_chat.id == support_chat_id:
         await callbacks.ticket_done(update, context)
 
 
-async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _ignore(update: Update, context: Context) -> None:
     """Messages in the agents' chat that are not for the bot."""
 
 
-async def _post_init(application: Application) -> None:
-    """Open the model, index and database once, publish the menus, start the hand-off timer."""
-    settings: Settings = application.bot_data["settings"]
+async def _open_services(
+    application: TelegramApplication, settings: Settings, opener: ServicesOpener, tuning: Tuning
+) -> None:
+    """post_init: open the model, index and database once, publish the menus, start the
+    hand-off timer."""
     stack = AsyncExitStack()
     try:
-        app = await stack.enter_async_context(application.bot_data["opener"]())
-        services = TelegramServices.from_app(settings, app, application.bot_data["tuning"])
+        app = await stack.enter_async_context(opener())
+        services = TelegramServices.from_app(settings, app, tuning)
     except BaseException:
         await stack.aclose()
         raise
-    application.bot_data.update(services=services, exit_stack=stack)
+    application.bot_data.services, application.bot_data.exit_stack = services, stack
     await register_menus(application, services)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -194,14 +219,14 @@ async def _post_init(application: Application) -> None:
     log.info("telegram bot @%s ready", application.bot.username)
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: TelegramApplication) -> None:
     """Close what post_init opened."""
-    stack: AsyncExitStack | None = application.bot_data.pop("exit_stack", None)
+    stack, application.bot_data.exit_stack = application.bot_data.exit_stack, None
     if stack is not None:
         await stack.aclose()
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log the failure; tell a customer something went wrong rather than stay silent."""
     network = isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest)
     if update is None and (network or isinstance(context.error, TimedOut)):
@@ -211,7 +236,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("handling an update failed", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    services: TelegramServices | None = context.application.bot_data.get("services")
+    services = context.bot_data.services
     if services is None or update.effective_chat.id == services.settings.support_chat_id:
         return
     text = services.texts.get("error", await language_of(update, context))

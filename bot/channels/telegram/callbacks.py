@@ -9,27 +9,25 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.channels.telegram import relay
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.keyboards import human_keyboard
 from bot.channels.telegram.replies import answer, incoming_for
 from bot.channels.telegram.sending import send_text
-from bot.channels.telegram.services import CHANNEL, language_of, services_of
+from bot.channels.telegram.services import CHANNEL, Context, language_of, services_of
 from bot.channels.telegram.telegram_texts import channel_text
-from storage.repositories import faq, users
 
 log = logging.getLogger(__name__)
 
 
-async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feedback(update: Update, context: Context) -> None:
     """👍 / 👎 on an answer: stored; a 👎 offers a person."""
     query = update.callback_query
     assert query is not None and query.data is not None
     _, rating, message_id = query.data.split(":")
     services, language = services_of(context), await language_of(update, context)
-    stored = await services.conversation.record_feedback(
+    stored = await services.accounts.record_feedback(
         int(message_id), CHANNEL, query.from_user.id, int(rating)
     )
     await query.answer(services.texts.get("feedback_thanks", language) if stored else None)
@@ -43,28 +41,27 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-async def ask_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_example(update: Update, context: Context) -> None:
     """An example question from /start was tapped: answer it as if it had been typed."""
     query = update.callback_query
     assert query is not None and query.data is not None and query.message is not None
     await query.answer()
     services = services_of(context)
-    async with services.session_factory() as db:
-        entry = await faq.get(session=db, entry_id=int(query.data.split(":")[1]))
-    if entry is None:
+    question = await services.conversation.example_question(int(query.data.split(":")[1]))
+    if question is None:
         return
     user = query.from_user
     incoming = incoming_for(
         user.id,
         query.message.chat.id,
-        entry.question,
+        question,
         await language_of(update, context),
         user.full_name,
     )
     await answer(context.bot, services, incoming)
 
 
-async def ask_human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_human(update: Update, context: Context) -> None:
     """The "talk to a person" button."""
     query = update.callback_query
     assert query is not None and query.message is not None
@@ -80,7 +77,7 @@ async def ask_human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def confirm_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def confirm_forget(update: Update, context: Context) -> None:
     """/forget confirmed (or cancelled): delete every stored row of this user and say what."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -89,10 +86,8 @@ async def confirm_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not query.data.endswith(":yes"):
         await query.edit_message_text(channel_text("forget_cancelled", language))
         return
-    async with services.session_factory() as db, db.begin():
-        user = await users.get(session=db, channel=CHANNEL, external_id=query.from_user.id)
-        counts = None if user is None else await users.forget(session=db, user_id=user.id)
-    context.application.bot_data["flood"].forget(query.from_user.id)
+    counts = await services.accounts.forget(CHANNEL, query.from_user.id)
+    services.flood.forget(query.from_user.id)
     if context.user_data is not None:
         context.user_data.clear()
     log.info("forgot telegram user %s: %s", query.from_user.id, counts)
@@ -102,13 +97,13 @@ async def confirm_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.edit_message_text(channel_text("forget_done", language, **counts))
 
 
-async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def set_language(update: Update, context: Context) -> None:
     """A language was chosen: remember it and confirm in that language."""
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
     services = services_of(context)
-    code = await services.conversation.set_language(
+    code = await services.accounts.set_language(
         CHANNEL, query.from_user.id, query.data.split(":", 1)[1]
     )
     if code is None:
@@ -118,7 +113,7 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await query.edit_message_text(services.texts.get("language_set", code))
 
 
-async def ticket_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ticket_done(update: Update, context: Context) -> None:
     """The ✅ button on a ticket in the support chat."""
     query = update.callback_query
     assert query is not None and query.data is not None

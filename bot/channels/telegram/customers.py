@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from telegram import Chat, InlineKeyboardMarkup, Message, Update
-from telegram.ext import ContextTypes
 
 from bot.channels.telegram import relay
 from bot.channels.telegram.formatting import split_text
@@ -22,9 +21,8 @@ from bot.channels.telegram.keyboards import (
 )
 from bot.channels.telegram.replies import answer, incoming_for
 from bot.channels.telegram.sending import send_text
-from bot.channels.telegram.services import CHANNEL, language_of, services_of
+from bot.channels.telegram.services import CHANNEL, Context, language_of, services_of
 from bot.channels.telegram.telegram_texts import channel_text
-from storage.repositories import faq
 
 log = logging.getLogger(__name__)
 MEDIA_KINDS = (
@@ -45,7 +43,7 @@ MEDIA_KINDS = (
 
 async def _say(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
@@ -54,39 +52,37 @@ async def _say(
     await send_text(context.bot, chat.id, split_text(text)[0], reply_markup=markup)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """Greet the customer by the business's name and offer a few example questions."""
     services, language = services_of(context), await language_of(update, context)
     lang = language or services.settings.default_language
-    async with services.session_factory() as db:
-        entries = await faq.list_entries(
-            session=db, enabled_only=True, language=lang, limit=services.tuning.example_questions
-        )
-    examples = [(e.id, e.question) for e in entries]
+    examples = await services.conversation.example_questions(
+        lang, services.tuning.example_questions
+    )
     text = services.texts.get("welcome", lang)
     if examples:
         text += "\n\n" + channel_text("examples_header", lang)
     await _say(update, context, text, examples_keyboard(examples))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """Explain how to use the bot."""
     await _say(
         update, context, services_of(context).texts.get("help", await language_of(update, context))
     )
 
 
-async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reset(update: Update, context: Context) -> None:
     """Start a new session (history is kept, but the bot forgets the context)."""
     services, user, chat = services_of(context), update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    await services.conversation.reset(CHANNEL, user.id, chat.id)
+    await services.accounts.reset(CHANNEL, user.id, chat.id)
     await _say(
         update, context, services.texts.get("reset_done", await language_of(update, context))
     )
 
 
-async def human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def human(update: Update, context: Context) -> None:
     """Hand the customer to a person."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -100,7 +96,7 @@ async def human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def back_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def back_to_bot(update: Update, context: Context) -> None:
     """``/bot``: the customer leaves the agents and talks to the bot again."""
     services, user, chat = services_of(context), update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -113,13 +109,13 @@ async def back_to_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await relay.finish(context.bot, services, customer.session_id, by_customer=True)
 
 
-async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def forget(update: Update, context: Context) -> None:
     """Ask for confirmation before deleting everything stored about the customer."""
     language = await language_of(update, context)
     await _say(update, context, channel_text("forget_confirm", language), forget_keyboard(language))
 
 
-async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def choose_language(update: Update, context: Context) -> None:
     """Offer the languages the bot has texts for."""
     services = services_of(context)
     await _say(
@@ -148,7 +144,7 @@ def addressed_text(
     return text if replied else None
 
 
-async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def text_message(update: Update, context: Context) -> None:
     """Answer a customer's text (an edited message counts as a new question)."""
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and chat is not None and user is not None
@@ -163,7 +159,7 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await answer(context.bot, services, incoming, reply_to=reply_to)
 
 
-async def media_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def media_message(update: Update, context: Context) -> None:
     """Photos, stickers, voice…: relayed to the agents during a hand-off, else "text only"."""
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and chat is not None and user is not None

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import Bot, Message, ReplyParameters, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot.channels.telegram.formatting import Block, bold, escape, split_blocks, split_text
 from bot.channels.telegram.keyboards import ticket_keyboard
 from bot.channels.telegram.sending import send_parts, send_text
-from bot.channels.telegram.services import TelegramServices, services_of
+from bot.channels.telegram.services import BotData, Context, TelegramServices, services_of
 from bot.channels.telegram.telegram_texts import channel_text
-from bot.conversation.exchange import Incoming, Reply
-from bot.conversation.handoff import Customer, Ticket
+from bot.conversation import Customer, Incoming, Reply, Ticket
 
 log = logging.getLogger(__name__)
 ROLE_LABELS = {"user": "👤", "assistant": "🤖", "agent": "🧑‍💼"}
@@ -142,7 +142,7 @@ async def relay_customer_media(
 # --- the agents' side ---------------------------------------------------------------------------
 
 
-async def agent_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def agent_reply(update: Update, context: Context) -> None:
     """An agent replied to a ticket or a relayed message: copy it to the customer."""
     message = update.effective_message
     if message is None or message.reply_to_message is None:
@@ -168,7 +168,7 @@ async def _ticket_customer(
     return None
 
 
-async def reply_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reply_command(update: Update, context: Context) -> None:
     """``/reply <ticket> text`` (or ``/reply text`` as a reply): answer a customer."""
     message = update.effective_message
     assert message is not None
@@ -209,7 +209,7 @@ async def _deliver(
         await message.reply_text(f"⚠️ Not delivered to ticket #{customer.session_id}: {exc.message}")
 
 
-async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def done_command(update: Update, context: Context) -> None:
     """``/done`` (as a reply, or ``/done <ticket>``): hand the customer back to the bot."""
     message = update.effective_message
     assert message is not None
@@ -245,9 +245,14 @@ async def finish(
     return True
 
 
-async def notify_overdue(application: Application, now: datetime | None = None) -> int:
+async def notify_overdue(
+    application: Application[Any, Context, Any, Any, BotData, Any],
+    now: datetime | None = None,
+) -> int:
     """Tell customers whose hand-off has waited too long when to expect an answer."""
-    services: TelegramServices = application.bot_data["services"]
+    services = application.bot_data.services
+    if services is None:
+        return 0
     after = timedelta(minutes=services.settings.handoff_reply_minutes)
     waiting = await services.handoff.overdue(after=after, now=now)
     for customer in waiting:
@@ -261,7 +266,7 @@ async def notify_overdue(application: Application, now: datetime | None = None) 
     return len(waiting)
 
 
-async def overdue_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def overdue_job(context: Context) -> None:
     """JobQueue wrapper of ``notify_overdue``; a failure logs and runs again next time."""
     try:
         await notify_overdue(context.application)

@@ -2,24 +2,35 @@
 
 ``build_application`` gets an *opener* (e.g. ``lambda: open_app(settings)``): the model, the
 index and the database are opened in ``post_init`` and closed in ``post_shutdown``, so nothing
-heavy happens at import or build time and a failed start leaves nothing open.
+heavy happens at import or build time and a failed start leaves nothing open. The channel only
+ever calls services (conversation, customer accounts, hand-off, admin): it never opens a
+database transaction itself.
+
+``bot_data`` is typed (PTB's ``ContextTypes``, see PTB's ``examples/contexttypesbot.py``):
+handlers take a ``Context`` and reach the services with ``services_of(context)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from bot.admin import AdminService
+from bot.channels.telegram.flood import FloodControl
+from bot.channels.telegram.flows import FlowStore
 from bot.config import Settings
-from bot.conversation.exchange import Incoming, Reply
-from bot.conversation.handoff import HandoffService
-from bot.conversation.texts import Texts, normalize_language
-from storage.repositories import users
+from bot.conversation import (
+    CustomerAccounts,
+    HandoffService,
+    Incoming,
+    Reply,
+    Texts,
+    normalize_language,
+)
 
 CHANNEL = "telegram"
 
@@ -27,17 +38,17 @@ CHANNEL = "telegram"
 class Conversation(Protocol):
     """The part of ``ConversationService`` the channel calls."""
 
+    accounts: CustomerAccounts
+
     async def handle(
         self, incoming: Incoming, on_text: Callable[[str], None] | None = None
     ) -> Reply: ...
 
-    async def reset(self, channel: str, user_id: int, chat_id: int) -> bool: ...
+    async def record_rate_limited(self, incoming: Incoming, notice: str | None) -> None: ...
 
-    async def set_language(self, channel: str, user_id: int, language: str) -> str | None: ...
+    async def example_questions(self, language: str, limit: int) -> list[tuple[int, str]]: ...
 
-    async def record_feedback(
-        self, message_id: int, channel: str, user_id: int, rating: int
-    ) -> bool: ...
+    async def example_question(self, entry_id: int) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,52 +70,58 @@ class TelegramServices:
     settings: Settings
     app: Any  # what the opener yielded (bot.app's composition root)
     conversation: Conversation
-    session_factory: async_sessionmaker[AsyncSession]
+    accounts: CustomerAccounts
     handoff: HandoffService
     texts: Texts
-    admin: Any | None = None  # bot.admin.service.AdminService
-    catalog: Any | None = None  # bot.knowledge.catalog.FaqCatalog
+    admin: AdminService
+    flood: FloodControl
     tuning: Tuning = field(default_factory=Tuning)
 
     @classmethod
     def from_app(cls, settings: Settings, app: Any, tuning: Tuning) -> TelegramServices:
         """Pick what the channel needs from the composition root's object."""
-        session_factory = app.session_factory
-        texts = getattr(app, "texts", None) or Texts.from_folder(
-            settings.prompts_dir / "locales", business_name=settings.business_name
-        )
-        handoff = HandoffService(
-            session_factory,
-            channel=CHANNEL,
-            session_ttl=timedelta(minutes=settings.session_ttl_minutes),
-        )
         return cls(
             settings=settings,
             app=app,
             conversation=app.conversation,
-            session_factory=session_factory,
-            handoff=handoff,
-            texts=texts,
-            admin=getattr(app, "admin", None),
-            catalog=getattr(app, "catalog", None),
+            accounts=app.conversation.accounts,
+            handoff=app.handoff,
+            texts=app.texts,
+            admin=app.admin,
+            flood=FloodControl(settings.rate_limit_per_minute),
             tuning=tuning,
         )
 
 
-def services_of(context: ContextTypes.DEFAULT_TYPE) -> TelegramServices:
+@dataclass(slots=True)
+class BotData:
+    """PTB's ``bot_data``: the state the running bot shares between all chats."""
+
+    flows: FlowStore = field(default_factory=FlowStore)  # admin dialogues in progress
+    unanswered: dict[str, list[int]] = field(default_factory=dict)  # /unanswered buttons
+    services: TelegramServices | None = None  # opened in post_init
+    exit_stack: AsyncExitStack | None = None  # closes what post_init opened
+
+
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+
+
+def services_of(context: Context) -> TelegramServices:
     """The services opened in ``post_init``."""
-    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+    services = context.bot_data.services
+    if services is None:
+        raise RuntimeError("the Telegram channel's services are not open (post_init)")
+    return services
 
 
-async def language_of(update: object, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+async def language_of(update: object, context: Context) -> str | None:
     """The customer's language: their ``/language`` choice (read from the database once per
     process, then kept in ``user_data``), else Telegram's language code."""
     user = getattr(update, "effective_user", None)
     memory = context.user_data
     if user is not None and memory is not None and "language" not in memory:
-        async with services_of(context).session_factory() as db:
-            stored = await users.get(session=db, channel=CHANNEL, external_id=user.id)
-        memory["language"] = stored.language if stored is not None else None
+        memory["language"] = await services_of(context).accounts.language_of(CHANNEL, user.id)
     chosen = memory.get("language") if memory is not None else None
     if chosen:
         return str(chosen)

@@ -84,7 +84,9 @@ async def bot(
 
 def services(application: Application) -> TelegramServices:
     """The services the running bot opened in post_init."""
-    return application.bot_data["services"]  # type: ignore[no-any-return]
+    services = application.bot_data.services
+    assert services is not None, "the bot has not opened its services"
+    return services
 
 
 def is_final(message: dict[str, Any]) -> bool:

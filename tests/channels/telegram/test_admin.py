@@ -30,7 +30,7 @@ EVERY_ADMIN_COMMAND = [
 
 
 async def _counts(bot: Application) -> tuple[int, ...]:
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         return tuple(
             [
                 await db.scalar(select(func.count()).select_from(model))
@@ -74,7 +74,7 @@ async def test_faq_list_show_search_and_variant(bot: Application, fake_api: Fake
     assert texts[1].startswith("#1 [en]") and "Q: How long does shipping take?" in texts[1]
     assert "#1 " in texts[2]
     assert "phrasings" in texts[3]
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         entry = await db.get(FaqEntry, 1)
         assert "when will my stuff get here" in entry.variants
         assert entry.updated_by == f"telegram:{ADMIN_ID}"
@@ -109,11 +109,11 @@ async def test_faq_edit_shows_the_diff_before_saving_and_delete_needs_confirmati
     fake_api.send_text(admin, "/skip")
     texts = await replies(fake_api, ADMIN_ID, 4)
     assert "answer:" in texts[3] and "+ Shipping takes 2 days." in texts[3]
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         assert (await db.get(FaqEntry, 1)).revision == 1, "nothing saved before the confirmation"
     fake_api.press(admin, _last(fake_api, ADMIN_ID), "flow:save")
     assert "saved" in (await replies(fake_api, ADMIN_ID, 5))[4]
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         entry = await db.get(FaqEntry, 1)
         assert entry.answer == "Shipping takes 2 days." and entry.revision == 2
 
@@ -122,7 +122,7 @@ async def test_faq_edit_shows_the_diff_before_saving_and_delete_needs_confirmati
     assert "Delete this entry?" in _last(fake_api, ADMIN_ID)["text"]
     fake_api.press(admin, _last(fake_api, ADMIN_ID), "faqdel:2")
     await fake_api.wait_until(lambda: "deleted" in fake_api.bot_texts(ADMIN_ID)[5])
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         assert await db.get(FaqEntry, 2) is None
         actions = list(
             await db.scalars(select(FaqRevision.action).where(FaqRevision.entry_id == 2))
@@ -206,7 +206,7 @@ async def test_unanswered_group_added_as_phrasings_of_an_entry(
     token = group["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2]
     fake_api.press(admin, group, f"unans:var:{token}:1")
     await fake_api.wait_until(lambda: "phrasings of #1" in _last(fake_api, ADMIN_ID)["text"])
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         assert "Do quokkas play the xylophone?" in (await db.get(FaqEntry, 1)).variants
     fake_api.send_text(admin, "/unanswered")
     assert "No unanswered" in (await replies(fake_api, ADMIN_ID, 3))[2]

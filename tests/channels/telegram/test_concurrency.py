@@ -50,7 +50,7 @@ async def test_message_during_a_429_storm_is_still_answered(
 async def test_flooding_user_gets_one_notice_and_no_model_calls_but_is_stored(
     bot: Application, fake_api: FakeBotApi, fake_engine: FakeEngine
 ) -> None:
-    bot.bot_data["flood"].per_minute = 3
+    services(bot).flood.per_minute = 3
     ann, bob = fake_api.user(7, "Ann"), fake_api.user(8, "Bob")
     for i in range(6):
         fake_api.send_text(ann, f"hello number {i}")
@@ -61,7 +61,7 @@ async def test_flooding_user_gets_one_notice_and_no_model_calls_but_is_stored(
     # A minute later Ann is heard again; answered after all six (chat order).
     fake_api.send_text(ann, "/help", date=time.time() + 61)
     assert "/human" in (await replies(fake_api, 7, 5))[4]
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         stored = list(await db.scalars(select(Message).where(Message.role == "user")))
     assert len([m for m in stored if m.text.startswith("hello number")]) == 6
     assert len(fake_engine.requests) <= 3, "flooded messages never reach the model"
@@ -70,7 +70,7 @@ async def test_flooding_user_gets_one_notice_and_no_model_calls_but_is_stored(
 async def test_flood_control_does_not_hold_back_messages_to_a_person(
     bot: Application, fake_api: FakeBotApi
 ) -> None:
-    bot.bot_data["flood"].per_minute = 2
+    services(bot).flood.per_minute = 2
     ann = fake_api.user(7, "Ann")
     fake_api.send_text(ann, "/human")
     await replies(fake_api, SUPPORT_CHAT, 1)

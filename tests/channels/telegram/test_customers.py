@@ -46,7 +46,7 @@ async def test_question_answered_from_faq_with_feedback_buttons_stored(
     assert thumbs[0].startswith("fb:+1:") and thumbs[1].startswith("fb:-1:")
     fake_api.press(ann, message, thumbs[0])
     await fake_api.wait_until(lambda: fake_api.sent("answerCallbackQuery"))
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         assert await db.scalar(select(Feedback.rating)) == 1
 
 
@@ -59,7 +59,7 @@ async def test_thumbs_down_offers_a_person(bot: Application, fake_api: FakeBotAp
     texts = await replies(fake_api, 7, 2)
     assert "person" in texts[1]
     assert buttons(fake_api.bot_messages(7)[1]) == ["human"]
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         assert await db.scalar(select(Feedback.rating)) == -1
 
 
@@ -70,7 +70,7 @@ async def test_help_reset_and_language(bot: Application, fake_api: FakeBotApi) -
     fake_api.send_text(ann, "/reset")
     texts = await replies(fake_api, 7, 3)
     assert "/human" in texts[0] and "start over" in texts[2]
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         ended = await db.scalar(
             select(func.count()).select_from(ChatSession).where(ChatSession.ended_at.is_not(None))
         )
@@ -126,7 +126,7 @@ async def test_edited_message_is_answered_as_a_new_question(
     fake_api.edit_text(original, SHIPPING_Q)
     texts = await replies(fake_api, 7, 2)
     assert "3-5 business days" in texts[1]
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         questions = list(await db.scalars(select(Message.text).where(Message.role == "user")))
     assert questions == ["hello", SHIPPING_Q]
 
@@ -150,7 +150,7 @@ async def test_groups_only_when_mentioned_or_replied_and_channel_posts_ignored(
     texts = await replies(fake_api, group, 2)
     assert texts[1] != answer
     assert not fake_api.sent(chat_id=-600)
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         stored = list(await db.scalars(select(Message.text).where(Message.role == "user")))
     assert stored == [SHIPPING_Q, "What payment methods do you accept?"]  # mention stripped
 
@@ -160,7 +160,7 @@ async def test_long_reply_is_split_under_the_limit_without_breaking_html(
 ) -> None:
     paragraph = "Our <returns> & refunds policy is generous. " * 40
     answer = "\n\n".join([paragraph.strip()] * 6)  # ~10,800 characters
-    app = services(bot)
+    app = services(bot).app
     async with app.session_factory.begin() as db:
         from storage.repositories import faq
 

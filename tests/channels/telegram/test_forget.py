@@ -11,7 +11,7 @@ from tests.channels.telegram.fake_bot_api import FakeBotApi
 
 
 async def _rows(bot: Application, external_id: int) -> dict[str, int]:
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         user_ids = select(User.id).where(User.external_id == external_id)
         session_ids = select(ChatSession.id).where(ChatSession.user_id.in_(user_ids))
         counts = {}

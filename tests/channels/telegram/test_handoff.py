@@ -9,7 +9,7 @@ from telegram.ext import Application
 
 from bot.channels.telegram.relay import notify_overdue
 from bot.engine.fake import FakeEngine
-from storage.models import ChatSession, Message, utcnow
+from storage.models import ChatSession, Message, SessionState, utcnow
 from tests.channels.telegram.conftest import SUPPORT_CHAT, replies, services
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 
@@ -17,7 +17,7 @@ SHIPPING_Q = "How long does shipping take?"
 
 
 async def _session(bot: Application) -> ChatSession:
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         return (await db.scalars(select(ChatSession).order_by(ChatSession.id.desc()))).first()
 
 
@@ -32,7 +32,7 @@ async def test_round_trip_customer_agent_customer_done_then_bot_answers_again(
     assert "Ticket #" in ticket and "Ann" in ticket and "id 7" in ticket and "language en" in ticket
     assert "Where is my parcel zebra?" in ticket.split("Not answered by the bot:")[1]
     assert "team will reply" in (await replies(fake_api, 7, 2))[1]
-    assert (await _session(bot)).state == "human"
+    assert (await _session(bot)).state == SessionState.HUMAN
 
     model_calls = len(fake_engine.requests)
     fake_api.send_text(ann, "It was due last Monday <b>")
@@ -55,7 +55,7 @@ async def test_round_trip_customer_agent_customer_done_then_bot_answers_again(
     texts = await replies(fake_api, 7, 4)
     assert "Sam" in texts[2] and texts[3] == "Sorry Ann, it leaves today."
     assert fake_api.sent("copyMessage", 7)
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         agent_rows = list(await db.scalars(select(Message).where(Message.role == "agent")))
     assert [m.text for m in agent_rows] == ["Sorry Ann, it leaves today."]
 
@@ -63,7 +63,7 @@ async def test_round_trip_customer_agent_customer_done_then_bot_answers_again(
         agent, "/done", chat_id=SUPPORT_CHAT, reply_to=fake_api.bot_messages(SUPPORT_CHAT)[0]
     )
     assert "ended" in (await replies(fake_api, 7, 5))[4]
-    assert (await _session(bot)).state == "bot"
+    assert (await _session(bot)).state == SessionState.BOT
     fake_api.send_text(ann, SHIPPING_Q)
     assert "3-5 business days" in (await replies(fake_api, 7, 6))[5]
 
@@ -92,7 +92,7 @@ async def test_asking_for_a_person_in_words_and_via_thumbs_down_button(
     ann = fake_api.user(7, "Ann")
     fake_api.send_text(ann, "I want to talk to a human")
     await replies(fake_api, SUPPORT_CHAT, 1)
-    assert (await _session(bot)).state == "human"
+    assert (await _session(bot)).state == SessionState.HUMAN
     fake_api.send_text(ann, "/bot")
     await fake_api.wait_until(lambda: any("ended" in t for t in fake_api.bot_texts(7)))
     note = (await replies(fake_api, SUPPORT_CHAT, 2))[1]
@@ -105,7 +105,7 @@ async def test_asking_for_a_person_in_words_and_via_thumbs_down_button(
     offer = next(m for m in fake_api.bot_messages(7) if "talk to a person" in m["text"])
     fake_api.press(ann, offer, "human")
     await fake_api.wait_until(lambda: len(fake_api.bot_texts(SUPPORT_CHAT)) >= 3)
-    assert (await _session(bot)).state == "human"
+    assert (await _session(bot)).state == SessionState.HUMAN
 
 
 async def test_media_during_hand_off_is_copied_to_agents(
@@ -117,7 +117,7 @@ async def test_media_during_hand_off_is_copied_to_agents(
     fake_api.send_media(ann, "photo")
     copy = await fake_api.wait_until(lambda: fake_api.sent("copyMessage", SUPPORT_CHAT))
     assert copy[0].params["from_chat_id"] == "7"
-    async with services(bot).session_factory() as db:
+    async with services(bot).app.session_factory() as db:
         texts = list(await db.scalars(select(Message.text).where(Message.role == "user")))
     assert texts == ["[photo]"]
 

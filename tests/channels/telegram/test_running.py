@@ -122,7 +122,7 @@ async def test_shutdown_lets_an_answer_in_progress_finish_and_closes_services(
     ann = fake_api.user(7, "Ann")
     running = serving(tg_settings, tracking_opener, tuning=FAST)
     application = await running.__aenter__()
-    assert application.bot_data["services"].app is opened[0]
+    assert application.bot_data.services.app is opened[0]
     pieces = opened[0].conversation.script("long question")
     fake_api.send_text(ann, "long question")
     await fake_api.wait_until(lambda: fake_api.sent("sendChatAction", 7))
