@@ -15,12 +15,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bot.admin import FaqEdit, FaqEntryView
 from bot.admin.service import AdminError, AdminService
 from bot.app import open_app
 from bot.config import Settings, UsageError, UserFacingError
 from bot.knowledge.faqfile import FaqFileError
-from storage.models import FaqEntry
-from storage.repositories.faq import FaqChanges
 
 Action = Callable[[argparse.Namespace, AdminService], Awaitable[int]]
 
@@ -107,7 +106,7 @@ def author() -> str:
         return "cli"
 
 
-def entry_as_dict(entry: FaqEntry) -> dict[str, Any]:
+def entry_as_dict(entry: FaqEntryView) -> dict[str, Any]:
     return {
         "id": entry.id,
         "question": entry.question,
@@ -197,7 +196,7 @@ async def add_entry(args: argparse.Namespace, admin: AdminService) -> int:
 
 async def edit_entry(args: argparse.Namespace, admin: AdminService) -> int:
     """Apply the given field changes and print the diff."""
-    changes = FaqChanges(
+    changes = FaqEdit(
         question=args.question,
         answer=args.answer,
         variants=args.variant,

@@ -9,6 +9,7 @@ engine's batch slot for the next customer instead of finishing a refusal nobody 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -68,13 +69,12 @@ async def generate_grounded(
     if not kept:
         answer.failure = "no FAQ entry fits the prompt budget"
         return answer
-    gate = SentenceGate(
-        GroundingChecker(
-            [f"{doc.question}\n{doc.answer}" for doc in kept],
-            question=question,
-            system_prompt=system_prompt,
-        )
+    checker = GroundingChecker(
+        [f"{doc.question}\n{doc.answer}" for doc in kept],
+        question=question,
+        system_prompt=system_prompt,
     )
+    gate = SentenceGate(checker)
     request = GenerationRequest(
         messages=built.messages,
         max_new_tokens=max_new_tokens,
@@ -82,12 +82,10 @@ async def generate_grounded(
         deadline=GenerationRequest.deadline_in(timeout_seconds),
         repetition_penalty=REPETITION_PENALTY,
     )
-    generation, answer.failure = await _run_behind_gate(
-        engine, request, gate, on_text, timeout_seconds
-    )
+    generation, answer.failure = await _run_behind_gate(engine, request, gate, on_text)
     if generation is not None:
         answer.model = generation.model or engine.name
-        answer.prompt_tokens = generation.prompt_tokens or built.prompt_tokens
+        answer.prompt_tokens = generation.prompt_tokens or answer.prompt_tokens
         answer.completion_tokens = generation.completion_tokens
     if gate.rejected is not None:
         answer.failure = f"not grounded: {gate.rejected.reason}"
@@ -102,7 +100,6 @@ async def _run_behind_gate(
     request: GenerationRequest,
     gate: SentenceGate,
     on_text: Callable[[str], None],
-    timeout_seconds: float,
 ) -> tuple[Generation | None, str | None]:
     """Generate with every piece passing through ``gate``; the first rejected sentence cancels
     the request. Returns the generation (None when cancelled or timed out) and a failure."""
@@ -115,7 +112,7 @@ async def _run_behind_gate(
 
     task = asyncio.ensure_future(engine.generate(request, on_text=feed))
     try:
-        async with asyncio.timeout(timeout_seconds + 1.0):
+        async with asyncio.timeout_at(_loop_deadline(request)):
             generation = await task
     except asyncio.CancelledError:
         current = asyncio.current_task()
@@ -129,3 +126,12 @@ async def _run_behind_gate(
         failure = generation.error or generation.finish_reason
     on_text(gate.finish(complete=generation.finish_reason == "stop"))
     return generation, failure
+
+
+def _loop_deadline(request: GenerationRequest) -> float | None:
+    """The request's own deadline plus a second of grace, on the event loop's clock: the
+    engine finishes a late request itself; this only guards against an engine that hangs."""
+    if request.deadline is None:
+        return None
+    loop = asyncio.get_running_loop()
+    return loop.time() + (request.deadline - time.monotonic()) + 1.0

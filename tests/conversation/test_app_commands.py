@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.admin import FaqEdit
 from bot.app import open_app
 from bot.cli import main
 from bot.commands.ask_cmd import ask_once
@@ -91,7 +92,7 @@ async def test_an_admin_edit_is_visible_to_the_very_next_customer(lexical_settin
         before = await app.conversation.handle(Incoming(1, 1, "Can I pay with PayPal?"))
         entry_id = before.faq_ids[0]
         new_answer = "We accept PayPal and cash on delivery only."
-        await app.admin.edit_faq(entry_id, faq.FaqChanges(answer=new_answer), author="test")
+        await app.admin.edit_faq(entry_id, FaqEdit(answer=new_answer), author="test")
         after = await app.conversation.handle(Incoming(2, 2, "Can I pay with PayPal?"))
     assert before.text != new_answer
     assert (after.mode.value, after.faq_ids, after.text) == ("faq", [entry_id], new_answer)

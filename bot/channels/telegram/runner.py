@@ -67,9 +67,8 @@ def run(settings: Settings, services: ServicesOpener | None = None) -> None:
 def serve_forever(application: Application, settings: Settings) -> None:
     """PTB's own loop: webhook server or long polling, until SIGINT/SIGTERM."""
     if settings.webhook_url:
+        # Settings refuse a webhook URL without a secret, so every request is checked.
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        if not secret:
-            log.warning("SUPPORTBOT_WEBHOOK_SECRET is not set: anyone can post fake updates")
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
