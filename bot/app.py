@@ -152,6 +152,7 @@ def build_services(
             db_engine,
             session_ttl=settings.session_ttl,
             retention=settings.retention,
+            holder=settings.instance_name,
         ),
     )
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from bot.commands import COMMAND_MODULES
 from bot.config import ConfigError, UserFacingError, load_settings
+from bot.observability.logs import make_handler
 
 EXIT_USAGE = 2
 
@@ -30,13 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(level: str) -> None:
-    """One log format for every command, written to stderr."""
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """One log format for every command (text, or JSON lines for collectors), on stderr.
+
+    Either way each line carries the chat/message/request ids bound with
+    ``bot.observability.logs.log_context`` and bot tokens are masked.
+    """
+    logging.basicConfig(level=level, handlers=[make_handler(log_format, sys.stderr)])
     for noisy in ("httpx", "httpcore", "apscheduler", "jieba", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"supportbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         return int(args.handler(args, settings) or 0)
     except UserFacingError as exc:

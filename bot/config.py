@@ -170,6 +170,14 @@ class Settings(BaseSettings):
         "INFO", description="Logging level."
     )
 
+    # --- operations (health, metrics, logs, fleet) -----------------------------------------
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Port of /healthz, /readyz, /metrics; unset: no server."
+    )
+    metrics_listen: str = Field("127.0.0.1", description="Address the metrics server binds.")
+    log_format: Literal["text", "json"] = Field("text", description="json: one object per line.")
+    instance_name: str | None = Field(None, description="Name in leases; default hostname:pid.")
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: object) -> object:

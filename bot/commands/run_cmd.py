@@ -32,9 +32,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("No SUPPORTBOT_TELEGRAM_TOKEN set: starting the terminal chat instead.")
         asyncio.run(chat_session(settings))
         return 0
+    from bot.channels.telegram.runner import default_opener
     from bot.channels.telegram.runner import run as run_telegram
+    from bot.observability.wiring import observed
 
     mode = f"webhook at {settings.webhook_url}" if settings.webhook_url else "long polling"
     log.info("starting the Telegram bot (%s)", mode)
-    run_telegram(settings)
+    run_telegram(settings, observed(default_opener(settings), settings))
     return 0

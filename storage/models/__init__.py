@@ -8,6 +8,7 @@ one import line below.
 from storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from storage.models.conversations import ChatSession, Feedback, Message, SessionState, User
 from storage.models.faq import FaqEntry, FaqRevision
+from storage.models.fleet import JobRun, Lease
 from storage.models.prompts import PromptRevision, PromptTemplate
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "FaqEntry",
     "FaqRevision",
     "Feedback",
+    "JobRun",
+    "Lease",
     "Message",
     "PromptRevision",
     "PromptTemplate",
