@@ -13,6 +13,7 @@ from bot.commands import (
     eval_cmd,
     faq_cmd,
     run_cmd,
+    status_cmd,
 )
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -24,4 +25,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     cleanup_cmd,
     config_cmd,
     db_cmd,
+    status_cmd,
 )

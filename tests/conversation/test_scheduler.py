@@ -1,4 +1,5 @@
-"""Maintenance jobs driven by a controllable clock; the scheduler's wiring and error handling."""
+"""Maintenance jobs driven by a controllable clock; the scheduler's wiring and error handling;
+leases that make a job run once per interval across instances, and the single poller."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.scheduler import MaintenanceJobs, build_scheduler, logged
+from bot.config import UserFacingError
+from bot.scheduler import POLLER_LEASE, MaintenanceJobs, PollerLease, build_scheduler, logged
 from storage.models import ChatSession, Message
-from storage.repositories import messages, sessions, stats, users
+from storage.repositories import fleet, messages, sessions, stats, users
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -138,3 +140,89 @@ def test_scheduler_runs_every_job_at_the_configured_interval(jobs) -> None:
         "purge": timedelta(minutes=7),
         "optimize": timedelta(minutes=60),
     }
+
+
+# --- several instances on one database ---------------------------------------------------------
+
+
+def instance(
+    session_factory: async_sessionmaker[AsyncSession],
+    db_engine: AsyncEngine,
+    clock: Clock,
+    name: str,
+) -> MaintenanceJobs:
+    return MaintenanceJobs(
+        session_factory,
+        db_engine,
+        session_ttl=timedelta(minutes=30),
+        retention=timedelta(days=90),
+        clock=clock,
+        holder=name,
+    )
+
+
+async def test_a_job_runs_once_per_interval_across_instances(
+    session_factory, db_engine, clock
+) -> None:
+    a, b = (instance(session_factory, db_engine, clock, n) for n in ("a", "b"))
+    interval = timedelta(minutes=10)
+    calls: list[str] = []
+
+    def job(name: str):
+        async def run() -> int:
+            calls.append(name)
+            return 0
+
+        return run
+
+    assert await a.once_per_interval("purge", interval, job("a")) is True
+    clock.advance(minutes=3)
+    assert await b.once_per_interval("purge", interval, job("b")) is False  # a holds it
+    clock.advance(minutes=7)  # a's interval is over: whoever fires first runs it
+    assert await b.once_per_interval("purge", interval, job("b")) is True
+    assert await a.once_per_interval("purge", interval, job("a")) is False
+    assert await a.once_per_interval("optimize", interval, job("a")) is True  # another job
+    assert calls == ["a", "b", "a"]
+    async with session_factory() as s:
+        runs = await fleet.runs_of(session=s, job="purge")
+        last = {r.job: r for r in await fleet.last_runs(session=s)}
+    assert [(r.holder, r.ok, r.result) for r in runs] == [("a", True, "0"), ("b", True, "0")]
+    assert last["purge"].holder == "b" and last["purge"].runs == 2
+
+
+async def test_a_failing_run_is_recorded_and_still_raises(
+    session_factory, db_engine, clock
+) -> None:
+    a = instance(session_factory, db_engine, clock, "a")
+
+    async def broken() -> None:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        await a.once_per_interval("purge", timedelta(minutes=10), broken)
+    async with session_factory() as s:
+        (run,) = await fleet.runs_of(session=s, job="purge")
+    assert (run.ok, run.result) == (False, "RuntimeError: disk full")
+    assert run.finished_at is not None
+
+
+async def test_a_second_poller_is_refused_until_the_first_lets_go(session_factory) -> None:
+    first = PollerLease(session_factory, "host-a:1")
+    second = PollerLease(session_factory, "host-b:2")
+    await first.take()
+    await first.take()  # renewing one's own lease is fine
+    with pytest.raises(UserFacingError, match="host-a:1 is already long-polling"):
+        await second.take()
+    await first.release()
+    await second.take()
+
+
+async def test_a_dead_pollers_lease_expires(session_factory) -> None:
+    async with session_factory() as s, s.begin():
+        assert await fleet.take(
+            session=s, name=POLLER_LEASE, holder="dead:1", ttl=timedelta(seconds=60), now=START
+        )
+    await PollerLease(session_factory, "alive:2").take()  # START was long ago
+    async with session_factory() as s:
+        lease = await fleet.holder_of(session=s, name=POLLER_LEASE)
+    assert lease is not None and lease.holder == "alive:2"
