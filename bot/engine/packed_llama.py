@@ -23,7 +23,7 @@ from transformers import PreTrainedModel
 
 from bot.engine.kv_cache import BatchKV, PromptKV
 from bot.engine.linear import Linear, can_prepack
-from bot.engine.llama_layers import own_tensor, take_layer
+from bot.engine.llama_layers import own_tensor, release, take_layer
 
 SUPPORTED_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2"})
 
@@ -83,6 +83,9 @@ class PackedLlama:
         head = model.get_output_embeddings().weight.detach()
         self.lm_head = Linear(head, None, prepack=prepack, rows_hint=rows_hint)
         self.vocab_size = self.lm_head.out_features
+        if self.lm_head.packed:
+            release(model.get_output_embeddings())
+            release(inner.embed_tokens)
         self.act = inner.layers[0].mlp.act_fn
         self.intermediate = inner.layers[0].mlp.gate_proj.weight.shape[0]
         self.layers = [
