@@ -129,6 +129,42 @@ class Settings(BaseSettings):
         30, ge=1, description="Idle minutes after which a customer's next message opens a session."
     )
 
+    # --- web console (bot/channels/web) -----------------------------------------------------
+    console_port: int | None = Field(
+        None, ge=1, le=65535, description="Port of the admin web console; unset: no console."
+    )
+    console_listen: str = Field(
+        "127.0.0.1", description="Address the console binds (reach it by SSH tunnel or a proxy)."
+    )
+    console_url: str | None = Field(
+        None,
+        description="Public base URL of the console in login links (https:// behind a proxy).",
+    )
+    console_secret: SecretStr | None = Field(
+        None,
+        description="Key signing console cookies and links; unset: generated into the data dir.",
+    )
+    console_secret_file: Path = Field(
+        Path("./data/console_secret"), description="Where the generated console key is kept."
+    )
+    console_link_minutes: int = Field(
+        10, ge=1, le=1440, description="Minutes a one-time console login link stays valid."
+    )
+    console_session_hours: int = Field(
+        12, ge=1, le=720, description="Hours a console sign-in lasts before a new link is needed."
+    )
+
+    @field_validator("console_secret")
+    @classmethod
+    def _check_console_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """A short or placeholder key would let anyone forge an admin's session cookie."""
+        if value is None or not value.get_secret_value():
+            return None
+        secret = value.get_secret_value()
+        if len(secret) < 32 or secret.lower() in {"changeme", "changethis", "secret"}:
+            raise ValueError("at least 32 random characters (e.g. `openssl rand -hex 32`)")
+        return value
+
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
         """Webhook settings go together: a public endpoint without a secret is refused."""

@@ -9,6 +9,7 @@ from bot.commands import (
     chat_cmd,
     cleanup_cmd,
     config_cmd,
+    console_cmd,
     db_cmd,
     eval_cmd,
     faq_cmd,
@@ -26,4 +27,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     config_cmd,
     db_cmd,
     status_cmd,
+    console_cmd,
 )

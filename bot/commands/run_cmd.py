@@ -26,6 +26,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve customers until interrupted."""
+    from bot.commands.console_cmd import start_beside_bot
+
+    start_beside_bot(settings)  # the admin web console, when SUPPORTBOT_CONSOLE_PORT is set
     if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
         from bot.commands.chat_cmd import chat_session
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,6 +48,14 @@ class Ticket:
 
 class HandoffError(Exception):
     """A hand-off request that cannot be carried out (no such ticket, already closed)."""
+
+
+class CustomerMessenger(Protocol):
+    """The port through which an agent outside the customer's channel (the web console)
+    writes to them; the channel implements it (Telegram: ``console_port.TelegramMessenger``)
+    and raises HandoffError when a message cannot be delivered."""
+
+    async def send(self, customer: Customer, text: str) -> None: ...
 
 
 class HandoffService:
@@ -194,6 +203,21 @@ class HandoffService:
                 now=now,
             )
             return first
+
+    async def reply_through(
+        self, messenger: CustomerMessenger, session_id: int, text: str, *, joined_notice: str
+    ) -> Customer:
+        """An agent's reply typed outside the channel: stored, then sent through the port
+        (``joined_notice`` first when it is the hand-off's first agent reply)."""
+        customer = await self.customer_by_session(session_id)
+        if customer is None:
+            raise HandoffError("that hand-off is closed")
+        if not text.strip():
+            raise HandoffError("the reply is empty")
+        if await self.record_agent_reply(customer, text):
+            await messenger.send(customer, joined_notice)
+        await messenger.send(customer, text)
+        return customer
 
     # --- finishing ----------------------------------------------------------------------------
     async def finish(self, session_id: int, now: datetime | None = None) -> Customer | None:

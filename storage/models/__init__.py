@@ -6,6 +6,7 @@ one import line below.
 """
 
 from storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
+from storage.models.console import ConsoleLogin
 from storage.models.conversations import ChatSession, Feedback, Message, SessionState, User
 from storage.models.faq import FaqEntry, FaqRevision
 from storage.models.fleet import JobRun, Lease
@@ -15,6 +16,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "ChatSession",
+    "ConsoleLogin",
     "FaqEntry",
     "FaqRevision",
     "Feedback",

@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "prompt_templates",
     "prompt_revisions",
     "feedback",
+    "console_logins",
 }
 
 

@@ -34,6 +34,7 @@ from bot.channels.telegram import (
     admin_faq,
     admin_prompts,
     callbacks,
+    console_link,
     customers,
     keyboards,
     relay,
@@ -116,6 +117,7 @@ ADMIN_COMMANDS = {
     "prompt_rollback": admin_prompts.prompt_rollback,
     "stats": admin_prompts.stats,
     "unanswered": admin_prompts.unanswered,
+    "console": console_link.console_command,
 }
 CUSTOMER_COMMANDS = {
     "start": customers.start,

@@ -1,0 +1,162 @@
+"""Read-side use cases of the web console: conversations, hand-offs, quality, evaluation.
+
+The console never touches storage itself; these methods open a session, call the console's
+query repositories and hand back plain values. A customer who used ``/forget`` has no rows
+left, so they are gone from every page without any filtering here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.admin.unanswered import QuestionGroup
+from bot.knowledge.faqfile import FaqFileError
+from bot.knowledge.index import FaqIndex
+from bot.knowledge.metrics import load_dataset, retrieval_metrics
+from storage.models import utcnow
+from storage.repositories import quality, transcripts
+from storage.repositories.transcripts import CustomerRow, TranscriptLine
+
+__all__ = ["ConsoleQueries", "CustomerRow", "HandoffRow", "QualityReport", "TranscriptLine"]
+
+CONFIDENT_MODES = ("faq",)
+ANSWER_MODES = ("faq", "generated", "fallback", "handoff")
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRow:
+    """One open hand-off in the console's list."""
+
+    session_id: int
+    user_id: int
+    external_id: int
+    name: str | None
+    language: str | None
+    started: Any
+    agent_replied: bool
+
+
+@dataclass(slots=True)
+class QualityReport:
+    """Per-day series for the charts (oldest day first) and the top unanswered groups."""
+
+    days: list[str]
+    modes: dict[str, list[int]] = field(default_factory=dict)
+    confident_share: list[float | None] = field(default_factory=list)
+    thumbs_up: list[int] = field(default_factory=list)
+    thumbs_down: list[int] = field(default_factory=list)
+    p50: list[int | None] = field(default_factory=list)
+    p95: list[int | None] = field(default_factory=list)
+    unanswered: list[QuestionGroup] = field(default_factory=list)
+
+
+class ConsoleQueries:
+    """What the conversations, hand-offs and quality pages read."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    async def customers(
+        self, *, text: str = "", user: str = "", page: int = 1, per_page: int = 50
+    ) -> list[CustomerRow]:
+        async with self.session_factory() as session:
+            return await transcripts.customers(
+                session=session,
+                text=text,
+                user=user,
+                offset=(max(1, page) - 1) * per_page,
+                limit=per_page,
+            )
+
+    async def transcript(self, user_id: int) -> tuple[CustomerRow | None, list[TranscriptLine]]:
+        """A customer (None when gone) and their last messages."""
+        async with self.session_factory() as session:
+            user = await transcripts.customer(session=session, user_id=user_id)
+            if user is None:
+                return None, []
+            lines = await transcripts.transcript(session=session, user_id=user_id)
+        row = CustomerRow(user.id, user.external_id, user.channel, user.name, user.last_seen, 0)
+        return row, lines
+
+    async def handoffs(self) -> list[HandoffRow]:
+        async with self.session_factory() as session:
+            rows = await transcripts.open_handoffs(session=session)
+        return [
+            HandoffRow(
+                chat.id,
+                user.id,
+                user.external_id,
+                user.name,
+                chat.language or user.language,
+                chat.handoff_at,
+                chat.agent_replied_at is not None,
+            )
+            for chat, user in rows
+        ]
+
+    async def session_lines(self, session_id: int, after_id: int = 0) -> list[TranscriptLine]:
+        """Messages of one session newer than ``after_id`` (the hand-off page polls this)."""
+        async with self.session_factory() as session:
+            return await transcripts.transcript(
+                session=session, session_id=session_id, after_id=after_id
+            )
+
+    async def quality(self, days: int, unanswered: list[QuestionGroup]) -> QualityReport:
+        """The chart series of the last ``days`` days (UTC)."""
+        today = utcnow().date()
+        first = today - timedelta(days=days - 1)
+        since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+            days=days - 1
+        )
+        async with self.session_factory() as session:
+            modes = await quality.replies_by_mode(session=session, since=since)
+            ratings = await quality.ratings(session=session, since=since)
+            latency = await quality.latency_percentiles(session=session, since=since)
+        labels = [(first + timedelta(days=n)).isoformat() for n in range(days)]
+        report = QualityReport(days=labels, unanswered=unanswered[:10])
+        seen = sorted({mode for day in modes.values() for mode in day})
+        for mode in seen:
+            report.modes[mode] = [modes.get(day, {}).get(mode, 0) for day in labels]
+        for day in labels:
+            counts = modes.get(day, {})
+            answered = sum(counts.get(mode, 0) for mode in ANSWER_MODES)
+            confident = sum(counts.get(mode, 0) for mode in CONFIDENT_MODES)
+            report.confident_share.append(confident / answered if answered else None)
+            up, down = ratings.get(day, (0, 0))
+            report.thumbs_up.append(up)
+            report.thumbs_down.append(down)
+            p50, p95 = latency.get(day, (None, None))
+            report.p50.append(p50)
+            report.p95.append(p95)
+        return report
+
+    @staticmethod
+    async def evaluate(content: bytes, encoder_of: FaqIndex, threshold: float) -> dict[str, Any]:
+        """Retrieval metrics on an uploaded ``dev.json`` (FAQ + labelled queries), computed on
+        a private index with the live encoder; the live FAQ is not touched."""
+        try:
+            json.loads(content.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FaqFileError(f"not a dev.json file: {exc}") from None
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "dev.json"
+            path.write_bytes(content)
+            documents, queries = load_dataset(path)
+        if not queries:
+            raise FaqFileError("the file has no labelled queries")
+        index = FaqIndex(encoder_of.encoder)
+        await asyncio.to_thread(index.rebuild, documents)
+        metrics = await asyncio.to_thread(retrieval_metrics, index, queries, threshold)
+        return {"faq_entries": len(documents), **metrics}
+
+
+def day_label(day: date) -> str:
+    return day.strftime("%d %b")

@@ -1,0 +1,35 @@
+"""Serving the console with uvicorn inside an existing event loop (``supportbot console``, or
+a thread beside the bot in ``supportbot run``)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from bot.channels.web.app import create_app
+from bot.channels.web.services import ConsoleServices
+
+log = logging.getLogger(__name__)
+
+
+def build_server(console: ConsoleServices) -> uvicorn.Server:
+    """A uvicorn server for the console on SUPPORTBOT_CONSOLE_LISTEN:PORT."""
+    settings = console.settings
+    config = uvicorn.Config(
+        create_app(console),
+        host=settings.console_listen,
+        port=settings.console_port or 8080,
+        log_level="warning",
+        access_log=False,  # login links carry a token in their path
+        lifespan="off",
+        server_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+async def serve(console: ConsoleServices) -> None:
+    """Serve until the server is told to exit (signals in the main thread, or cancellation)."""
+    server = build_server(console)
+    log.info("admin console on http://%s:%s", console.settings.console_listen, server.config.port)
+    await server.serve()
