@@ -46,7 +46,7 @@ async def import_preview(request: Request) -> Response:
             for kind in ("added", "changed", "unchanged")
         },
     }
-    return page(request, "faq_import.html", context, status=200 if preview.valid else 422)
+    return page(request, "faq_import.html", context)  # a refused file is a shown preview too
 
 
 @admin_page

@@ -32,9 +32,9 @@ async def quality(request: Request) -> Response:
         "modes_legend": charts.legend(list(report.modes)),
         "share_chart": charts.lines(report.days, {"confident": share}, unit="%", top=100),
         "ratings_chart": charts.stacked_bars(
-            report.days, {"👍": report.thumbs_up, "👎": report.thumbs_down}
+            report.days, {"👍 up": report.thumbs_up, "👎 down": report.thumbs_down}
         ),
-        "ratings_legend": charts.legend(["👍", "👎"]),
+        "ratings_legend": charts.legend(["👍 up", "👎 down"]),
         "latency_chart": charts.lines(
             report.days,
             {"p50": list(report.p50), "p95": list(report.p95)},  # type: ignore[dict-item]
