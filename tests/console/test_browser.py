@@ -5,6 +5,7 @@ Bot API. One browser, one walk through the pages (kept lean: a few seconds)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +22,9 @@ from bot.conversation.exchange import Incoming
 from tests.channels.telegram.fake_bot_api import TOKEN, FakeBotApi
 from tests.console.conftest import ADMIN
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright not installed")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
