@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     )
     engine_max_batch: int = Field(16, ge=1, description="Most requests decoded together.")
     engine_queue_size: int = Field(64, ge=1, description="Waiting requests before EngineBusy.")
+    # --- engine prefix cache (issue 13) ---
+    engine_cache_mb: float = Field(
+        128, ge=0, description="MB of prompt keys/values reused across requests (0: off)."
+    )
     max_new_tokens: int = Field(160, ge=1, description="Cap on generated tokens per reply.")
     generation_timeout_seconds: float = Field(
         30.0, gt=0, description="Deadline of one generation; past it the FAQ answer is used."

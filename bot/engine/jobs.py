@@ -37,11 +37,11 @@ class Job:
     submitted_at: float = field(default_factory=time.monotonic)
     cancelled: bool = False  # set on the event loop when the awaiting task is cancelled
     prompt_ids: list[int] = field(default_factory=list)
-    shared_prefix: int = 0  # leading prompt tokens that are the (cacheable) system prompt
+    block_names: list[int] = field(default_factory=list)  # chained hashes of full blocks
     max_new_tokens: int = 0
     prompt_kv: PromptKV | None = None  # while prefilling
-    reused_prefix: int = 0
-    prefix_stored: bool = False
+    reused_prefix: int = 0  # leading prompt tokens whose keys/values came from the cache
+    blocks_stored: int = 0  # leading full blocks already in (or offered to) the cache
     generated: list[int] = field(default_factory=list)
     text: TextStream | None = None
     first_token_at: float | None = None
@@ -123,7 +123,7 @@ class Tokenization:
 
     eos_ids: frozenset[int]
 
-    def prompt(self, job: Job) -> tuple[list[int], int]:  # ids, shared prefix length
+    def prompt(self, job: Job) -> list[int]:
         raise NotImplementedError
 
     def decode(self, ids: Sequence[int]) -> str:

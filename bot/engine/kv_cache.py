@@ -17,33 +17,30 @@ STEP = 64  # capacity granularity of the batch buffers, in positions
 
 
 class PromptKV:
-    """Keys and values of one prompt, ``[kv_heads, length, head_dim]`` per layer."""
+    """Keys and values of one prompt: one tensor ``[layers, 2, kv_heads, length, head_dim]``,
+    seen per layer as ``keys[i]`` / ``values[i]`` ``[kv_heads, length, head_dim]`` views (one
+    tensor, so prefix-cache blocks are cut out and copied in with one call each)."""
 
-    def __init__(self, keys: Layers, values: Layers, filled: int = 0) -> None:
-        self.keys = keys
-        self.values = values
+    def __init__(self, data: torch.Tensor, filled: int = 0) -> None:
+        self.data = data
+        self.keys: Layers = [layer[0] for layer in data]
+        self.values: Layers = [layer[1] for layer in data]
         self.filled = filled
 
     @classmethod
     def empty(
         cls, layers: int, kv_heads: int, length: int, head_dim: int, dtype: torch.dtype
     ) -> PromptKV:
-        shape = (kv_heads, length, head_dim)
-        keys = [torch.empty(shape, dtype=dtype) for _ in range(layers)]
-        values = [torch.empty(shape, dtype=dtype) for _ in range(layers)]
-        return cls(keys, values)
+        return cls(torch.empty((layers, 2, kv_heads, length, head_dim), dtype=dtype))
 
-    def copy_prefix_from(self, other: PromptKV, length: int) -> None:
-        """Take the first ``length`` positions from ``other`` (a cached shared prefix)."""
-        for mine, theirs in zip(self.keys + self.values, other.keys + other.values, strict=True):
-            mine[:, :length].copy_(theirs[:, :length])
-        self.filled = length
-
-    def prefix(self, length: int) -> PromptKV:
-        """A compact copy of the first ``length`` positions (to keep as a shared prefix)."""
-        keys = [k[:, :length].clone() for k in self.keys]
-        values = [v[:, :length].clone() for v in self.values]
-        return PromptKV(keys, values, filled=length)
+    def copy_blocks_in(self, blocks: list[torch.Tensor]) -> None:
+        """Fill the first positions from cached blocks ``[layers, 2, kv_heads, n, head_dim]``."""
+        start = 0
+        for block in blocks:
+            end = start + block.shape[3]
+            self.data[:, :, :, start:end].copy_(block)
+            start = end
+        self.filled = start
 
 
 class BatchKV:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from transformers import PreTrainedModel
@@ -26,7 +25,8 @@ from bot.engine.base import (
 )
 from bot.engine.jobs import Job, Tokenization, WorkerStats
 from bot.engine.packed_llama import PackedLlama
-from bot.engine.prefix_cache import PrefixCache, common_prefix_length
+from bot.engine.prefill import Order
+from bot.engine.prefix_cache import PrefixCache
 from bot.engine.worker import Clock, InferenceWorker
 
 
@@ -37,7 +37,6 @@ class ChatTokens(Tokenization):
     def __init__(self, tokenizer: PreTrainedTokenizerBase, extra_eos: Sequence[int] = ()) -> None:
         self.tokenizer = tokenizer
         self._lock = threading.Lock()
-        self._system_prefix: OrderedDict[str, list[int]] = OrderedDict()
         eos = {tokenizer.eos_token_id, *extra_eos} - {None}
         self.eos_ids = frozenset(int(i) for i in eos)
 
@@ -52,18 +51,8 @@ class ChatTokens(Tokenization):
         with self._lock:
             return self._render(messages, True)
 
-    def prompt(self, job: Job) -> tuple[list[int], int]:
-        messages = job.request.messages
-        with self._lock:
-            ids = self._render(messages, True)
-            if not messages or messages[0].role != "system":
-                return ids, 0
-            system = messages[0].content
-            if system not in self._system_prefix:
-                self._system_prefix[system] = self._render(messages[:1], False)
-                if len(self._system_prefix) > 8:
-                    self._system_prefix.popitem(last=False)
-            return ids, common_prefix_length(ids, self._system_prefix[system])
+    def prompt(self, job: Job) -> list[int]:
+        return self.encode(job.request.messages)
 
     def decode(self, ids: Sequence[int]) -> str:
         with self._lock:
@@ -81,7 +70,10 @@ class LocalEngine(GenerationEngine):
     larger chunks finish a burst of prompts sooner (decode rows ride along with fewer steps),
     smaller ones keep streaming replies smoother while prompts arrive. While a burst of prompts
     is being prefilled, decoding rows wait at most ``decode_pause`` seconds (0: they never
-    wait), which brings everyone's first token sooner. ``clock`` is what deadlines are compared
+    wait), which brings everyone's first token sooner; ``prefill_order`` is which waiting
+    prompt goes first (see ``prefill``). Prompt keys/values are cached in blocks of
+    ``cache_block`` tokens within ``cache_mb`` megabytes and reused by any prompt that starts
+    with the same tokens (see ``prefix_cache``). ``clock`` is what deadlines are compared
     against (tests pass a fake one).
     """
 
@@ -95,7 +87,9 @@ class LocalEngine(GenerationEngine):
         queue_size: int = 64,
         max_new_tokens: int | None = None,
         prefill_chunk: int = 512,
-        prefix_cache_entries: int = 4,
+        prefill_order: Order = "fifo",
+        cache_mb: float = 256,
+        cache_block: int = 16,
         threads: int | None = None,
         decode_pause: float = 1.5,
         clock: Clock | None = None,
@@ -111,7 +105,7 @@ class LocalEngine(GenerationEngine):
         self.tokens = ChatTokens(tokenizer, [i for i in extra if i is not None])
         self.queue_size = queue_size
         self.max_new_tokens = max_new_tokens
-        self.prefix_cache = PrefixCache(max_entries=prefix_cache_entries)
+        self.prefix_cache = PrefixCache(int(cache_mb * 2**20), block_size=cache_block)
         options = {"clock": clock} if clock is not None else {}
         self.worker = InferenceWorker(
             runner,
@@ -120,6 +114,7 @@ class LocalEngine(GenerationEngine):
             max_batch=max_batch,
             prefill_chunk=prefill_chunk,
             prefix_cache=self.prefix_cache,
+            prefill_order=prefill_order,
             threads=threads,
             decode_pause=decode_pause,
             **options,

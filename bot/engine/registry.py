@@ -98,6 +98,7 @@ async def _load_local(settings: Settings) -> GenerationEngine:
         max_batch=settings.engine_max_batch,
         queue_size=settings.engine_queue_size,
         max_new_tokens=settings.max_new_tokens,
+        cache_mb=settings.engine_cache_mb,
         threads=threads,
     )
     engine.start()

@@ -3,11 +3,11 @@
 Each loop iteration is one step (continuous batching): drop cancelled and expired requests,
 admit waiting requests into free batch slots, then run one packed forward pass made of the next
 token of every decoding row plus up to ``prefill_chunk`` prompt tokens of requests still being
-prefilled (oldest first, so time to first token stays fair). A prompt whose prefill completes
+prefilled (in the planner's order). A prompt whose prefill completes
 gets its first token in that same step and joins the decoding rows; a row that stops leaves the
 batch at once. While a burst of prompts is being prefilled the decoding rows sit out (for at
 most ``decode_pause`` seconds), so first tokens come sooner. Which prompt tokens a step
-prefills (and the shared system-prompt prefixes) is planned in ``prefill``.
+prefills (and which cached prefix blocks they reuse) is planned in ``prefill``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 from bot.engine.base import EngineBusy, EngineUnavailable, FinishReason
 from bot.engine.jobs import Job, Outbox, Tokenization, WorkerStats
 from bot.engine.packed_llama import PackedLlama
-from bot.engine.prefill import Plan, PrefillPlanner, backlog_after
+from bot.engine.prefill import Order, Plan, PrefillPlanner, backlog_after
 from bot.engine.prefix_cache import PrefixCache
 from bot.engine.sampling import RowSampling, pick_tokens
 from bot.engine.text_stream import TextStream
@@ -45,6 +45,7 @@ class InferenceWorker:
         max_batch: int,
         prefill_chunk: int,
         prefix_cache: PrefixCache,
+        prefill_order: Order = "fifo",
         clock: Clock = time.monotonic,
         threads: int | None = None,
         decode_pause: float = 1.5,
@@ -53,7 +54,7 @@ class InferenceWorker:
         self.tokens = tokens
         self.model_name = model_name
         self.max_batch = max_batch
-        self.prefill = PrefillPlanner(runner, prefix_cache, prefill_chunk)
+        self.prefill = PrefillPlanner(runner, prefix_cache, prefill_chunk, prefill_order)
         self.clock = clock
         self.threads = threads
         self.decode_pause = decode_pause
@@ -182,7 +183,7 @@ class InferenceWorker:
                     return
                 job = self.queue.popleft()
             try:
-                job.prompt_ids, job.shared_prefix = self.tokens.prompt(job)
+                job.prompt_ids = self.tokens.prompt(job)
             except Exception as exc:
                 self._finish(outbox, job, "error", f"{type(exc).__name__}: {exc}")
                 continue
@@ -224,7 +225,7 @@ class InferenceWorker:
         self.stats.decode_tokens += len(rows)
         self.stats.prefill_tokens += sum(len(chunk.token_ids) for _, chunk in plan)
         for job, _ in plan:
-            self.prefill.store_prefix(job)
+            self.prefill.store_blocks(job)
         completed = [job for job, chunk in plan if chunk.wants_logits]
         sampled = rows + completed
         tokens = pick_tokens(logits, [self._sampling(job) for job in sampled])
