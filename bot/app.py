@@ -27,6 +27,7 @@ from bot.engine.base import EngineUnavailable, GenerationEngine
 from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.embedding import EncoderError, TextEncoder, load_encoder
 from bot.knowledge.index import FaqIndex
+from bot.observability.instrumented import instrumented
 from bot.prompting.templates import default_template, validate_template
 from bot.scheduler import MaintenanceJobs, build_scheduler
 from storage import migrations
@@ -199,7 +200,7 @@ async def open_app(
         )
         if engine is None and load_model:
             try:
-                engine = await load_generation_engine(settings)
+                engine = instrumented(await load_generation_engine(settings))
             except EngineUnavailable as exc:
                 raise UserFacingError(f"SUPPORTBOT_MODEL: {exc}") from None
             stack.push_async_callback(engine.close)

@@ -47,6 +47,7 @@ class SnapshotCollector(Collector):
         yield from conversation_metrics(self.snapshot.figures)
         yield from engine_metrics(self.snapshot.engine)
         yield from queue_metrics(self.snapshot)
+        yield from self.snapshot.process_metrics
 
 
 def conversation_metrics(figures: Figures) -> Iterator[Metric]:

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client.core import Metric
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.observability import backlog
+from bot.observability import backlog, events
+from bot.observability.instrumented import InstrumentedEngine, unwrapped
 from storage.repositories import fleet, operations
 
 CONFIDENT_WINDOW = timedelta(hours=24)
@@ -47,10 +49,12 @@ class Snapshot:
     jobs: list[fleet.LastRun] = field(default_factory=list)
     inbox_backlog: int | None = None  # None: this build has no durable inbox
     outbox_pending: int | None = None
+    process_metrics: list[Metric] = field(default_factory=list)  # generation, events
 
 
 def engine_figures(engine: Any) -> EngineFigures:
     """Read an engine's state without importing its module (and so torch)."""
+    engine = unwrapped(engine)
     if engine is None:
         return EngineFigures(kind="none")
     name = str(getattr(engine, "name", type(engine).__name__))
@@ -89,4 +93,7 @@ class OperationsReader:
             figures = await operations.collect(session=s, window=CONFIDENT_WINDOW)
             jobs = await fleet.last_runs(session=s)
             inbox, outbox = await backlog.read(s)
-        return Snapshot(figures, engine_figures(self.engine), jobs, inbox, outbox)
+        own = list(events.metrics())
+        if isinstance(self.engine, InstrumentedEngine):
+            own.extend(self.engine.metrics())
+        return Snapshot(figures, engine_figures(self.engine), jobs, inbox, outbox, own)
