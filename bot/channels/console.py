@@ -1,9 +1,10 @@
 """The terminal chat: the same ConversationService as Telegram, on stdin/stdout.
 
 Replies stream as the model produces them (only checked sentences, see
-``bot.conversation.grounding``). ``/reset`` starts a new conversation, ``/quit`` (or end of
-input) leaves. Streams are passed in, so tests drive it with in-memory text instead of a
-terminal.
+``bot.conversation.grounding``). A focused answer is followed by the rest of its entry; "did
+you mean" choices are numbered, and typing a number sends that entry. ``/reset`` starts a new
+conversation, ``/quit`` (or end of input) leaves. Streams are passed in, so tests drive it
+with in-memory text instead of a terminal.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import contextlib
 import threading
 from typing import TextIO
 
-from bot.conversation.exchange import AnswerMode, Incoming
+from bot.conversation.exchange import AnswerMode, Choice, Incoming, Reply
 from bot.conversation.service import ConversationService
+from bot.conversation.texts import Texts
 
 CHANNEL = "console"
 CONSOLE_USER_ID = 1
@@ -69,6 +71,7 @@ async def run_console(
     texts = service.texts
     _write(stdout, texts.get("welcome", language) + "\n")
     answered = 0
+    offered: Reply | None = None  # the last reply's "did you mean" choices, picked by number
     while True:
         _write(stdout, texts.get("console_prompt", language))
         line = await _read_line(stdin)
@@ -82,16 +85,47 @@ async def run_console(
             await service.accounts.reset(CHANNEL, user_id, user_id)
             _write(stdout, texts.get("reset_done", language) + "\n")
             continue
+        picked = _picked(offered, line)
+        if offered is not None and picked is not None:
+            choice = await service.choices.choose(
+                CHANNEL, user_id, offered.user_message_id or 0, picked.faq_id
+            )
+            offered = None
+            if choice is not None:
+                _write(stdout, texts.get("console_bot", language) + choice.text + "\n")
+                _write(stdout, "".join(_extra_lines(choice, texts)))
+                answered += 1
+                continue
         incoming = Incoming(
             user_id=user_id, chat_id=user_id, text=line, channel=CHANNEL, language_hint=language
         )
         _write(stdout, texts.get("console_bot", language))
         reply = await service.handle(incoming, on_text=lambda piece: _write(stdout, piece))
         answered += 1
-        extra: list[str] = []
-        if reply.related_questions:
-            extra.append(texts.get("related_header", reply.language))
-            extra.extend(f"  - {question}" for question in reply.related_questions)
-        if reply.mode is AnswerMode.HUMAN:
-            extra.append(texts.get("handoff_waiting", reply.language))
-        _write(stdout, "\n" + "".join(f"{line}\n" for line in extra))
+        offered = reply if reply.choices else None
+        _write(stdout, "\n" + "".join(_extra_lines(reply, texts)))
+
+
+def _extra_lines(reply: Reply, texts: Texts) -> list[str]:
+    """What follows a reply's text: the rest of a focused answer, choices, related questions."""
+    extra: list[str] = []
+    if reply.more:
+        extra.append(reply.more)
+    if reply.choices:
+        extra.extend(f"  {n}. {c.question}" for n, c in enumerate(reply.choices, start=1))
+        extra.append(texts.get("choice_prompt", reply.language))
+    if reply.related_questions:
+        extra.append(texts.get("related_header", reply.language))
+        extra.extend(f"  - {question}" for question in reply.related_questions)
+    if reply.mode is AnswerMode.HUMAN:
+        extra.append(texts.get("handoff_waiting", reply.language))
+    return [f"{line}\n" for line in extra]
+
+
+def _picked(offered: Reply | None, line: str) -> Choice | None:
+    """The choice a typed number names ("2"), None when the line is not one of them."""
+    text = line.strip().rstrip(".")
+    if offered is None or not text.isdigit():
+        return None
+    number = int(text)
+    return offered.choices[number - 1] if 1 <= number <= len(offered.choices) else None

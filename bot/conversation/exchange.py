@@ -20,6 +20,7 @@ class AnswerMode(StrEnum):
     FALLBACK = "fallback"  # generation failed or was not supported: best entry or apology
     HUMAN = "human"  # session is with a human agent; the bot stays silent
     RATE_LIMITED = "rate_limited"  # flood control: stored, not sent to the model
+    CHOICE = "choice"  # "did you mean…": close entries offered, the customer picks one
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,14 @@ class Incoming:
     channel: str = "console"
     language_hint: str | None = None
     user_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One entry offered under "did you mean…" (or the other half of a two-question message)."""
+
+    faq_id: int
+    question: str
 
 
 @dataclass(slots=True)
@@ -49,3 +58,9 @@ class Reply:
     latency_ms: int = 0
     related_questions: list[str] = field(default_factory=list)
     offer_human: bool = False
+    # "Did you mean…": entries to pick from (tapping one sends it, see ConversationService.choose)
+    choices: list[Choice] = field(default_factory=list)
+    # The rest of a focused entry (``text`` leads with the sentences that answer the question);
+    # ``more_ref`` names it for a "more" button: (entry id, positions of the lead sentences).
+    more: str = ""
+    more_ref: tuple[int, tuple[int, ...]] | None = None

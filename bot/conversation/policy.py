@@ -22,6 +22,8 @@ from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
 
 MAX_RELATED_QUESTIONS = 2
 MAX_CONTEXT_ENTRIES = 3
+MAX_CHOICES = 3
+CHOICE_GAP = 0.25  # entries within this confidence of a non-confident best are "close"
 
 
 class Action(StrEnum):
@@ -106,3 +108,21 @@ def after_generation(decision: Decision, *, grounded: bool, generated_text: str)
     if decision.best is not None:
         return AnswerMode.FALLBACK
     return AnswerMode.HANDOFF
+
+
+def close_alternatives(decision: Decision, gap: float = CHOICE_GAP) -> tuple[FaqHit, ...]:
+    """The entries to offer under "did you mean…", or () when guessing is better.
+
+    Only for a partial match (no entry confident) whose runner-up is within ``gap`` of it: two or
+    three entries, different questions, best first. One clear partial match is not a choice.
+    """
+    if decision.action is not Action.GENERATE or decision.best is None:
+        return ()
+    best = decision.best.confidence
+    close: list[FaqHit] = []
+    for hit in decision.context:
+        if best - hit.confidence > gap:
+            continue
+        if all(hit.document.question != other.document.question for other in close):
+            close.append(hit)
+    return tuple(close[:MAX_CHOICES]) if len(close) >= 2 else ()

@@ -20,8 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.conversation.accounts import CustomerAccounts
+from bot.conversation.answering import RESCUE_CANDIDATES, Composer
+from bot.conversation.choices import ChoiceBook
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.generation import GroundedAnswer, generate_grounded
+from bot.conversation.lookup import Lookup, split_questions
 from bot.conversation.policy import Action, Decision, Thresholds, after_generation, decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
 from bot.conversation.texts import Texts, choose_language
@@ -29,7 +32,9 @@ from bot.conversation.turns import Outcome, Turn, open_turn, store_reply
 from bot.engine.base import EngineBusy, GenerationEngine
 from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.documents import FaqHit
+from bot.knowledge.index import FaqIndex
 from bot.knowledge.language import detect_language
+from bot.knowledge.sentences import SentenceScorer
 from bot.prompting.builder import SYSTEM_TEMPLATE_NAME
 from bot.prompting.templates import default_template
 from storage.models import SessionState, utcnow
@@ -86,6 +91,11 @@ class ConversationService:
         self._default_system_template = default_template(settings.prompts_dir, SYSTEM_TEMPLATE_NAME)
         # The customer's own operations (/reset, /language, feedback, /forget) live there.
         self.accounts = CustomerAccounts(session_factory, texts, clock=clock)
+        index = getattr(catalog, "index", None)  # test fakes of the catalog may have none
+        self.scorer = SentenceScorer(index) if isinstance(index, FaqIndex) else None
+        self.lookup = Lookup(self._search, self.scorer, confident=self.limits.confident)
+        self.compose = Composer(texts, self.scorer, self.lookup, self.limits)
+        self.choices = ChoiceBook(session_factory, self.compose, clock=clock)
 
     # --- the main path -----------------------------------------------------------------------
 
@@ -125,6 +135,9 @@ class ConversationService:
             latency_ms=latency_ms,
             related_questions=outcome.related,
             offer_human=outcome.offer_human,
+            choices=outcome.choices,
+            more=outcome.more,
+            more_ref=outcome.more_ref,
         )
 
     def resolve_language(self, incoming: Incoming, *, stored: str | None) -> str:
@@ -152,7 +165,13 @@ class ConversationService:
             return Outcome(self.texts.get("empty_message", lang), AnswerMode.SMALLTALK)
         smalltalk = detect_smalltalk(question)
         asked_for_human = wants_human(question)
-        hits = [] if smalltalk or asked_for_human else await self._search(question)
+        hits: list[FaqHit] = []
+        if not (smalltalk or asked_for_human):
+            parts = split_questions(question)
+            several = await self.compose.several(parts, lang) if len(parts) > 1 else None
+            if several is not None:
+                return several
+            hits = (await self.lookup.find(question, turn.context)).hits
         decision = decide(
             hits, smalltalk=smalltalk, asked_for_human=asked_for_human, limits=self.limits
         )
@@ -160,17 +179,18 @@ class ConversationService:
             assert decision.smalltalk is not None
             return Outcome(self.texts.get(decision.smalltalk.value, lang), AnswerMode.SMALLTALK)
         if decision.action is Action.HANDOFF:
-            return self._handoff(decision, lang)
+            return self.compose.handoff(decision, lang)
         best = decision.best
         assert best is not None
         if decision.action is Action.FAQ:
-            return Outcome(
-                best.document.answer,
-                AnswerMode.FAQ,
-                faq_ids=[_id(best)],
-                confidence=best.confidence,
-                related=[hit.document.question for hit in decision.related],
-            )
+            related = [hit.document.question for hit in decision.related]
+            return self.compose.faq(question, best, related)
+        candidates = hits[:RESCUE_CANDIDATES]
+        picked = self.compose.rescue(question, decision, candidates) or self.compose.choice(
+            decision, lang
+        )
+        if picked is not None:
+            return picked
         return await self._generate(question, decision, turn, emit)
 
     async def _search(self, question: str) -> list[FaqHit]:
@@ -180,19 +200,6 @@ class ConversationService:
         if not hits:
             hits = await asyncio.to_thread(self.catalog.search, question, SEARCH_K, None)
         return hits
-
-    def _handoff(self, decision: Decision, lang: str) -> Outcome:
-        if decision.asked_for_human:
-            text = self.texts.get("handoff_requested", lang)
-            return Outcome(text, AnswerMode.HANDOFF, offer_human=True)
-        text = f"{self.texts.get('dont_know', lang)} {self.texts.get('offer_human', lang)}"
-        return Outcome(
-            text,
-            AnswerMode.HANDOFF,
-            confidence=decision.confidence,
-            offer_human=True,
-            unanswered=True,
-        )
 
     async def _generate(
         self, question: str, decision: Decision, turn: Turn, emit: _Emitter
@@ -226,17 +233,11 @@ class ConversationService:
             failure,
             _id(best),
         )
-        intro = self.texts.get("fallback_intro", turn.language)
-        offer = self.texts.get("offer_human", turn.language)
-        return Outcome(
-            f"{intro}\n\n{best.document.answer}\n\n{offer}",
-            AnswerMode.FALLBACK,
-            faq_ids=[_id(best)],
-            confidence=best.confidence,
-            offer_human=True,
-            unanswered=True,
-            **usage,  # type: ignore[arg-type]
-        )
+        fallback = self.compose.fallback(question, best, turn.language)
+        fallback.model = usage["model"]  # type: ignore[assignment]
+        fallback.prompt_tokens = usage["prompt_tokens"]  # type: ignore[assignment]
+        fallback.completion_tokens = usage["completion_tokens"]  # type: ignore[assignment]
+        return fallback
 
     async def _ask_engine(
         self, question: str, decision: Decision, turn: Turn, emit: _Emitter

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation.exchange import AnswerMode, Incoming
+from bot.conversation.exchange import AnswerMode, Choice, Incoming
+from bot.conversation.followup import Earlier, FollowUpContext, context_of
 from bot.engine.base import ChatMessage
 from bot.prompting.builder import SYSTEM_TEMPLATE_NAME
-from storage.models import SessionState
+from storage.models import Message, SessionState
 from storage.repositories import messages, prompts, sessions, users
 
 HISTORY_MESSAGES = 6
@@ -32,6 +33,7 @@ class Turn:
     state: SessionState  # HUMAN: an agent has the conversation
     history: list[ChatMessage]  # earlier turns of this session, oldest first
     system_template: str | None  # the admin's system prompt, None: the file default
+    context: FollowUpContext | None = None  # what a follow-up may borrow (see ``followup``)
 
 
 @dataclass(slots=True)
@@ -48,6 +50,9 @@ class Outcome:
     model: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    choices: list[Choice] = field(default_factory=list)  # "did you mean…" / the other question
+    more: str = ""  # the rest of a focused entry
+    more_ref: tuple[int, tuple[int, ...]] | None = None
 
 
 async def open_turn(
@@ -64,6 +69,7 @@ async def open_turn(
     ``language_for`` gets the user's stored language choice and returns the reply language.
     """
     async with session_factory() as s, s.begin():
+        before = await _last_activity(s, incoming)
         user = await users.get_or_create(
             session=s,
             channel=incoming.channel,
@@ -104,7 +110,27 @@ async def open_turn(
                 for m in earlier
             ],
             system_template=template.body if template is not None else None,
+            context=None if is_new else context_of([_earlier(m) for m in earlier], before),
         )
+
+
+async def _last_activity(s: AsyncSession, incoming: Incoming) -> datetime | None:
+    """The customer's open session's last activity before this message (None: no session)."""
+    user = await users.get(session=s, channel=incoming.channel, external_id=incoming.user_id)
+    if user is None:
+        return None
+    known = await sessions.current(session=s, user_id=user.id, chat_id=incoming.chat_id)
+    return known.last_active_at if known is not None else None
+
+
+def _earlier(message: Message) -> Earlier:
+    return Earlier(
+        role=message.role,
+        text=message.text or "",
+        mode=message.mode,
+        faq_ids=tuple(message.faq_ids or ()),
+        created_at=message.created_at,
+    )
 
 
 async def store_reply(

@@ -5,6 +5,7 @@ Every model registers on ``Base.metadata`` when its module is imported here, so 
 one import line below.
 """
 
+from storage.models.answers import AnswerChoice
 from storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from storage.models.console import ConsoleLogin
 from storage.models.conversations import ChatSession, Feedback, Message, SessionState, User
@@ -14,6 +15,7 @@ from storage.models.prompts import PromptRevision, PromptTemplate
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AnswerChoice",
     "Base",
     "ChatSession",
     "ConsoleLogin",

@@ -102,6 +102,9 @@ async def test_an_admin_system_prompt_reaches_the_model(lexical_settings) -> Non
     engine = FakeEngine()
     async with open_app(lexical_settings, engine=engine) as app:
         app.conversation.limits = Thresholds(confident=1.01, related=0.01)  # always generate
+        app.conversation.scorer = None  # no focused sentence rescues the partial match
+        app.conversation.compose.lookup.scorer = None
+        app.conversation.compose.choice = lambda decision, language: None  # type: ignore[method-assign]
         await app.admin.set_prompt("You work for {{ business_name }}. Be brief.", author="test")
         await app.conversation.handle(Incoming(1, 1, "how long does shipping take?"))
     system = engine.requests[0].messages[0]

@@ -22,6 +22,7 @@ EXPECTED_TABLES = {
     "prompt_revisions",
     "feedback",
     "console_logins",
+    "answer_choices",
 }
 
 

@@ -1,0 +1,146 @@
+"""Replies made of the business's own FAQ sentences: focused, several, or "did you mean…".
+
+- ``faq``: a confident entry, led by the one or two sentences that answer *this* question (the
+  rest follows in ``Outcome.more``); short entries whole (see ``bot.knowledge.sentences``).
+- ``rescue``: a partial match whose best sentence clearly answers the question is answered with
+  that entry, focused, instead of the whole best entry under "I'm not completely sure".
+- ``choice``: two or three entries close in score and none confident: ask which one.
+- ``several``: a message asking two things gets each answered (or offered).
+- ``fallback``: what the customer sees when the model's text was not used.
+Nothing here writes text: every answer is a subsequence of an entry's sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.conversation.exchange import AnswerMode, Choice
+from bot.conversation.lookup import Lookup
+from bot.conversation.policy import Action, Decision, Thresholds, close_alternatives, decide
+from bot.conversation.texts import Texts
+from bot.conversation.turns import Outcome
+from bot.knowledge.documents import FaqHit
+from bot.knowledge.sentences import Focus, SentenceScorer, split_sentences
+
+RESCUE_CANDIDATES = 4  # entries whose sentences may answer a partial match
+
+
+class Composer:
+    """Builds the FAQ-made outcomes of the answer path."""
+
+    def __init__(
+        self, texts: Texts, scorer: SentenceScorer | None, lookup: Lookup, limits: Thresholds
+    ) -> None:
+        self.texts = texts
+        self.scorer = scorer
+        self.lookup = lookup
+        self.limits = limits
+
+    def focus(self, question: str, hit: FaqHit) -> Focus:
+        """The entry split for this question (whole when there is nothing to focus with)."""
+        if self.scorer is not None:
+            return self.scorer.focus(question, hit.document)
+        sentences = tuple(split_sentences(hit.document.answer)) or (hit.document.answer,)
+        return Focus(hit.document, sentences, tuple(range(len(sentences))), 0.0)
+
+    def faq(self, question: str, hit: FaqHit, related: Sequence[str] = ()) -> Outcome:
+        """A confident (or rescued) entry, focused on the question."""
+        focus = self.focus(question, hit)
+        entry_id = int(hit.document.id)
+        return Outcome(
+            focus.lead_text if focus.focused else hit.document.answer,
+            AnswerMode.FAQ,
+            faq_ids=[entry_id],
+            confidence=hit.confidence,
+            related=list(related),
+            more=focus.rest_text if focus.focused else "",
+            more_ref=(entry_id, focus.lead) if focus.focused else None,
+        )
+
+    def rescue(
+        self, question: str, decision: Decision, candidates: Sequence[FaqHit] = ()
+    ) -> Outcome | None:
+        """The entry whose sentence clearly answers a partial match, focused; else None."""
+        candidates = candidates or decision.context
+        sentence = self.lookup.best_sentence(question, candidates)
+        if sentence is None:
+            return None
+        hit = next(h for h in candidates if h.document.id == sentence.document.id)
+        return self.faq(question, hit)
+
+    def choice(self, decision: Decision, language: str) -> Outcome | None:
+        """ "Did you mean…" with the close entries, or None when they are not close."""
+        options = close_alternatives(decision)
+        if not options:
+            return None
+        return Outcome(
+            self.texts.get("did_you_mean", language),
+            AnswerMode.CHOICE,
+            faq_ids=[int(hit.document.id) for hit in options],
+            confidence=decision.confidence,
+            choices=[Choice(int(h.document.id), h.document.question) for h in options],
+            unanswered=True,
+        )
+
+    def handoff(self, decision: Decision, language: str) -> Outcome:
+        """ "I'll pass you to a person" when asked, else "I don't know" and the offer of one."""
+        if decision.asked_for_human:
+            text = self.texts.get("handoff_requested", language)
+            return Outcome(text, AnswerMode.HANDOFF, offer_human=True)
+        text = f"{self.texts.get('dont_know', language)} {self.texts.get('offer_human', language)}"
+        return Outcome(
+            text,
+            AnswerMode.HANDOFF,
+            confidence=decision.confidence,
+            offer_human=True,
+            unanswered=True,
+        )
+
+    def fallback(self, question: str, best: FaqHit, language: str) -> Outcome:
+        """The best entry, focused, under "I'm not completely sure", with a person offered."""
+        focus = self.focus(question, best)
+        intro = self.texts.get("fallback_intro", language)
+        offer = self.texts.get("offer_human", language)
+        body = focus.lead_text if focus.focused else best.document.answer
+        entry_id = int(best.document.id)
+        return Outcome(
+            f"{intro}\n\n{body}\n\n{offer}",
+            AnswerMode.FALLBACK,
+            faq_ids=[entry_id],
+            confidence=best.confidence,
+            offer_human=True,
+            unanswered=True,
+            more=focus.rest_text if focus.focused else "",
+            more_ref=(entry_id, focus.lead) if focus.focused else None,
+        )
+
+    async def several(self, parts: Sequence[str], language: str) -> Outcome | None:
+        """Each question of a two-question message answered (or offered); None when the
+        message does not really ask two different things the FAQ knows."""
+        answered: list[Outcome] = []
+        offered: list[Choice] = []
+        seen: set[int] = set()
+        for part in parts:
+            hits = (await self.lookup.find(part, None)).hits
+            decision = decide(hits, limits=self.limits)
+            best = decision.best
+            if best is None or decision.action is Action.HANDOFF or int(best.document.id) in seen:
+                continue
+            seen.add(int(best.document.id))
+            if decision.action is Action.FAQ:
+                answered.append(self.faq(part, best))
+                continue
+            rescued = self.rescue(part, decision, hits[:RESCUE_CANDIDATES])
+            if rescued is not None:
+                answered.append(rescued)
+            else:
+                offered.append(Choice(int(best.document.id), best.document.question))
+        if not answered or len(answered) + len(offered) < 2:
+            return None
+        return Outcome(
+            "\n\n".join(outcome.text for outcome in answered),
+            AnswerMode.FAQ,
+            faq_ids=[i for outcome in answered for i in outcome.faq_ids],
+            confidence=min(outcome.confidence for outcome in answered),
+            choices=offered,
+        )

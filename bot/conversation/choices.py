@@ -1,0 +1,105 @@
+"""A customer's pick under "did you mean…", and the rest of a focused answer ("more").
+
+``choose`` answers the customer's original question with the entry they picked (focused on
+that question), stores the reply in their session and the pick itself, which admins then see
+under ``/unanswered`` as a phrasing suggestion for that entry. ``rest_of`` gives the sentences
+of an entry that a focused answer left out, for a "more" button; it needs no stored state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.conversation.answering import Composer
+from bot.conversation.exchange import AnswerMode, Reply
+from bot.knowledge.catalog import document_of
+from bot.knowledge.documents import FaqHit
+from bot.knowledge.sentences import Focus, split_sentences
+from storage.models import utcnow
+from storage.repositories import choices, faq, messages, users
+
+
+class ChoiceBook:
+    """Picks and "more" taps, each in its own transaction."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        compose: Composer,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.session_factory = session_factory
+        self.compose = compose
+        self.clock = clock
+
+    async def choose(
+        self, channel: str, user_id: int, question_message_id: int, entry_id: int
+    ) -> Reply | None:
+        """Answer question ``question_message_id`` with entry ``entry_id``; None when the
+        question is not this customer's or the entry is gone or disabled."""
+        now = self.clock()
+        async with self.session_factory() as s, s.begin():
+            user = await users.get(session=s, channel=channel, external_id=user_id)
+            question = await messages.get(session=s, message_id=question_message_id)
+            chat = await messages.session_of(session=s, message_id=question_message_id)
+            entry = await faq.get(session=s, entry_id=entry_id)
+            if user is None or question is None or chat is None or chat.user_id != user.id:
+                return None
+            if question.role != "user" or entry is None or not entry.enabled:
+                return None
+            offered = await self._offered(s, chat.id, question_message_id)
+            await choices.record(
+                session=s,
+                message_id=question_message_id,
+                faq_entry_id=entry_id,
+                offered=offered,
+                now=now,
+            )
+            hit = FaqHit(document_of(entry), 1.0, 1.0)
+            outcome = self.compose.faq(question.text or entry.question, hit)
+            stored = await messages.add(
+                session=s,
+                session_id=chat.id,
+                role="assistant",
+                text=outcome.text,
+                language=chat.language,
+                mode=AnswerMode.FAQ.value,
+                faq_ids=outcome.faq_ids,
+                confidence=1.0,
+                latency_ms=0,
+                now=now,
+            )
+            return Reply(
+                outcome.text,
+                AnswerMode.FAQ,
+                chat.language or entry.language,
+                chat.id,
+                question_message_id,
+                message_id=stored.id,
+                faq_ids=outcome.faq_ids,
+                confidence=1.0,
+                more=outcome.more,
+                more_ref=outcome.more_ref,
+            )
+
+    async def rest_of(self, entry_id: int, lead: tuple[int, ...]) -> str | None:
+        """The sentences of entry ``entry_id`` outside ``lead``; None when it is gone."""
+        async with self.session_factory() as s:
+            entry = await faq.get(session=s, entry_id=entry_id)
+        if entry is None or not entry.enabled:
+            return None
+        sentences = tuple(split_sentences(entry.answer))
+        lead = tuple(i for i in lead if 0 <= i < len(sentences))
+        return Focus(document_of(entry), sentences, lead, 0.0).rest_text or None
+
+    @staticmethod
+    async def _offered(s: AsyncSession, session_id: int, question_id: int) -> list[int]:
+        """The entries the bot offered right after that question (empty when none)."""
+        for row in await messages.history(session=s, session_id=session_id, limit=20):
+            if row.id > question_id and row.role == "assistant":
+                return list(row.faq_ids or []) if row.mode == AnswerMode.CHOICE.value else []
+        return []

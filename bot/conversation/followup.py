@@ -1,0 +1,105 @@
+"""Follow-up questions: what an earlier turn of this session lends to the next message.
+
+"and for express?", "how long does that take?", "那国际的呢？" cannot be answered alone; with the
+question before them they can. ``context_of`` decides what, if anything, a message may borrow:
+only the exchange just before it, only when the bot answered it from the FAQ, and never across
+a new session (``/reset`` or the idle TTL open one, and a new session has no earlier turns) or a
+hand-off to people. A hand-off leaves a trace even when nobody wrote during it: starting and
+ending it moves the session's last activity past the bot's last reply, and an agent's message or
+a customer message the bot did not answer sits between the turns.
+
+``looks_dependent`` is the cue detector: pronouns and connectives that point back ("that",
+"it", "and…", "what about…", "那…呢", "这个"), or a message too short to carry a topic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.knowledge.tokens import tokenize
+
+ANSWERED_MODES = frozenset({"faq", "generated", "fallback"})
+CHOICE_MODE = "choice"
+MAX_CONTEXT_QUESTIONS = 2  # a chain of follow-ups borrows from at most two earlier questions
+SHORT_TERMS = 2  # a message with at most this many topic terms rarely stands alone
+
+_EN_CUE = re.compile(
+    r"^\s*(and|also|or|but|so|then|ok|okay|what about|how about|what if|and if|same for)\b"
+    r"|\b(that|it|this|those|these|them|one|there|mine|yours?)\b",
+    re.IGNORECASE,
+)
+_ZH_CUE = re.compile(
+    r"^\s*(那|那么|还有|另外|这样|那样|如果)|呢\s*[？?]?\s*$|这个|那个|它|这种|那种"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """One stored message of the session, as follow-up detection needs it."""
+
+    role: str
+    text: str
+    mode: str | None
+    faq_ids: tuple[int, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpContext:
+    """What the next message may borrow: earlier questions and the entries they got."""
+
+    questions: tuple[str, ...]  # oldest first
+    faq_ids: tuple[int, ...]  # the entries of the last answer: what the conversation is about
+
+
+def looks_dependent(text: str) -> bool:
+    """True when a message points back to earlier turns or is too short to stand alone."""
+    if _EN_CUE.search(text) or _ZH_CUE.search(text):
+        return True
+    return len(set(tokenize(text))) <= SHORT_TERMS
+
+
+def context_of(
+    earlier: Sequence[Earlier], last_activity: datetime | None
+) -> FollowUpContext | None:
+    """The context the next message may use, or None (see the module docstring).
+
+    ``earlier``: the session's recent messages, oldest first; ``last_activity``: the session's
+    last activity *before* the new message (None for a new session).
+    """
+    if len(earlier) < 2 or last_activity is None:
+        return None
+    reply = earlier[-1]
+    # A "did you mean" question and the customer's pick sit between a question and its answer.
+    at = len(earlier) - 2
+    while at > 0 and earlier[at].role == "assistant" and earlier[at].mode == CHOICE_MODE:
+        at -= 1
+    question = earlier[at]
+    if reply.role != "assistant" or question.role != "user" or not reply.faq_ids:
+        return None
+    if reply.mode not in ANSWERED_MODES:
+        return None
+    if _naive(last_activity) > _naive(reply.created_at):  # a hand-off began (and ended) since
+        return None
+    questions = [question.text]
+    # A follow-up answered from context may itself need its own predecessor ("how long until it
+    # arrives?" -> "and express?" -> "how much is that?").
+    if looks_dependent(question.text) and at >= 2:
+        before_reply, before = earlier[at - 1], earlier[at - 2]
+        if (
+            before_reply.role == "assistant"
+            and before.role == "user"
+            and before_reply.mode in ANSWERED_MODES
+        ):
+            questions.insert(0, before.text)
+    return FollowUpContext(tuple(questions[-MAX_CONTEXT_QUESTIONS:]), reply.faq_ids)
+
+
+def _naive(moment: datetime) -> datetime:
+    """Compare stored (possibly naive, SQLite) and aware timestamps as UTC wall times."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None)
