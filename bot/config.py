@@ -218,6 +218,25 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="json: one object per line.")
     instance_name: str | None = Field(None, description="Name in leases; default hostname:pid.")
 
+    # --- delivery (inbox, outbox, recovery; bot/delivery) ------------------------------------
+    recovery_max_age_minutes: int = Field(
+        60,
+        ge=1,
+        description="A stored message older than this gets an apology and a person, not an answer.",
+    )
+    delivery_workers: int = Field(
+        32, ge=1, description="Chats answered at once (each chat strictly in order)."
+    )
+    delivery_lease_seconds: float = Field(
+        120.0, gt=0, description="How long a claimed message stays reserved for one instance."
+    )
+    send_retry_seconds: float = Field(
+        20.0, gt=0, description="How long a reply is retried (429, 5xx, network) before waiting."
+    )
+    shutdown_grace_seconds: float = Field(
+        20.0, ge=0, description="On SIGTERM, how long answers in progress may take to finish."
+    )
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: object) -> object:

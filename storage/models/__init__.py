@@ -9,6 +9,7 @@ from storage.models.answers import AnswerChoice
 from storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from storage.models.console import ConsoleLogin
 from storage.models.conversations import ChatSession, Feedback, Message, SessionState, User
+from storage.models.delivery import InboxItem, InboxState, OutboxItem, OutboxState
 from storage.models.faq import FaqEntry, FaqRevision
 from storage.models.fleet import JobRun, Lease
 from storage.models.prompts import PromptRevision, PromptTemplate
@@ -22,9 +23,13 @@ __all__ = [
     "FaqEntry",
     "FaqRevision",
     "Feedback",
+    "InboxItem",
+    "InboxState",
     "JobRun",
     "Lease",
     "Message",
+    "OutboxItem",
+    "OutboxState",
     "PromptRevision",
     "PromptTemplate",
     "SessionState",

@@ -22,6 +22,8 @@ EXPECTED_TABLES = {
     "prompt_revisions",
     "feedback",
     "console_logins",
+    "inbox_items",
+    "outbox_items",
     "answer_choices",
 }
 

@@ -2,44 +2,43 @@
 
 Every text goes out as HTML (already escaped by ``formatting``). If Telegram still rejects it
 (a parse error, or its own length count disagreeing with ours) the same words are re-sent as
-plain text, cut smaller if need be. ``RetryAfter`` is retried by PTB's ``AIORateLimiter``; the
-loop here is the last line for a storm longer than the limiter's retries.
+plain text, cut smaller if need be. 429 (``retry_after`` honoured), 5xx and network errors are
+retried with back-off for ``send_retry_seconds`` (``outgoing.with_retries``); PTB's
+``AIORateLimiter`` only handles 429.
+
+Inside the handling of an inbox item every reply goes through that item's outbox
+(``outgoing.DeliveryScope``): stored before it is sent, marked sent after, left pending (and
+sent later, in order) when Telegram keeps failing. Outside of one (a timer job) the retries
+are the only safety net.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import warnings
+from datetime import datetime
 
-from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter
+from telegram import Bot, Chat, InlineKeyboardMarkup, Message
 
-from bot.channels.telegram.formatting import OutgoingText, split_text
+from bot.channels.telegram.formatting import OutgoingText
+from bot.channels.telegram.outgoing import (
+    current_scope,
+    retry_seconds,
+    send_body,
+    transmit,
+)
+from bot.config import Settings
 
 log = logging.getLogger(__name__)
-RETRY_AFTER_ATTEMPTS = 5
+DEFAULT_RETRY_SECONDS = Settings.model_fields["send_retry_seconds"].default
+__all__ = ["edit_text", "retry_seconds", "send_parts", "send_text"]
 
 
-def retry_seconds(exc: RetryAfter) -> float:
-    """Seconds Telegram asked to wait (an int today, a timedelta in PTB's next major)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
-
-
-async def _with_retry_after(call, *args, **kwargs):  # type: ignore[no-untyped-def]
-    for attempt in range(RETRY_AFTER_ATTEMPTS + 1):
-        try:
-            return await call(*args, **kwargs)
-        except RetryAfter as exc:
-            if attempt == RETRY_AFTER_ATTEMPTS:
-                raise
-            log.warning("Telegram asked to wait %ss", retry_seconds(exc))
-            await asyncio.sleep(retry_seconds(exc))
-    raise AssertionError("unreachable")
+def _message(bot: Bot, chat_id: int, message_id: int) -> Message:
+    """What handlers get back: the sent message's id in its chat (0 while it is pending)."""
+    chat = Chat(chat_id, Chat.PRIVATE if chat_id > 0 else Chat.SUPERGROUP)
+    message = Message(message_id, datetime.now().astimezone(), chat)
+    message.set_bot(bot)
+    return message
 
 
 async def send_text(
@@ -51,33 +50,13 @@ async def send_text(
     reply_to: int | None = None,
 ) -> Message:
     """Send one part as HTML; on a parse or length error, as plain text instead."""
-    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-    try:
-        return await _with_retry_after(
-            bot.send_message,
-            chat_id,
-            part.html,
-            parse_mode=ParseMode.HTML,
-            reply_markup=reply_markup,
-            reply_parameters=reply,
-        )
-    except BadRequest as exc:
-        log.warning("HTML message rejected (%s); sending plain text", exc.message)
-    pieces = [part.plain]
-    if len(part.plain) > 4000:
-        pieces = [p.plain for p in split_text(part.plain, 3500)]
-    sent: Message | None = None
-    for index, piece in enumerate(pieces):
-        last = index == len(pieces) - 1
-        sent = await _with_retry_after(
-            bot.send_message,
-            chat_id,
-            piece,
-            reply_markup=reply_markup if last else None,
-            reply_parameters=reply if index == 0 else None,
-        )
-    assert sent is not None
-    return sent
+    body = send_body(chat_id, part.html, part.plain, reply_markup, reply_to)
+    scope = current_scope()
+    if scope is None:
+        message_id = await transmit(bot, "send", body, within=DEFAULT_RETRY_SECONDS)
+    else:
+        message_id = await scope.deliver(bot, "send", body)
+    return _message(bot, chat_id, message_id or 0)
 
 
 async def edit_text(
@@ -89,22 +68,16 @@ async def edit_text(
     reply_markup: InlineKeyboardMarkup | None = None,
 ) -> bool:
     """Replace a message's text (HTML, else plain); False if Telegram refused both."""
-    for text, mode in ((part.html, ParseMode.HTML), (part.plain, None)):
-        try:
-            await _with_retry_after(
-                bot.edit_message_text,
-                text,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=mode,
-                reply_markup=reply_markup,
-            )
-            return True
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return True
-            log.warning("edit rejected (%s)", exc.message)
-    return False
+    body = {
+        **send_body(chat_id, part.html, part.plain, reply_markup, None),
+        "message_id": message_id,
+    }
+    scope = current_scope()
+    if scope is None:
+        edited = await transmit(bot, "edit", body, within=DEFAULT_RETRY_SECONDS)
+    else:
+        edited = await scope.deliver(bot, "edit", body)
+    return edited is not None
 
 
 async def send_parts(

@@ -12,6 +12,7 @@ handlers take a ``Context`` and reach the services with ``services_of(context)``
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.admin import AdminService
+from bot.channels.telegram.answers import AnsweredOnce
 from bot.channels.telegram.flood import FloodControl
 from bot.channels.telegram.flows import FlowStore
 from bot.config import Settings
@@ -31,6 +33,7 @@ from bot.conversation import (
     Texts,
     normalize_language,
 )
+from bot.delivery import DeliveryService
 
 CHANNEL = "telegram"
 
@@ -75,6 +78,7 @@ class TelegramServices:
     texts: Texts
     admin: AdminService
     flood: FloodControl
+    delivery: DeliveryService
     tuning: Tuning = field(default_factory=Tuning)
 
     @classmethod
@@ -83,14 +87,23 @@ class TelegramServices:
         return cls(
             settings=settings,
             app=app,
-            conversation=app.conversation,
+            conversation=AnsweredOnce(app.conversation),
             accounts=app.conversation.accounts,
             handoff=app.handoff,
             texts=app.texts,
             admin=app.admin,
             flood=FloodControl(settings.rate_limit_per_minute),
+            delivery=DeliveryService(
+                app.session_factory, channel=CHANNEL, holder=instance_holder(settings)
+            ),
             tuning=tuning,
         )
+
+
+def instance_holder(settings: Settings) -> str:
+    """Who claims inbox items: the same name across restarts of one instance, so a restart
+    takes back what the run before it held (``SUPPORTBOT_INSTANCE_NAME``, else the host)."""
+    return getattr(settings, "instance_name", None) or socket.gethostname()
 
 
 @dataclass(slots=True)
@@ -101,10 +114,19 @@ class BotData:
     unanswered: dict[str, list[int]] = field(default_factory=dict)  # /unanswered buttons
     services: TelegramServices | None = None  # opened in post_init
     exit_stack: AsyncExitStack | None = None  # closes what post_init opened
+    runtime: Any = None  # the running lifecycle.BotRuntime (intake and inbox worker)
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
 CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+
+
+def services_of_application(application: Any) -> TelegramServices:
+    """The services the running application opened in ``post_init``."""
+    services = application.bot_data.services
+    if services is None:
+        raise RuntimeError("the Telegram channel's services are not open (post_init)")
+    return services  # type: ignore[no-any-return]
 
 
 def services_of(context: Context) -> TelegramServices:

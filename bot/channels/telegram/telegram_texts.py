@@ -30,7 +30,14 @@ CHANNEL_TEXTS: dict[str, dict[str, str]] = {
         "feedback_sorry": "Sorry this didn't help. Would you like to talk to a person?",
         "bot_back": "You are talking to the bot again.",
         "not_with_human": "You are talking to the bot already.",
-        "apology_shutdown": "Sorry, I'm restarting right now. Please send your question again.",
+        "apology_shutdown": (
+            "Sorry, I'm restarting right now. Your message is kept: I'll answer it as soon as "
+            "I'm back."
+        ),
+        "apology_late": (
+            "Sorry, we could not answer your message in time: “{question}”. If it still "
+            "matters, please ask again, or talk to a person."
+        ),
         "no_support_chat": "Sorry, no one from our team can be reached here right now.",
         "cmd_start": "Start and see example questions",
         "cmd_help": "How to use this bot",
@@ -58,7 +65,10 @@ CHANNEL_TEXTS: dict[str, dict[str, str]] = {
         "feedback_sorry": "抱歉没能帮到您。需要联系人工客服吗？",
         "bot_back": "您现在又在与机器人对话了。",
         "not_with_human": "您正在与机器人对话。",
-        "apology_shutdown": "抱歉，系统正在重启，请重新发送您的问题。",
+        "apology_shutdown": "抱歉，系统正在重启。您的消息已保存，恢复后我会立即回复。",
+        "apology_late": (
+            "抱歉，我们未能及时回复您的消息：“{question}”。如仍需帮助，请再问一次，或联系人工客服。"
+        ),
         "no_support_chat": "抱歉，目前无法联系到我们的客服人员。",
         "cmd_start": "开始并查看示例问题",
         "cmd_help": "使用说明",

@@ -104,6 +104,16 @@ async def replies(api: FakeBotApi, chat_id: int, count: int, within: float = 10.
     return await api.wait_until(ready, within)
 
 
+async def settled(application: Application, within: float = 10.0) -> None:
+    """Wait until every stored update is handled and every reply sent (the inbox is empty)."""
+    delivery = services(application).delivery
+    deadline = asyncio.get_running_loop().time() + within
+    while await delivery.open_count():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"inbox not empty after {within}s")
+        await asyncio.sleep(0.02)
+
+
 class ScriptedConversation:
     """The real ConversationService, except for texts with a script: those stream the pieces
     the test feeds through a queue (``None`` ends the reply), so streaming and ordering can be

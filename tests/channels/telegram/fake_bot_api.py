@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import random
 import socket
 import time
 from collections.abc import Callable
@@ -33,7 +34,38 @@ from tests.channels.telegram.fake_bot_methods import (
 )
 
 T = TypeVar("T")
-__all__ = ["BOT_USER", "TOKEN", "ApiCall", "FakeBotApi"]
+__all__ = ["BOT_USER", "RESET", "TOKEN", "ApiCall", "Chaos", "FakeBotApi"]
+
+
+RESET = 0  # "status" of a call whose connection is dropped without an answer
+
+
+class Chaos:
+    """Random faults on a share of calls, as Telegram and the network produce them: half 429
+    with ``retry_after``, a quarter 502, a quarter a reset connection. Every fault happens
+    *before* the call takes effect (a reset after Telegram accepted a message is the one case
+    no client can tell apart; see docs/telegram.md)."""
+
+    def __init__(
+        self, rate: float, methods: set[str], *, seed: int = 0, retry_after: int = 1
+    ) -> None:
+        self.rate, self.methods, self.retry_after = rate, methods, retry_after
+        self.random = random.Random(seed)
+        self.injected: dict[int, int] = {}
+
+    def roll(self, method: str) -> Failure | None:
+        if method not in self.methods or self.random.random() >= self.rate:
+            return None
+        kind = self.random.random()
+        if kind < 0.5:
+            failure = Failure(method, 429, f"Too Many Requests: retry after {self.retry_after}",
+                              1, self.retry_after)  # fmt: skip
+        elif kind < 0.75:
+            failure = Failure(method, 502, "Bad Gateway", 1)
+        else:
+            failure = Failure(method, RESET, "connection reset", 1)
+        self.injected[failure.status] = self.injected.get(failure.status, 0) + 1
+        return failure
 
 
 class FakeBotApi(BotApiMethods):
@@ -46,6 +78,7 @@ class FakeBotApi(BotApiMethods):
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] = {}
         self.failures: list[Failure] = []
+        self.chaos: Chaos | None = None
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
@@ -202,6 +235,8 @@ class FakeBotApi(BotApiMethods):
         )
 
     def _injected_failure(self, method: str, params: dict[str, Any]) -> Failure | None:
+        if self.chaos is not None and (failure := self.chaos.roll(method)) is not None:
+            return failure
         for failure in self.failures:
             matches = failure.when is None or failure.when(params)
             if failure.times > 0 and failure.method in (method, "*") and matches:
@@ -267,6 +302,8 @@ class FakeBotApi(BotApiMethods):
             except Exception:  # the server is stopping under a pending long poll
                 return 200, {"ok": True, "result": []}
         failure = self._injected_failure(method, params)
+        if failure is not None and failure.status == RESET:
+            return RESET, {}
         if failure is not None:
             body: dict[str, Any] = {
                 "ok": False,

@@ -249,6 +249,9 @@ class MethodHandler(tornado.web.RequestHandler):
         else:
             params = {k: v[-1].decode() for k, v in self.request.body_arguments.items()}
         status, body = await self.fake.handle(method, params)
+        if status == 0:  # an injected reset: drop the connection without an answer
+            self.request.connection.stream.close()  # type: ignore[union-attr]
+            return
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))

@@ -10,7 +10,7 @@ from telegram.ext import Application
 from bot.channels.telegram.relay import notify_overdue
 from bot.engine.fake import FakeEngine
 from storage.models import ChatSession, Message, SessionState, utcnow
-from tests.channels.telegram.conftest import SUPPORT_CHAT, replies, services
+from tests.channels.telegram.conftest import SUPPORT_CHAT, replies, services, settled
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 
 SHIPPING_Q = "How long does shipping take?"
@@ -117,6 +117,7 @@ async def test_media_during_hand_off_is_copied_to_agents(
     fake_api.send_media(ann, "photo")
     copy = await fake_api.wait_until(lambda: fake_api.sent("copyMessage", SUPPORT_CHAT))
     assert copy[0].params["from_chat_id"] == "7"
+    await settled(bot)
     async with services(bot).app.session_factory() as db:
         texts = list(await db.scalars(select(Message.text).where(Message.role == "user")))
     assert texts == ["[photo]"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -72,7 +73,7 @@ async def test_webhook_mode_checks_the_secret_on_every_request(
         "update_id": 1,
         "message": {
             "message_id": 1,
-            "date": 1,
+            "date": int(time.time()),
             "chat": fake_api.chats[7],
             "from": ann,
             "text": "How long does shipping take?",

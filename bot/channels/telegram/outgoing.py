@@ -1,0 +1,228 @@
+"""Replies that survive failures: the outbox scope of one inbox item, and bounded retries.
+
+While the inbox worker handles an item, ``current_scope()`` is that item's ``DeliveryScope``
+(a context variable, so tasks the handler starts inherit it). ``sending.send_text`` and
+``edit_text`` then go through ``DeliveryScope.deliver``: the n-th reply of the item is stored in
+the outbox (``seq`` n) *before* it is sent and marked sent with Telegram's message id after. A
+replay of the item (after a crash) skips the replies already sent, so the customer sees each
+once. A reply that keeps failing (429, 5xx, reset connections) for ``send_retry_seconds`` stays
+pending: the handler carries on, the rest of its replies are only stored, and the inbox worker
+sends them later in order; the chat's next message waits until they are out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+
+from bot.channels.telegram.formatting import split_text
+from bot.delivery import DeliveryService, InboxEntry, OutboxEntry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PLACEHOLDER_ID = 0  # the message id a handler sees for a reply that is stored, not yet sent
+MAX_BACKOFF = 5.0
+
+
+class StillFailing(NetworkError):
+    """Telegram kept failing for the whole retry time; the reply stays pending."""
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """Seconds Telegram asked to wait (an int today, a timedelta in PTB's next major)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """429, 5xx, timeouts and broken connections: worth another try. A 400 or 403 is not."""
+    if isinstance(exc, RetryAfter):
+        return True
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest | InvalidToken)
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], *, within: float) -> T:
+    """``call()`` again on transient errors, with back-off (``retry_after`` honoured), for at
+    most ``within`` seconds; then ``StillFailing``. Permanent errors are raised at once."""
+    deadline = time.monotonic() + within
+    backoff = 0.25
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            pause = retry_seconds(exc) if isinstance(exc, RetryAfter) else backoff
+            backoff = min(backoff * 2, MAX_BACKOFF)
+            if time.monotonic() + pause > deadline:
+                raise StillFailing(f"{type(exc).__name__}: {exc}") from exc
+            log.info("Telegram call failed (%s); retrying in %.2fs", exc, pause)
+            await asyncio.sleep(pause)
+
+
+def send_body(
+    chat_id: int,
+    html: str,
+    plain: str,
+    markup: InlineKeyboardMarkup | None,
+    reply_to: int | None,
+) -> dict[str, Any]:
+    """A message to send, as stored in the outbox (JSON)."""
+    return {
+        "chat_id": chat_id,
+        "html": html,
+        "plain": plain,
+        "markup": markup.to_dict() if markup is not None else None,
+        "reply_to": reply_to,
+    }
+
+
+async def _send_once(bot: Bot, body: dict[str, Any]) -> int:
+    """Send as HTML; if Telegram refuses the HTML, the same words as plain text."""
+    chat_id, reply_to = body["chat_id"], body.get("reply_to")
+    markup = InlineKeyboardMarkup.de_json(body["markup"], bot) if body.get("markup") else None
+    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+    try:
+        sent: Message = await bot.send_message(
+            chat_id, body["html"], parse_mode=ParseMode.HTML, reply_markup=markup,
+            reply_parameters=reply,
+        )  # fmt: skip
+        return sent.message_id
+    except BadRequest as exc:
+        log.warning("HTML message rejected (%s); sending plain text", exc.message)
+    plain: str = body["plain"]
+    pieces = [plain] if len(plain) <= 4000 else [p.plain for p in split_text(plain, 3500)]
+    message_id = PLACEHOLDER_ID
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        sent = await bot.send_message(
+            chat_id, piece, reply_markup=markup if last else None,
+            reply_parameters=reply if index == 0 else None,
+        )  # fmt: skip
+        message_id = sent.message_id
+    return message_id
+
+
+async def _edit_once(bot: Bot, body: dict[str, Any]) -> int | None:
+    """Replace a message's text (HTML, else plain); None when Telegram refuses both."""
+    markup = InlineKeyboardMarkup.de_json(body["markup"], bot) if body.get("markup") else None
+    for text, mode in ((body["html"], ParseMode.HTML), (body["plain"], None)):
+        try:
+            await bot.edit_message_text(
+                text, chat_id=body["chat_id"], message_id=body["message_id"], parse_mode=mode,
+                reply_markup=markup,
+            )  # fmt: skip
+            return int(body["message_id"])
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return int(body["message_id"])
+            log.warning("edit rejected (%s)", exc.message)
+    return None
+
+
+async def transmit(bot: Bot, kind: str, body: dict[str, Any], *, within: float) -> int | None:
+    """One outbox reply to Telegram, retried; its message id (None: an edit was refused)."""
+    if kind == "edit":
+        return await with_retries(lambda: _edit_once(bot, body), within=within)
+    return await with_retries(lambda: _send_once(bot, body), within=within)
+
+
+@dataclass(slots=True)
+class DeliveryScope:
+    """The outbox of one inbox item while it is handled (see the module docstring)."""
+
+    delivery: DeliveryService
+    entry: InboxEntry
+    rows: dict[int, OutboxEntry]
+    retry_within: float
+    seq: int = 0
+    deferred: bool = False  # a reply is pending: later ones are stored, not sent now
+    closing: bool = False  # the bot is stopping: what the handler sends now is not recorded
+    answers: list[dict[str, Any]] = field(default_factory=list)
+
+    async def deliver(self, bot: Bot, kind: str, body: dict[str, Any]) -> int | None:
+        """The n-th reply of this item: stored, sent (or left pending), never sent twice."""
+        if self.closing:
+            return await transmit(bot, kind, body, within=0)
+        self.seq += 1
+        row = self.rows.get(self.seq)
+        if row is not None and not row.pending:
+            return row.channel_message_id if row.sent else None
+        if row is None:
+            row = await self.delivery.record(self.entry, self.seq, body["chat_id"], kind, body)
+        elif (row.kind, row.body) != (kind, body):
+            await self.delivery.replace(row, kind, body)
+        if self.deferred:
+            return PLACEHOLDER_ID
+        try:
+            message_id = await transmit(bot, kind, body, within=self.retry_within)
+        except StillFailing as exc:
+            log.warning("inbox item %s: reply %s left pending (%s)", self.entry.id, self.seq, exc)
+            await self.delivery.not_sent(row, str(exc), permanent=False)
+            self.deferred = True
+            return PLACEHOLDER_ID
+        except (BadRequest, Forbidden) as exc:
+            await self.delivery.not_sent(row, str(exc), permanent=True)
+            raise
+        if message_id is None:  # an edit refused for good: the caller sends instead
+            await self.delivery.not_sent(row, "edit refused", permanent=True)
+        else:
+            await self.delivery.sent(row, message_id)
+        return message_id
+
+    async def flush(self, bot: Bot) -> bool:
+        """Send this item's pending replies in order; True when none is left pending.
+
+        A pending edit of a streamed preview becomes one final send: the preview may be gone,
+        and a new message is what the customer notices anyway.
+        """
+        for seq in sorted(self.rows):
+            row = self.rows[seq]
+            if not row.pending:
+                continue
+            kind, body = row.kind, row.body
+            if kind == "edit":
+                kind, body = "send", {k: v for k, v in body.items() if k != "message_id"}
+                await self.delivery.replace(row, kind, body)
+            try:
+                message_id = await transmit(bot, kind, body, within=self.retry_within)
+            except StillFailing as exc:
+                await self.delivery.not_sent(row, str(exc), permanent=False)
+                return False
+            except (BadRequest, Forbidden) as exc:
+                log.warning("inbox item %s: reply %s refused (%s)", self.entry.id, seq, exc)
+                await self.delivery.not_sent(row, str(exc), permanent=True)
+                continue
+            await self.delivery.sent(row, message_id)
+        return True
+
+
+_CURRENT: contextvars.ContextVar[DeliveryScope | None] = contextvars.ContextVar(
+    "supportbot_delivery_scope", default=None
+)
+
+
+def current_scope() -> DeliveryScope | None:
+    """The outbox scope of the inbox item being handled in this task, if any."""
+    return _CURRENT.get()
+
+
+def enter_scope(scope: DeliveryScope) -> contextvars.Token[DeliveryScope | None]:
+    return _CURRENT.set(scope)
+
+
+def leave_scope(token: contextvars.Token[DeliveryScope | None]) -> None:
+    _CURRENT.reset(token)

@@ -1,0 +1,92 @@
+"""The outbox: each reply of an inbox item, stored before it is sent, marked sent after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxItem, OutboxState
+
+
+async def for_item(*, session: AsyncSession, inbox_id: int) -> list[OutboxItem]:
+    """Everything the item's handling has sent or means to send, in order."""
+    rows = await session.scalars(
+        select(OutboxItem).where(OutboxItem.inbox_id == inbox_id).order_by(OutboxItem.seq)
+    )
+    return list(rows)
+
+
+async def add(
+    *,
+    session: AsyncSession,
+    inbox_id: int,
+    seq: int,
+    chat_id: int,
+    kind: str,
+    body: dict[str, Any],
+    now: datetime,
+) -> OutboxItem:
+    """Record one reply to send (pending)."""
+    row = OutboxItem(
+        inbox_id=inbox_id,
+        seq=seq,
+        chat_id=chat_id,
+        kind=kind,
+        body=body,
+        state=OutboxState.PENDING.value,
+        attempts=0,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get(*, session: AsyncSession, outbox_id: int) -> OutboxItem | None:
+    return await session.get(OutboxItem, outbox_id)
+
+
+async def replace(
+    *, session: AsyncSession, outbox_id: int, kind: str, body: dict[str, Any]
+) -> None:
+    """What a pending row sends changes (a replay sends instead of editing a lost preview)."""
+    row = await session.get(OutboxItem, outbox_id)
+    if row is not None and row.state == OutboxState.PENDING.value:
+        row.kind, row.body = kind, body
+
+
+async def mark_sent(
+    *, session: AsyncSession, outbox_id: int, channel_message_id: int | None, now: datetime
+) -> None:
+    row = await session.get(OutboxItem, outbox_id)
+    if row is not None:
+        row.state, row.channel_message_id, row.sent_at = (
+            OutboxState.SENT.value,
+            channel_message_id,
+            now,
+        )
+        row.attempts += 1
+
+
+async def mark_attempt(
+    *, session: AsyncSession, outbox_id: int, error: str, failed: bool = False
+) -> None:
+    """A try that did not get through; ``failed``: the channel refuses it for good."""
+    row = await session.get(OutboxItem, outbox_id)
+    if row is not None:
+        row.attempts += 1
+        row.last_error = error[:500]
+        if failed:
+            row.state = OutboxState.FAILED.value
+
+
+async def count_pending(*, session: AsyncSession) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(OutboxItem.id)).where(OutboxItem.state == OutboxState.PENDING.value)
+        )
+        or 0
+    )
