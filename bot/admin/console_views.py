@@ -11,7 +11,7 @@ import asyncio
 import json
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +58,26 @@ class QualityReport:
     unanswered: list[QuestionGroup] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class DayFigures:
+    """One UTC day of the quality charts."""
+
+    modes: dict[str, int] = field(default_factory=dict)
+    ratings: tuple[int, int] = (0, 0)
+    latency: tuple[int | None, int | None] = (None, None)
+
+
+EMPTY_DAY = DayFigures()
+
+
 class ConsoleQueries:
     """What the conversations, hand-offs and quality pages read."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
+        # Figures of closed (past) days do not change; feedback given on an old reply later
+        # is counted on the day it was given, so only today is ever queried twice.
+        self._closed_days: dict[str, DayFigures] = {}
 
     async def customers(
         self, *, text: str = "", user: str = "", page: int = 1, per_page: int = 50
@@ -110,33 +125,46 @@ class ConsoleQueries:
             )
 
     async def quality(self, days: int, unanswered: list[QuestionGroup]) -> QualityReport:
-        """The chart series of the last ``days`` days (UTC)."""
-        today = utcnow().date()
-        first = today - timedelta(days=days - 1)
-        since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
-            days=days - 1
-        )
-        async with self.session_factory() as session:
-            modes = await quality.replies_by_mode(session=session, since=since)
-            ratings = await quality.ratings(session=session, since=since)
-            latency = await quality.latency_percentiles(session=session, since=since)
-        labels = [(first + timedelta(days=n)).isoformat() for n in range(days)]
+        """The chart series of the last ``days`` days (UTC); closed days come from a cache,
+        only today and days never asked before are queried."""
+        midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        first = midnight - timedelta(days=days - 1)
+        labels = [(first + timedelta(days=n)).date().isoformat() for n in range(days)]
+        missing = [day for day in labels[:-1] if day not in self._closed_days]
+        if missing:
+            since = datetime.fromisoformat(missing[0]).replace(tzinfo=UTC)
+            found = await self._figures(since, midnight)
+            for day in labels[:-1]:
+                if day >= missing[0]:
+                    self._closed_days[day] = found.get(day, EMPTY_DAY)
+        today = await self._figures(midnight, None)
+        figures = {**self._closed_days, labels[-1]: today.get(labels[-1], EMPTY_DAY)}
         report = QualityReport(days=labels, unanswered=unanswered[:10])
-        seen = sorted({mode for day in modes.values() for mode in day})
+        seen = sorted({mode for day in labels for mode in figures[day].modes})
         for mode in seen:
-            report.modes[mode] = [modes.get(day, {}).get(mode, 0) for day in labels]
+            report.modes[mode] = [figures[day].modes.get(mode, 0) for day in labels]
         for day in labels:
-            counts = modes.get(day, {})
+            counts = figures[day].modes
             answered = sum(counts.get(mode, 0) for mode in ANSWER_MODES)
             confident = sum(counts.get(mode, 0) for mode in CONFIDENT_MODES)
             report.confident_share.append(confident / answered if answered else None)
-            up, down = ratings.get(day, (0, 0))
-            report.thumbs_up.append(up)
-            report.thumbs_down.append(down)
-            p50, p95 = latency.get(day, (None, None))
-            report.p50.append(p50)
-            report.p95.append(p95)
+            report.thumbs_up.append(figures[day].ratings[0])
+            report.thumbs_down.append(figures[day].ratings[1])
+            report.p50.append(figures[day].latency[0])
+            report.p95.append(figures[day].latency[1])
         return report
+
+    async def _figures(self, since: datetime, until: datetime | None) -> dict[str, DayFigures]:
+        async with self.session_factory() as session:
+            modes = await quality.replies_by_mode(session=session, since=since, until=until)
+            ratings = await quality.ratings(session=session, since=since, until=until)
+            latency = await quality.latency_percentiles(session=session, since=since, until=until)
+        return {
+            day: DayFigures(modes.get(day, {}), ratings.get(day, (0, 0)), latency[day])
+            if day in latency
+            else DayFigures(modes.get(day, {}), ratings.get(day, (0, 0)))
+            for day in {*modes, *ratings, *latency}
+        }
 
     @staticmethod
     async def evaluate(content: bytes, encoder_of: FaqIndex, threshold: float) -> dict[str, Any]:
@@ -156,7 +184,3 @@ class ConsoleQueries:
         await asyncio.to_thread(index.rebuild, documents)
         metrics = await asyncio.to_thread(retrieval_metrics, index, queries, threshold)
         return {"faq_entries": len(documents), **metrics}
-
-
-def day_label(day: date) -> str:
-    return day.strftime("%d %b")

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
 
 from bot.conversation.policy import Action, Decision, Thresholds, decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
@@ -21,6 +25,8 @@ from bot.knowledge.index import FaqIndex
 from bot.knowledge.language import detect_language
 
 SEARCH_K = 5
+LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +42,56 @@ class PreviewAnswer:
 
 
 def index_copy(index: FaqIndex) -> FaqIndex:
-    """A private copy of ``index`` to try a draft on; the encoder and the (append-only) text
-    vector caches are shared, so copying costs the term postings only, not re-encoding."""
-    memo = {
-        id(index.encoder): index.encoder,
-        id(index._lock): threading.RLock(),  # a copy needs its own lock
-        id(index._vectors): dict(index._vectors),
-        id(index._query_cache): index._query_cache.copy(),
-    }
-    return copy.deepcopy(index, memo)
+    """A private copy of ``index`` to try a draft on, in milliseconds rather than the seconds a
+    deep copy of 10,000 entries takes: every container of the index and of its parts (lexical
+    postings, phrasings, dense rows) is copied one level down, which is all that ``upsert`` and
+    ``remove`` ever mutate; the immutable leaves (documents, term counts, vectors) are shared,
+    and so is the encoder."""
+    return _fork(index)
+
+
+def _fork(obj: T) -> T:
+    clone = copy.copy(obj)
+    for name, value in _fields(obj):
+        setattr(clone, name, _fork_value(value))
+    return clone
+
+
+def _fields(obj: object) -> list[tuple[str, object]]:
+    if hasattr(obj, "__dict__"):
+        return list(vars(obj).items())
+    slots = getattr(type(obj), "__slots__", ())
+    return [(name, getattr(obj, name)) for name in slots if hasattr(obj, name)]
+
+
+def _is_part(value: object) -> bool:
+    """A mutable part of the index (lexical, phrasings, dense rows: ``set``/``clear`` a slot)."""
+    return (
+        type(value).__module__.startswith("bot.knowledge.")
+        and callable(getattr(value, "set", None))
+        and callable(getattr(value, "clear", None))
+    )
+
+
+def _fork_value(value: object) -> object:
+    if isinstance(value, LOCK_TYPES):
+        return threading.RLock()
+    if isinstance(value, np.ndarray | OrderedDict):
+        return value.copy()
+    if isinstance(value, dict):  # one more level: postings per term, slots per phrasing
+        # (exact types only: term Counters per slot are replaced, never changed in place)
+        return {key: _fork_item(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_fork_item(item) for item in value]
+    if isinstance(value, set):
+        return value.copy()
+    return _fork(value) if _is_part(value) else value
+
+
+def _fork_item(item: object) -> object:
+    if type(item) in (dict, set, list):
+        return item.copy()  # type: ignore[attr-defined]
+    return _fork(item) if _is_part(item) else item
 
 
 def search_like_customer(index: FaqIndex, question: str, default_language: str) -> list[FaqHit]:

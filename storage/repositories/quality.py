@@ -8,6 +8,7 @@ as a few dozen rows instead of being read into Python.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,12 +20,22 @@ def _day(value: object) -> str:
     return str(value)[:10]
 
 
-async def replies_by_mode(*, session: AsyncSession, since: datetime) -> dict[str, dict[str, int]]:
+def _window(column: Any, since: datetime, until: datetime | None) -> list[Any]:
+    return [column >= since] + ([column < until] if until is not None else [])
+
+
+async def replies_by_mode(
+    *, session: AsyncSession, since: datetime, until: datetime | None = None
+) -> dict[str, dict[str, int]]:
     """day -> mode -> number of bot replies."""
     day = func.date(Message.created_at)
     rows = await session.execute(
         select(day, Message.mode, func.count())
-        .where(Message.created_at >= since, Message.role == "assistant", Message.mode.is_not(None))
+        .where(
+            *_window(Message.created_at, since, until),
+            Message.role == "assistant",
+            Message.mode.is_not(None),
+        )
         .group_by(day, Message.mode)
     )
     found: dict[str, dict[str, int]] = {}
@@ -33,12 +44,14 @@ async def replies_by_mode(*, session: AsyncSession, since: datetime) -> dict[str
     return found
 
 
-async def ratings(*, session: AsyncSession, since: datetime) -> dict[str, tuple[int, int]]:
+async def ratings(
+    *, session: AsyncSession, since: datetime, until: datetime | None = None
+) -> dict[str, tuple[int, int]]:
     """day -> (thumbs up, thumbs down)."""
     day = func.date(Feedback.created_at)
     rows = await session.execute(
         select(day, Feedback.rating > 0, func.count())
-        .where(Feedback.created_at >= since)
+        .where(*_window(Feedback.created_at, since, until))
         .group_by(day, Feedback.rating > 0)
     )
     found: dict[str, tuple[int, int]] = {}
@@ -49,7 +62,7 @@ async def ratings(*, session: AsyncSession, since: datetime) -> dict[str, tuple[
 
 
 async def latency_percentiles(
-    *, session: AsyncSession, since: datetime
+    *, session: AsyncSession, since: datetime, until: datetime | None = None
 ) -> dict[str, tuple[int, int]]:
     """day -> (p50, p95) reply latency in milliseconds (nearest rank)."""
     day = func.date(Message.created_at).label("day")
@@ -63,7 +76,7 @@ async def latency_percentiles(
             func.count().over(partition_by=func.date(Message.created_at)).label("n"),
         )
         .where(
-            Message.created_at >= since,
+            *_window(Message.created_at, since, until),
             Message.role == "assistant",
             Message.latency_ms.is_not(None),
         )

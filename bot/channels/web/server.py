@@ -3,11 +3,13 @@ a thread beside the bot in ``supportbot run``)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import uvicorn
 
 from bot.channels.web.app import create_app
+from bot.channels.web.quality_pages import DAY_CHOICES as QUALITY_DAYS
 from bot.channels.web.services import ConsoleServices
 
 log = logging.getLogger(__name__)
@@ -32,4 +34,17 @@ async def serve(console: ConsoleServices) -> None:
     """Serve until the server is told to exit (signals in the main thread, or cancellation)."""
     server = build_server(console)
     log.info("admin console on http://%s:%s", console.settings.console_listen, server.config.port)
-    await server.serve()
+    warm = asyncio.create_task(_warm_quality(console))
+    try:
+        await server.serve()
+    finally:
+        warm.cancel()
+
+
+async def _warm_quality(console: ConsoleServices) -> None:
+    """Compute the closed days' chart figures once in the background, so the first visit to
+    /quality does not pay for months of messages."""
+    try:
+        await console.queries.quality(max(QUALITY_DAYS), [])
+    except Exception:  # a warm-up is an optimisation: the page computes what is missing
+        log.exception("could not pre-compute the quality charts")
