@@ -80,6 +80,7 @@ class FakeBotApi(BotApiMethods):
         self.failures: list[Failure] = []
         self.chaos: Chaos | None = None
         self._updates: list[dict[str, Any]] = []
+        self.pushed: list[dict[str, Any]] = []  # every update injected, in order
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._callback_ids = itertools.count(1)
@@ -130,8 +131,22 @@ class FakeBotApi(BotApiMethods):
     def _push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), kind: payload}
         self._updates.append(update)
+        self.pushed.append(update)
         self._notify()
         return payload
+
+    def redeliver(self, update: dict[str, Any], *, new_id: bool = False) -> None:
+        """Telegram sends an update again: the same update id (unconfirmed, or a webhook
+        retry), or ``new_id`` (the same message under a new update id)."""
+        again = {**update, "update_id": next(self._update_ids)} if new_id else dict(update)
+        self._updates.append(again)
+        self._updates.sort(key=lambda u: u["update_id"])
+        self._notify()
+
+    @property
+    def pending_updates(self) -> int:
+        """Updates not yet confirmed by a ``getUpdates`` offset (Telegram keeps them)."""
+        return len(self._updates)
 
     def _message(
         self, user: dict, chat_id: int | None, date: float | None = None, **content: Any

@@ -1,0 +1,162 @@
+"""Nothing lost, nothing twice: the durable inbox and outbox with the real bot in this process.
+
+The subprocess tests (SIGKILL, SIGTERM) are in ``test_restarts.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import select
+from telegram.ext import Application
+
+from bot.channels.telegram import serving
+from bot.config import Settings
+from storage.models import Message
+from tests.channels.telegram.conftest import (
+    FAST,
+    Opener,
+    ScriptedConversation,
+    is_final,
+    replies,
+    services,
+    settled,
+)
+from tests.channels.telegram.fake_bot_api import FakeBotApi
+from tests.channels.telegram.test_running import _free_port
+
+SHIPPING_Q = "How long does shipping take?"
+SHIPPING_A = "3-5 business days"
+PAYMENT_Q = "What payment methods do you accept?"
+
+
+def answers_to(api: FakeBotApi, chat_id: int, fragment: str) -> int:
+    return sum(fragment in m.get("text", "") for m in api.bot_messages(chat_id) if is_final(m))
+
+
+async def test_a_redelivered_update_is_answered_once(
+    bot: Application, fake_api: FakeBotApi
+) -> None:
+    ann = fake_api.user(7, "Ann")
+    fake_api.send_text(ann, SHIPPING_Q)
+    await replies(fake_api, 7, 1)
+    fake_api.redeliver(fake_api.pushed[-1], new_id=True)  # the same message, a new update id
+    fake_api.send_text(ann, PAYMENT_Q)
+    await replies(fake_api, 7, 2)
+    await settled(bot)
+    assert answers_to(fake_api, 7, SHIPPING_A) == 1
+    async with services(bot).app.session_factory() as db:
+        asked = list(await db.scalars(select(Message.text).where(Message.role == "user")))
+    assert asked == [SHIPPING_Q, PAYMENT_Q]
+
+
+async def test_a_5xx_or_reset_on_send_is_retried(bot: Application, fake_api: FakeBotApi) -> None:
+    ann = fake_api.user(7, "Ann")
+    fake_api.fail("sendMessage", status=502, times=2)
+    fake_api.fail("sendMessage", status=0, times=1)  # a reset connection
+    fake_api.send_text(ann, SHIPPING_Q)
+    [answer] = await replies(fake_api, 7, 1, within=20)
+    assert SHIPPING_A in answer
+    statuses = [c.status for c in fake_api.calls if c.method == "sendMessage"]
+    assert statuses == [502, 502, 0, 200]
+    await settled(bot)
+
+
+async def test_a_reply_telegram_keeps_refusing_waits_in_the_outbox_and_goes_out_in_order(
+    tg_settings: Settings, opener: Opener, fake_api: FakeBotApi
+) -> None:
+    settings = tg_settings.model_copy(update={"send_retry_seconds": 0.3})
+    ann = fake_api.user(7, "Ann")
+    fake_api.fail("sendMessage", status=502, times=4)  # longer than one retry window
+    async with serving(settings, opener, tuning=FAST) as application:
+        fake_api.send_text(ann, SHIPPING_Q)
+        fake_api.send_text(ann, PAYMENT_Q)
+        texts = await replies(fake_api, 7, 2, within=30)
+        await settled(application)
+    assert SHIPPING_A in texts[0] and SHIPPING_A not in texts[1], "first question first"
+    assert answers_to(fake_api, 7, SHIPPING_A) == 1
+
+
+async def test_a_message_older_than_the_limit_gets_an_apology_and_a_person(
+    bot: Application, fake_api: FakeBotApi
+) -> None:
+    ann = fake_api.user(7, "Ann")
+    fake_api.send_text(ann, SHIPPING_Q, date=time.time() - 2 * 3600)
+    [text] = await replies(fake_api, 7, 1)
+    assert "could not answer your message in time" in text and SHIPPING_Q in text
+    markup = fake_api.bot_messages(7)[0]["reply_markup"]["inline_keyboard"]
+    assert markup[0][0]["callback_data"] == "human"
+    fake_api.send_text(ann, SHIPPING_Q)  # asked again now: answered
+    assert SHIPPING_A in (await replies(fake_api, 7, 2))[1]
+    async with services(bot).app.session_factory() as db:
+        flagged = list(await db.scalars(select(Message.unanswered).where(Message.role == "user")))
+    assert flagged[0] is True
+
+
+async def test_stop_hands_an_answer_in_progress_back_and_the_next_start_answers_it(
+    tg_settings: Settings, opener: Opener, fake_api: FakeBotApi
+) -> None:
+    settings = tg_settings.model_copy(update={"shutdown_grace_seconds": 0.2})
+    scripted: list[ScriptedConversation] = []
+
+    @asynccontextmanager
+    async def held_opener() -> AsyncIterator[Any]:
+        async with opener() as app:
+            app.conversation = ScriptedConversation(app.conversation)
+            scripted.append(app.conversation)
+            yield app
+
+    ann = fake_api.user(7, "Ann")
+    async with serving(settings, held_opener, tuning=FAST) as application:
+        scripted[0].script(SHIPPING_Q)  # never answered in this run
+        fake_api.send_text(ann, SHIPPING_Q)
+        fake_api.send_text(ann, PAYMENT_Q)
+        await fake_api.wait_until(lambda: fake_api.sent("sendChatAction", 7))
+        delivery = services(application).delivery
+    assert await delivery.open_count() == 2, "both messages are still in the inbox"
+    assert fake_api.pending_updates == 0, "and Telegram was told they arrived"
+    async with serving(settings, opener, tuning=FAST):
+        texts = await replies(fake_api, 7, 3, within=20)
+    assert "restarting" in texts[0]
+    assert SHIPPING_A in texts[1] and SHIPPING_A not in texts[2]
+    assert await delivery.open_count() == 0
+
+
+async def test_webhook_answers_200_only_once_stored_and_a_retry_is_answered_once(
+    tg_settings: Settings, opener: Opener, fake_api: FakeBotApi
+) -> None:
+    port = _free_port()
+    settings = tg_settings.model_copy(
+        update={
+            "webhook_url": "https://bot.example.com/hook",
+            "webhook_port": port,
+            "webhook_secret": SecretStr("s3cret"),
+        }
+    )
+    ann = fake_api.user(7, "Ann")
+    update = {
+        "update_id": 77,
+        "message": {
+            "message_id": 5,
+            "date": int(time.time()),
+            "chat": fake_api.chats[7],
+            "from": ann,
+            "text": SHIPPING_Q,
+        },
+    }
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+    async with serving(settings, opener, tuning=FAST, webhook=True) as application:
+        async with httpx.AsyncClient() as client:
+            for _ in range(3):  # Telegram retries a delivery it thinks failed
+                sent = await client.post(
+                    f"http://127.0.0.1:{port}/hook", json=update, headers=headers
+                )
+                assert sent.status_code == 200
+        await replies(fake_api, 7, 1)
+        await settled(application)
+    assert answers_to(fake_api, 7, SHIPPING_A) == 1
