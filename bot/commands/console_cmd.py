@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
     link.set_defaults(handler=console_link)
 
 
-async def serve_console(settings: Settings) -> None:
+async def serve_console(settings: Settings, stop: threading.Event | None = None) -> None:
     """Open the services (no model: the console never generates) and serve until stopped."""
     from bot.app import open_app
     from bot.channels.telegram.console_port import open_messenger
@@ -38,7 +38,7 @@ async def serve_console(settings: Settings) -> None:
         open_app(settings, load_model=False, import_demo=False) as app,
         open_messenger(settings) as messenger,
     ):
-        await serve(ConsoleServices.from_app(app, settings, messenger))
+        await serve(ConsoleServices.from_app(app, settings, messenger), stop)
 
 
 def console(args: argparse.Namespace, settings: Settings) -> int:
@@ -68,18 +68,20 @@ def console_link(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def start_beside_bot(settings: Settings) -> threading.Thread | None:
+def start_beside_bot(settings: Settings) -> threading.Event | None:
     """Serve the console in a daemon thread with its own event loop and services (the bot's
-    loop stays PTB's); None when SUPPORTBOT_CONSOLE_PORT is unset."""
+    loop stays PTB's); returns the event that stops it, None when SUPPORTBOT_CONSOLE_PORT is
+    unset. The console opens its own services (no model) over the same database: FAQ edits
+    reach the bot's index through ``FaqCatalog.sync`` as edits from the CLI do."""
     if settings.console_port is None:
         return None
+    stop = threading.Event()
 
     def run() -> None:
         try:
-            asyncio.run(serve_console(settings))
+            asyncio.run(serve_console(settings, stop))
         except Exception:
             log.exception("the admin console stopped")
 
-    thread = threading.Thread(target=run, name="admin-console", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=run, name="admin-console", daemon=True).start()
+    return stop

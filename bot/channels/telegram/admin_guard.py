@@ -30,6 +30,7 @@ ADMIN_COMMANDS = (
     "prompt_rollback",
     "stats",
     "unanswered",
+    "console",
 )
 NOT_ALLOWED = "⛔ Not allowed: this command is for administrators."
 

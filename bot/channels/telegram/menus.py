@@ -32,6 +32,7 @@ ADMIN_COMMANDS = (
     ("prompt_rollback", "Restore a revision: REV"),
     ("stats", "Statistics [days]"),
     ("unanswered", "Questions without a confident answer"),
+    ("console", "One-time login link to the web console"),
 )
 AGENT_COMMANDS = (
     ("reply", "Answer a customer: TICKET TEXT (or reply to the ticket)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import uvicorn
 
@@ -30,15 +31,24 @@ def build_server(console: ConsoleServices) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-async def serve(console: ConsoleServices) -> None:
-    """Serve until the server is told to exit (signals in the main thread, or cancellation)."""
+async def serve(console: ConsoleServices, stop: threading.Event | None = None) -> None:
+    """Serve until the server is told to exit: signals in the main thread, or ``stop`` set
+    (the console in a thread beside the bot)."""
     server = build_server(console)
+    if stop is not None:
+        watcher = threading.Thread(target=_exit_when_set, args=(stop, server), daemon=True)
+        watcher.start()
     log.info("admin console on http://%s:%s", console.settings.console_listen, server.config.port)
     warm = asyncio.create_task(_warm_quality(console))
     try:
         await server.serve()
     finally:
         warm.cancel()
+
+
+def _exit_when_set(stop: threading.Event, server: uvicorn.Server) -> None:
+    stop.wait()
+    server.should_exit = True
 
 
 async def _warm_quality(console: ConsoleServices) -> None:
