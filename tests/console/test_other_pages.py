@@ -25,9 +25,13 @@ async def test_unanswered_group_becomes_phrasings_of_an_entry(console: Console) 
     assert "/faq/new?question=" in inbox.text  # one click to a pre-filled entry
     ids = inbox.text.split('name="ids" value="')[1].split('"')[0]
     attached = await console.client.post(
-        "/unanswered/attach", data={"csrf": csrf, "ids": ids, "entry_id": "3"}
+        "/unanswered/attach", data={"csrf": csrf, "ids": ids, "entry_id": "3", "text": [ODD]}
     )
     assert attached.status_code == 303
+    after = await console.client.get("/unanswered")
+    assert (
+        "Now “do you rent submarines to astronauts” → " in after.text and "entry #3" in after.text
+    )
     entry = await console.app.admin.show_faq(3)
     assert any("submarines" in variant for variant in entry.variants)
     assert "submarines" not in (await console.client.get("/unanswered")).text
@@ -54,6 +58,8 @@ async def test_new_entry_prefilled_from_a_group(console: Console) -> None:
         },
     )
     assert created.status_code == 303
+    shown = await console.client.get(created.headers["location"])
+    assert "Now “Do you rent submarines to astronauts?” → faq" in shown.text
     assert console.services.preview.answer(ODD).text == "No, sorry."
 
 

@@ -14,6 +14,7 @@ from bot.admin.service import AdminError
 from bot.channels.web import faq_files
 from bot.channels.web.auth import admin_id, admin_page, services
 from bot.channels.web.diffing import revision_diffs
+from bot.channels.web.inbox_pages import flash_answers_now
 from bot.channels.web.rendering import flash, message_page, page
 from bot.channels.web.services import author_of
 from bot.knowledge.documents import FaqDocument
@@ -107,6 +108,8 @@ async def faq_create(request: Request) -> Response:
     except AdminError as exc:
         return message_page(request, "Not saved", str(exc), status=400)
     flash(request, f"Entry #{entry.id} created.")
+    if ids:
+        flash_answers_now(request, [entry.question, *entry.variants])
     return RedirectResponse(f"/faq/{entry.id}", status_code=303)
 
 

@@ -40,6 +40,15 @@ async def unanswered(request: Request) -> Response:
     return page(request, "unanswered.html", {"rows": rows, "total": total})
 
 
+def flash_answers_now(request: Request, questions: list[str]) -> None:
+    """After a group is resolved: what the bot now answers to its questions."""
+    preview = services(request).preview
+    for question in questions[:5]:
+        now = preview.answer(question)
+        entry = f" entry #{now.entry_id}" if now.entry_id is not None else ""
+        flash(request, f"Now “{question}” → {now.mode}{entry} ({now.confidence:.2f})")
+
+
 @admin_page
 async def attach(request: Request) -> Response:
     """POST /unanswered/attach: the group's questions become phrasings of entry N."""
@@ -56,6 +65,7 @@ async def attach(request: Request) -> Response:
     except AdminError as exc:
         return message_page(request, "Not added", str(exc), status=404)
     flash(request, f"Added {len(ids)} question(s) as phrasings of entry #{entry_id}.")
+    flash_answers_now(request, [str(text) for text in form.getlist("text") if str(text).strip()])
     return RedirectResponse("/unanswered", status_code=303)
 
 
