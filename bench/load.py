@@ -1,0 +1,250 @@
+"""Load and faults through the real bot process: nothing lost, nothing twice, in order.
+
+    python -m bench.load [--customers 200] [--seconds 120] [--faults] [--no-kill] [--json]
+
+Starts the fake Bot API (``tests/channels/telegram/fake_bot_api.py``: updates kept until a
+``getUpdates`` offset confirms them, so unconfirmed ones are redelivered to a restarted bot) on
+127.0.0.1 and the bot in its own process (``tests.channels.telegram.bot_process``: what
+``supportbot run`` runs, with the FakeEngine for generation, lexical retrieval, a fresh SQLite
+file). Customers send questions with think time (2-20 s) without waiting for answers; halfway
+the bot is killed with SIGKILL and started again; at the end it is stopped with SIGTERM.
+
+``--faults``: 10 % of ``sendMessage`` / ``editMessageText`` / ``sendChatAction`` calls fail
+(half 429 with ``retry_after`` 1, a quarter 502, a quarter a reset connection) and 5 % of
+generations fail or time out. Scoring is in ``bench.load_scoring``. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.load_scoring import UNTRACKED, Asked, Score, score_chat, summary, tracked_questions
+from bench.load_scoring import peak_rss_mb as rss
+from bot.config import PROJECT_ROOT, Settings
+from tests.channels.telegram.fake_bot_api import TOKEN, Chaos, FakeBotApi
+
+FAULTY_METHODS = {"sendMessage", "editMessageText", "sendChatAction"}
+THINK = (2.0, 20.0)
+DRAIN_SECONDS = 90.0
+
+
+class TimedBotApi(FakeBotApi):
+    """The fake Bot API, remembering when each bot message was created."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.created: dict[tuple[int, int], float] = {}
+
+    def _store_bot_message(self, chat: dict, **content: Any) -> dict[str, Any]:
+        message = super()._store_bot_message(chat, **content)
+        self.created[(chat["id"], message["message_id"])] = time.monotonic()
+        return message
+
+
+class BotProcess:
+    """The bot in its own process; started, killed, restarted, stopped, its peak RSS watched."""
+
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.env, self.folder = env, folder
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts = 0
+        self.peak_mb = 0.0
+
+    async def start(self) -> None:
+        self.starts += 1
+        log = (self.folder / f"bot-{self.starts}.log").open("wb")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.channels.telegram.bot_process", env=self.env,
+            cwd=self.folder, stdout=log, stderr=log,
+        )  # fmt: skip
+
+    def watch(self) -> None:
+        if self.process is not None:
+            self.peak_mb = max(self.peak_mb, rss(self.process.pid))
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.watch()
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        self.watch()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.process.wait(), 60)
+        except TimeoutError:
+            self.process.kill()
+            return -9
+
+
+def bot_environment(folder: Path, api: FakeBotApi, faults: bool) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "SUPPORTBOT_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'bot.db'}",
+        "SUPPORTBOT_TELEGRAM_TOKEN": TOKEN,
+        "SUPPORTBOT_TELEGRAM_BASE_URL": api.base_url,
+        "SUPPORTBOT_EMBEDDING_MODEL": "none",
+        "SUPPORTBOT_MODEL_CACHE_DIR": str(folder / "models"),
+        "SUPPORTBOT_RATE_LIMIT_PER_MINUTE": "60",
+        "SUPPORTBOT_GENERATION_TIMEOUT_SECONDS": "2",
+        "SUPPORTBOT_LOG_LEVEL": "WARNING",
+        "SUPPORTBOT_TEST_GENERATION_FAILURES": "0.05" if faults else "0",
+    }
+
+
+async def customer(
+    api: FakeBotApi, number: int, pool: list[Any], until: float, rng: random.Random
+) -> list[Asked]:
+    """One customer: questions with think time until ``until`` (distinct answers if tracked)."""
+    user = api.user(100_000 + number, f"Customer {number}")
+    untracked = number % 10 == 9
+    choices = list(UNTRACKED if untracked else pool)
+    rng.shuffle(choices)
+    asked: list[Asked] = []
+    seen: set[str] = set()
+    await asyncio.sleep(rng.uniform(0, THINK[1]))
+    for choice in choices:
+        if time.monotonic() >= until:
+            break
+        if not untracked and choice.answer in seen:
+            continue
+        text = choice if untracked else choice.question
+        api.send_text(user, text)
+        asked.append(Asked(number, text, time.monotonic(), None if untracked else choice))
+        if not untracked:
+            seen.add(choice.answer)
+        await asyncio.sleep(rng.uniform(*THINK))
+    return asked
+
+
+def final_replies(api: TimedBotApi, chat_id: int) -> list[tuple[str, float]]:
+    return [
+        (m.get("text", ""), api.created.get((chat_id, m["message_id"]), 0.0))
+        for m in api.bot_messages(chat_id)
+        if not m.get("text", "").endswith(" …")
+    ]
+
+
+async def drive(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{folder / 'calibration.db'}",
+        embedding_model="none",
+        model_cache_dir=folder / "models",
+    )
+    pool = await tracked_questions(settings)
+    api = TimedBotApi()
+    await api.start()
+    if args.faults:
+        api.chaos = Chaos(0.10, FAULTY_METHODS, seed=args.seed)
+    bot = BotProcess(bot_environment(folder, api, args.faults), folder)
+    await bot.start()
+    await api.wait_until(lambda: api.sent("deleteWebhook"), within=120)
+    rng = random.Random(args.seed)
+    started = time.monotonic()
+    until = started + args.seconds
+    customers = [
+        asyncio.create_task(customer(api, n, pool, until, random.Random(rng.random())))
+        for n in range(args.customers)
+    ]
+    killed = await killer(bot, api, started + args.seconds / 2) if args.kill else 0
+    asked = [q for questions in await asyncio.gather(*customers) for q in questions]
+    await drain(api, bot, asked)
+    exit_status = await bot.stop()
+    return score(api, asked, pool, started, killed, bot, exit_status)
+
+
+async def killer(bot: BotProcess, api: FakeBotApi, at: float) -> int:
+    """Watch the bot's memory; SIGKILL it at ``at`` and start it again."""
+    while time.monotonic() < at:
+        bot.watch()
+        await asyncio.sleep(0.5)
+    await bot.kill()
+    await bot.start()
+    return 1
+
+
+async def drain(api: TimedBotApi, bot: BotProcess, asked: list[Asked]) -> None:
+    """Wait (bounded) until every customer has as many replies as questions."""
+    want: dict[int, int] = {}
+    for q in asked:
+        want[q.customer] = want.get(q.customer, 0) + 1
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while time.monotonic() < deadline:
+        bot.watch()
+        short = [c for c, n in want.items() if len(final_replies(api, 100_000 + c)) < n]
+        if not short:
+            return
+        await asyncio.sleep(0.5)
+
+
+def score(
+    api: TimedBotApi,
+    asked: list[Asked],
+    pool: list[Any],
+    started: float,
+    restarts: int,
+    bot: BotProcess,
+    exit_status: int,
+) -> dict[str, Any]:
+    result = Score()
+    by_customer: dict[int, list[Asked]] = {}
+    for q in asked:
+        by_customer.setdefault(q.customer, []).append(q)
+    for number, questions in by_customer.items():
+        before = (result.lost, result.duplicates, result.out_of_order)
+        score_chat(questions, final_replies(api, 100_000 + number), result)
+        if os.environ.get("BENCH_LOAD_DEBUG") and before != (
+            result.lost,
+            result.duplicates,
+            result.out_of_order,
+        ):
+            print(f"customer {number}:", [q.text for q in questions], file=sys.stderr)
+            for text, _ in final_replies(api, 100_000 + number):
+                print("   ->", text[:100].replace("\n", " "), file=sys.stderr)
+    last = max(api.created.values(), default=started)
+    faults = api.chaos.injected if api.chaos else {}
+    return summary(
+        result,
+        restarts=restarts,
+        peak_rss_mb=round(bot.peak_mb, 1),
+        throughput_answers_per_s=round(result.answered / max(last - started, 1e-9), 2),
+        tracked_question_pool=len(pool),
+        faults_injected={"429": faults.get(429, 0), "5xx": faults.get(502, 0),
+                         "reset": faults.get(0, 0)},
+        final_exit_status=exit_status,
+        load_average=[round(x, 2) for x in os.getloadavg()],
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--faults", action="store_true")
+    parser.add_argument("--no-kill", dest="kill", action="store_false")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    logging.getLogger("tornado.access").setLevel(logging.CRITICAL)
+    with tempfile.TemporaryDirectory(prefix="supportbot-load-") as folder:
+        result = asyncio.run(drive(args, Path(folder)))
+    print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()
