@@ -24,7 +24,7 @@ def test_system_prompt_names_the_business_and_the_reply_language() -> None:
     assert "Bolt Bikes" in text and "Chinese" in text and "don't know" in text
 
 
-def test_question_comes_first_then_the_entries_in_rank_order() -> None:
+def test_stable_parts_come_first_and_the_customers_words_last() -> None:
     built = build_prompt(
         system_prompt="sys",
         question="When do you open?",
@@ -33,10 +33,46 @@ def test_question_comes_first_then_the_entries_in_rank_order() -> None:
         budget_tokens=10_000,
         count_tokens=count,
     )
+    system, last = built.messages[0].content, built.messages[-1].content
+    assert system.startswith("sys") and system.index(format_entry(1, HOURS)) < system.index(
+        format_entry(2, SHIPPING)
+    )
+    assert last == "Customer question: When do you open?"
+    assert built.faq_ids == [3, 1] and not built.over_budget
+
+
+def test_customers_and_turns_on_the_same_entries_share_the_whole_system_message() -> None:
+    def prompt(question: str, history: list[ChatMessage]) -> list[ChatMessage]:
+        return build_prompt(
+            system_prompt="sys",
+            question=question,
+            documents=[HOURS, SHIPPING],
+            history=history,
+            budget_tokens=10_000,
+            count_tokens=count,
+        ).messages
+
+    first = prompt("When do you open?", [])
+    other_customer = prompt("Are you open on Sunday?", [])
+    follow_up = prompt("And on holidays?", [ChatMessage("user", "When do you open?")])
+    assert first[0] == other_customer[0] == follow_up[0]
+    assert follow_up[1] == ChatMessage("user", "When do you open?")
+
+
+def test_question_first_layout_is_still_available() -> None:
+    built = build_prompt(
+        system_prompt="sys",
+        question="When do you open?",
+        documents=[HOURS, SHIPPING],
+        history=[],
+        budget_tokens=10_000,
+        count_tokens=count,
+        layout="question_first",
+    )
     last = built.messages[-1].content
+    assert built.messages[0].content == "sys"
     assert last.index("When do you open?") < last.index(format_entry(1, HOURS))
     assert last.index(format_entry(1, HOURS)) < last.index(format_entry(2, SHIPPING))
-    assert built.faq_ids == [3, 1] and not built.over_budget
 
 
 def test_long_history_is_trimmed_oldest_first_and_the_faq_context_survives() -> None:
@@ -76,8 +112,8 @@ def test_when_history_is_gone_lower_ranked_entries_go_whole() -> None:
     )
     assert built.history_kept == 0
     assert built.faq_ids == [3]  # best entry kept
-    assert HOURS.answer in built.messages[-1].content  # whole, not cut
-    assert RETURNS.answer not in built.messages[-1].content
+    assert HOURS.answer in built.messages[0].content  # whole, not cut
+    assert RETURNS.answer not in built.messages[0].content
     assert built.prompt_tokens <= budget
 
 
