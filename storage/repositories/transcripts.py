@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatSession, Feedback, Message, SessionState, User
 
+TEXT_MATCHES = 2_000  # newest matching messages a text search looks at
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerRow:
@@ -64,16 +66,24 @@ async def customers(
             matches.append(User.external_id == int(needle))
         query = query.where(or_(*matches))
     if text.strip():
-        said = (
-            select(ChatSession.user_id)
-            .join(Message, Message.session_id == ChatSession.id)
-            .where(Message.text.icontains(text.strip(), autoescape=True))
-        )
-        query = query.where(User.id.in_(said))
+        query = query.where(User.id.in_(await _users_who_wrote(session, text.strip())))
     rows = await session.execute(query)
     return [
         CustomerRow(u.id, u.external_id, u.channel, u.name, when, int(n)) for u, when, n in rows
     ]
+
+
+async def _users_who_wrote(session: AsyncSession, text: str) -> list[int]:
+    """Customers with a message containing ``text``, newest message first; the scan stops
+    after ``TEXT_MATCHES`` matching messages, so a common word does not read every row."""
+    rows = await session.scalars(
+        select(ChatSession.user_id)
+        .join(Message, Message.session_id == ChatSession.id)
+        .where(Message.text.icontains(text, autoescape=True))
+        .order_by(Message.id.desc())
+        .limit(TEXT_MATCHES)
+    )
+    return list(dict.fromkeys(rows))
 
 
 async def customer(*, session: AsyncSession, user_id: int) -> User | None:
