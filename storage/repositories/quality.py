@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Feedback, Message
@@ -49,10 +49,13 @@ async def ratings(
 ) -> dict[str, tuple[int, int]]:
     """day -> (thumbs up, thumbs down)."""
     day = func.date(Feedback.created_at)
+    # A literal 0, not a bound parameter: PostgreSQL must see the very same expression in
+    # SELECT and GROUP BY, and two bound parameters are two different expressions to it.
+    positive = Feedback.rating > literal_column("0")
     rows = await session.execute(
-        select(day, Feedback.rating > 0, func.count())
+        select(day, positive, func.count())
         .where(*_window(Feedback.created_at, since, until))
-        .group_by(day, Feedback.rating > 0)
+        .group_by(day, positive)
     )
     found: dict[str, tuple[int, int]] = {}
     for when, positive, n in rows:
