@@ -140,3 +140,22 @@ async def test_export_in_three_formats(console: Console) -> None:
     assert "question:" in as_yaml.text
     unknown = await console.client.get("/faq/export", params={"format": "xml"})
     assert unknown.status_code == 400
+
+
+async def test_a_large_import_is_previewed_and_confirmed(console: Console) -> None:
+    csrf = await console.login()
+    rows = [
+        {"id": f"big-{n}", "question": f"Large question {n}?", "answer": "x" * 400}
+        for n in range(2_500)
+    ]
+    content = json.dumps({"faq": rows}).encode()
+    assert len(content) > 1024 * 1024
+    files = {"file": ("big.json", content, "application/json")}
+    preview = await console.client.post("/faq/import", data={"csrf": csrf}, files=files)
+    assert "2500 added" in preview.text
+    payload = preview.text.split('name="payload" value="')[1].split('"')[0]
+    done = await console.client.post(
+        "/faq/import/confirm", data={"csrf": csrf, "filename": "big.json", "payload": payload}
+    )
+    assert done.status_code == 303
+    assert "Import done: added 2500" in (await console.client.get("/faq")).text

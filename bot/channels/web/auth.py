@@ -26,6 +26,7 @@ from bot.channels.web.services import ConsoleServices
 Handler = Callable[[Request], Awaitable[Response]]
 SESSION_ADMIN = "admin"
 SESSION_CSRF = "csrf"
+MAX_FIELD_BYTES = 8 * 1024 * 1024
 
 
 def services(request: Request) -> ConsoleServices:
@@ -45,7 +46,9 @@ async def _csrf_ok(request: Request) -> bool:
     expected = csrf_token(request)
     given = request.headers.get("x-csrf-token")
     if given is None:
-        form = await request.form()
+        # Read (and cached for the handler) here first: an import's confirm form carries the
+        # previewed file in a field, larger than Starlette's 1 MB default for one field.
+        form = await request.form(max_part_size=MAX_FIELD_BYTES)
         value = form.get("csrf")
         given = value if isinstance(value, str) else None
     return bool(expected) and given is not None and hmac.compare_digest(expected, given)
