@@ -67,31 +67,45 @@ class BatchKV:
         """Size the buffers to ``positions`` rounded up to ``STEP``: grow when needed, shrink
         when less than half is used (decode attention reads the whole capacity, because a
         full-capacity slice of the first rows is contiguous and a contiguous batched matmul is
-        several times faster here than attention over a strided slice)."""
+        several times faster here than attention over a strided slice).
+
+        Buffers are allocated empty and only the rows in use are written (each row's unused
+        tail zeroed, so masked positions never hold NaN), so resident memory follows the rows
+        actually decoding, not ``max_rows``."""
         capacity = max(STEP, -(-positions // STEP) * STEP)
         if self.capacity and positions <= self.capacity and capacity > self.capacity // 2:
             return
         if capacity == self.capacity:
             return
         shape = (self.max_rows, self.kv_heads, capacity, self.head_dim)
-        keys = [torch.zeros(shape, dtype=self.dtype) for _ in range(self.layers)]
-        values = [torch.zeros(shape, dtype=self.dtype) for _ in range(self.layers)]
-        keep = min(capacity, self.capacity)
-        if keep:
-            rows = self.rows
-            for new, old in zip(keys + values, self.keys + self.values, strict=True):
-                new[:rows, :, :keep].copy_(old[:rows, :, :keep])
-        self.keys, self.values, self.capacity = keys, values, capacity
+        old_keys, old_values, keep = self.keys, self.values, min(capacity, self.capacity)
+        self.keys, self.values = [], []  # the old buffers go layer by layer as we copy
+        rows = self.rows
+        for index in range(len(old_keys) if keep else 0):
+            for new_list, old_list in ((self.keys, old_keys), (self.values, old_values)):
+                new = torch.empty(shape, dtype=self.dtype)
+                new[:rows, :, :keep].copy_(old_list[index][:rows, :, :keep])
+                new[:rows, :, keep:].zero_()
+                new_list.append(new)
+                old_list[index] = new  # drop the old layer now
+        if not keep:
+            self.keys = [torch.empty(shape, dtype=self.dtype) for _ in range(self.layers)]
+            self.values = [torch.empty(shape, dtype=self.dtype) for _ in range(self.layers)]
+        self.capacity = capacity
 
-    def add_row(self, prompt: PromptKV) -> int:
-        """Copy a fully prefilled prompt into the next row; return the row index."""
+    def add_row(self, prompt: PromptKV, reserve: int = 0) -> int:
+        """Copy a fully prefilled prompt into the next row; return the row index.
+
+        ``reserve`` is how many positions the row may reach (prompt plus new tokens): making
+        room for it now avoids growing (copying every row) mid-generation."""
         row = self.rows
         if row >= self.max_rows:
             raise RuntimeError("no free row in the batch")
         length = prompt.filled
-        self.fit(max([length, *self.lengths]) + 1)
+        self.fit(max([length + 1, reserve, *(n + 1 for n in self.lengths)]))
         for mine, theirs in zip(self.keys + self.values, prompt.keys + prompt.values, strict=True):
             mine[row, :, :length].copy_(theirs[:, :length])
+            mine[row, :, length:].zero_()
         self.lengths.append(length)
         return row
 

@@ -236,7 +236,7 @@ class InferenceWorker:
         for job in completed:
             self._prefilling.remove(job)
             assert job.prompt_kv is not None
-            self._batch.add_row(job.prompt_kv)
+            self._batch.add_row(job.prompt_kv, reserve=len(job.prompt_ids) + job.max_new_tokens)
             job.prompt_kv = None
             job.first_token_at = now
             self._decoding.append(job)
