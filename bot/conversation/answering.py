@@ -20,7 +20,13 @@ from bot.conversation.policy import Action, Decision, Thresholds, close_alternat
 from bot.conversation.texts import Texts
 from bot.conversation.turns import Outcome
 from bot.knowledge.documents import FaqHit
-from bot.knowledge.sentences import Focus, SentenceScorer, split_sentences
+from bot.knowledge.sentences import (
+    Focus,
+    SentenceScorer,
+    asked_kinds,
+    given_kinds,
+    split_sentences,
+)
 
 RESCUE_CANDIDATES = 4  # entries whose sentences may answer a partial match
 
@@ -56,6 +62,12 @@ class Composer:
             more=focus.rest_text if focus.focused else "",
             more_ref=(entry_id, focus.lead) if focus.focused else None,
         )
+
+    @staticmethod
+    def kind_missing(question: str, hit: FaqHit) -> bool:
+        """True when the question asks a price/duration/steps the entry does not give."""
+        asked = asked_kinds(question)
+        return bool(asked) and not asked & given_kinds(hit.document.answer)
 
     def rescue(
         self, question: str, decision: Decision, candidates: Sequence[FaqHit] = ()

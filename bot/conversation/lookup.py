@@ -22,13 +22,17 @@ from dataclasses import dataclass
 
 from bot.conversation.followup import FollowUpContext, looks_dependent
 from bot.knowledge.documents import FaqHit
-from bot.knowledge.sentences import ScoredSentence, SentenceScorer
+from bot.knowledge.sentences import ScoredSentence, SentenceScorer, asked_kinds, given_kinds
 
 Search = Callable[[str], Awaitable[list[FaqHit]]]
 
-PRIOR_BONUS = 0.25  # the conversation's own entry, when the new message fits one of its sentences
+ALONE_SHARE_DEPENDENT = 0.6  # what the search of a dependent message alone counts
+STALE_PENALTY = 0.5  # the entry just sent, when the new message fits none of its sentences
+KIND_PENALTY = 0.2  # an entry giving no answer of the kind asked ("how much", "how long")
+FOLLOWUP_CONFIDENCE = 0.8  # a dependent follow-up that stays with the entry just answered
 FIT_WEIGHT = 0.3  # how much the new message's best sentence in an entry counts in a follow-up
-FIT_NEEDED = 0.3  # sentence score of the new message alone that lets the prior entry keep it
+FIT_NEEDED = 0.35  # sentence score of the new message alone that lets the prior entry keep it
+MOVE_MARGIN = 0.15  # another entry must fit the new message this much better to move on
 SENTENCE_ANSWERS = 0.65  # a sentence scoring this (and clearly ahead) answers a partial match
 SENTENCE_MARGIN = 0.1  # ... ahead of the best sentence of any other entry by this much
 ENTRY_WEIGHT = 0.3  # how much the entry's own confidence adds to its sentences' scores
@@ -69,9 +73,13 @@ class Lookup:
         if context is None:
             return Found(alone)
         dependent = looks_dependent(question)
-        if not dependent and alone and alone[0].confidence >= self.confident:
+        confident = bool(alone) and alone[0].confidence >= self.confident
+        if not dependent and confident and not asked_kinds(question):
             return Found(alone)
         joint = await self.search(" ".join([*context.questions, question]))
+        if not dependent and confident:  # stands alone, unless it asks the topic's price/time
+            kept = await asyncio.to_thread(self._keep_topic, question, alone, joint, context)
+            return Found(kept or alone, used_context=kept is not None)
         ranked = await asyncio.to_thread(self._rank, question, alone, joint, context, dependent)
         first = _first(alone)
         moved = bool(ranked) and (first is None or ranked[0].document.id != first.document.id)
@@ -85,27 +93,94 @@ class Lookup:
         context: FollowUpContext,
         dependent: bool,
     ) -> list[FaqHit]:
-        best: dict[object, FaqHit] = {}
-        for hit in [*joint, *alone]:
-            known = best.get(hit.document.id)
-            if known is None or hit.confidence > known.confidence:
-                best[hit.document.id] = hit
-        fits = self._fits(question, [hit.document for hit in best.values()])
+        """Candidates of both searches, best first (see the module docstring).
+
+        The conversation *stays* with the entry just answered when the new message fits one of
+        its sentences about as well as any other entry's (a follow-up's own words are generic,
+        "how long would that take?", so the searches' confidence is a poor guide there);
+        otherwise the candidates are rated by the better search and how well they fit.
+        """
+        joint_of = {hit.document.id: hit for hit in joint}
+        alone_of = {hit.document.id: hit for hit in alone}
+        # A message that points back means the joint question; alone it is half a question.
+        alone_share = ALONE_SHARE_DEPENDENT if dependent else 1.0
+        candidates = {**alone_of, **joint_of}
+        fits = self._fits(question, [hit.document for hit in candidates.values()])
+        asked = asked_kinds(question)
         rated: list[tuple[float, FaqHit]] = []
-        for entry_id, hit in best.items():
-            fit = fits.get(entry_id, 0.0)
-            value = hit.confidence + FIT_WEIGHT * fit
-            if dependent and _as_int(entry_id) in context.faq_ids and fit >= FIT_NEEDED:
-                value += PRIOR_BONUS
-            rated.append((value, hit))
-        rated.sort(key=lambda pair: -pair[0])
+        for entry_id, hit in candidates.items():
+            confidence = max(
+                joint_of[entry_id].confidence if entry_id in joint_of else 0.0,
+                alone_share * alone_of[entry_id].confidence if entry_id in alone_of else 0.0,
+            )
+            value = confidence + FIT_WEIGHT * fits.get(entry_id, 0.0)
+            if asked and not asked & given_kinds(hit.document.answer):
+                value -= KIND_PENALTY  # "how much is that?" needs an entry that names a price
+            if _as_int(entry_id) in context.faq_ids and fits.get(entry_id, 0.0) < FIT_NEEDED:
+                value -= STALE_PENALTY  # already said, and nothing in it fits the new message
+            rated.append((value, FaqHit(hit.document, hit.score, confidence)))
+        rated.sort(key=lambda item: -item[0])
         if not rated:
             return []
-        # The policy reads confidence: the chosen entry keeps the best confidence any search
-        # gave it, and is never ranked below an entry it beat.
-        top_value, top = rated[0]
-        lifted = FaqHit(top.document, top.score, min(1.0, max(top.confidence, top_value - 0.3)))
-        return [lifted, *(hit for _, hit in rated[1:])]
+        answers_kind = {
+            hit.document.id for _, hit in rated if asked & given_kinds(hit.document.answer)
+        }
+        stay = self._stay(fits, context, dependent, answers_kind)
+        if stay is not None:
+            top = next(hit for _, hit in rated if hit.document.id == stay)
+            floor = FOLLOWUP_CONFIDENCE
+        else:
+            value, top = rated[0]
+            floor = value - FIT_WEIGHT
+        rest = [hit for _, hit in rated if hit.document.id != top.document.id]
+        # The policy ranks by confidence: the chosen entry must stay first.
+        floor = max([floor, *(hit.confidence for hit in rest)])
+        return [FaqHit(top.document, top.score, min(1.0, max(top.confidence, floor))), *rest]
+
+    def _keep_topic(
+        self, question: str, alone: list[FaqHit], joint: list[FaqHit], context: FollowUpContext
+    ) -> list[FaqHit] | None:
+        """A confident standalone "how long/how much" question that the conversation's entry
+        answers better than the standalone best ("多少天之内有效？" after a price-drop answer)."""
+        prior = next((h for h in joint if _as_int(h.document.id) in context.faq_ids), None)
+        top = alone[0]
+        if prior is None or prior.document.id == top.document.id:
+            return None
+        if not asked_kinds(question) & given_kinds(prior.document.answer):
+            return None
+        fits = self._fits(question, [top.document, prior.document])
+        if fits.get(prior.document.id, 0.0) <= fits.get(top.document.id, 0.0):
+            return None
+        kept = FaqHit(prior.document, prior.score, max(top.confidence, FOLLOWUP_CONFIDENCE))
+        return [kept, *(hit for hit in alone if hit.document.id != prior.document.id)]
+
+    @staticmethod
+    def _stay(
+        fits: dict[object, float],
+        context: FollowUpContext,
+        dependent: bool,
+        answers_kind: set[object],
+    ) -> object | None:
+        """The conversation's entry when the new message still is about it, else None.
+
+        A message pointing back ("does that cost anything?") stays when the entry gives the
+        kind of answer asked for, or fits about as well as any other; a message that stands
+        alone stays only when the entry fits it best of all.
+        """
+        prior = [(fit, key) for key, fit in fits.items() if _as_int(key) in context.faq_ids]
+        if not prior:
+            return None
+        prior_fit, key = max(prior, key=lambda pair: pair[0])
+        other = max(
+            (fit for k, fit in fits.items() if _as_int(k) not in context.faq_ids), default=0
+        )
+        if prior_fit < FIT_NEEDED:
+            return None
+        if answers_kind and key not in answers_kind:
+            return None  # it cannot answer "how much" / "how long" / "how do I"
+        if dependent and (key in answers_kind or other - prior_fit < MOVE_MARGIN):
+            return key
+        return key if prior_fit >= other else None
 
     def _fits(self, question: str, documents: Sequence[object]) -> dict[object, float]:
         """The best sentence score of ``question`` alone in each entry."""

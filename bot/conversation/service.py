@@ -182,10 +182,12 @@ class ConversationService:
             return self.compose.handoff(decision, lang)
         best = decision.best
         assert best is not None
+        candidates = hits[:RESCUE_CANDIDATES]
         if decision.action is Action.FAQ:
             related = [hit.document.question for hit in decision.related]
-            return self.compose.faq(question, best, related)
-        candidates = hits[:RESCUE_CANDIDATES]
+            missing = self.compose.kind_missing(question, best)  # "退货要钱吗" -> the free one
+            rescued = self.compose.rescue(question, decision, candidates) if missing else None
+            return rescued or self.compose.faq(question, best, related)
         picked = self.compose.rescue(question, decision, candidates) or self.compose.choice(
             decision, lang
         )

@@ -28,6 +28,7 @@ import numpy as np
 
 from bot.knowledge.documents import FaqDocument
 from bot.knowledge.index import FaqIndex
+from bot.knowledge.language import detect_language
 from bot.knowledge.tokens import tokenize
 
 # A sentence ends at . ! ? (followed by a space and a capital, digit or quote) or at 。！？.
@@ -38,6 +39,10 @@ DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.6
 KIND_BONUS = 0.35
 LEAD_RELATIVE = 0.8  # a second sentence joins the lead when it scores this share of the first
+FOCUS_MIN = 0.35  # a best sentence scoring less does not stand out: the entry is sent whole
+FOCUS_MARGIN = 0.2  # ... nor does one that beats every sentence outside the lead by less
+BASELINE_SAMPLE = 48
+MIN_BASELINE_SAMPLE = 8
 
 # What a question asks for, and how a sentence that gives it looks (English and Chinese).
 _KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
@@ -58,6 +63,17 @@ _KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(
             r"\b\d+(-\d+)?\s*(business\s+)?(days?|hours?|weeks?|years?|minutes?)\b"
             r"|\d+(\s*-\s*\d+)?\s*(个)?(工作日|天|小时|周|年|分钟)",
+            re.IGNORECASE,
+        ),
+    ),
+    "steps": (
+        re.compile(
+            r"\bhow (do|can|should) (i|we)\b|\bhow to\b|\bsteps?\b|\bprocedure\b"
+            r"|怎么操作|如何操作|怎么弄|怎么办理|如何办理|流程|步骤|怎么做|操作",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"\b(go to|press|click|choose|enter|print|select)\b|请进入|点击|请在|打印|输入|选择",
             re.IGNORECASE,
         ),
     ),
@@ -113,18 +129,31 @@ class Focus:
         return _join(rest, self.document.language)
 
 
+def _primary(code: str) -> str:
+    """ "zh-Hans" -> "zh" (the language codes ``detect_language`` reports)."""
+    return code.strip().lower().replace("_", "-").split("-")[0]
+
+
 def _join(sentences: Sequence[str], language: str) -> str:
     separator = "" if language.lower().startswith(("zh", "ja")) else " "
     return separator.join(sentences)
 
 
 class SentenceScorer:
-    """Scores the sentences of FAQ entries against a question with the index's own models."""
+    """Scores the sentences of FAQ entries against a question with the index's own models.
+
+    Sentence vectors come from ``FaqIndex.query_vector`` (so each is embedded by the encoder
+    that serves its language, in the same space as a question in that language) and are kept.
+    Encoders differ in how close unrelated texts are (MiniLM about 0.1, e5 about 0.8), so a
+    cosine counts by how far it rises above the question's mean cosine with a fixed sample of
+    the FAQ's sentences in that language.
+    """
 
     def __init__(self, index: FaqIndex) -> None:
         self.index = index
         self._lock = threading.Lock()
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors: dict[str, np.ndarray | None] = {}
+        self._samples: dict[str, np.ndarray | None] = {}
         self._document_frequency: Counter[str] = Counter()
         self._documents_counted = -1
 
@@ -134,38 +163,44 @@ class SentenceScorer:
         terms = set(tokenize(question))
         weights = self._idf(terms)
         total = sum(weights.values())
+        language = detect_language(question)
         query_vector = self.index.query_vector(question) if self._dense(question) else None
+        baseline = self._baseline(query_vector, language)
         scored: list[ScoredSentence] = []
         for document in documents:
-            sentences = split_sentences(document.answer)
-            vectors = self._sentence_vectors(sentences) if query_vector is not None else None
-            for position, sentence in enumerate(sentences):
+            for position, sentence in enumerate(split_sentences(document.answer)):
                 present = set(tokenize(sentence)) & terms
                 lexical = sum(weights[t] for t in present) / total if total else 0.0
                 value = LEXICAL_WEIGHT * lexical
-                if vectors is not None and query_vector is not None:
-                    value += DENSE_WEIGHT * float(vectors[position] @ query_vector)
+                vector = self._vector(sentence, language) if query_vector is not None else None
+                if vector is not None and query_vector is not None:
+                    cosine = float(vector @ query_vector)
+                    value += DENSE_WEIGHT * max(0.0, cosine - baseline) / (1.0 - baseline)
                 if kinds & given_kinds(sentence):
                     value += KIND_BONUS
                 scored.append(ScoredSentence(document, position, sentence, value))
         return scored
 
     def focus(self, question: str, document: FaqDocument) -> Focus:
-        """Lead with the one or two sentences that answer ``question``; short entries whole."""
+        """Lead with the one or two sentences that answer ``question``; short entries whole,
+        and whole too when no sentence stands out (a general question about the entry)."""
         scored = self.score(question, [document])
         sentences = tuple(s.text for s in scored)
         everything = tuple(range(len(sentences)))
         if not scored:
             return Focus(document, sentences, everything, 0.0)
-        best = max(scored, key=lambda s: s.score)
-        if len(sentences) < MIN_SENTENCES_TO_FOCUS:
+        ranked = sorted(scored, key=lambda s: -s.score)
+        best = ranked[0]
+        if len(sentences) < MIN_SENTENCES_TO_FOCUS or best.score < FOCUS_MIN:
             return Focus(document, sentences, everything, best.score)
-        others = sorted((s for s in scored if s is not best), key=lambda s: -s.score)
         lead = {best.position}
+        if ranked[1].score >= LEAD_RELATIVE * best.score:
+            lead.add(ranked[1].position)
+        outside = [s.score for s in scored if s.position not in lead]
+        if not outside or best.score - max(outside) < FOCUS_MARGIN:
+            return Focus(document, sentences, everything, best.score)
         if _OPENER.match(sentences[0]):  # "Yes, until the order ships." is the answer itself
             lead.add(0)
-        if len(lead) == 1 and others and others[0].score >= LEAD_RELATIVE * best.score:
-            lead.add(others[0].position)
         if len(lead) >= len(sentences):
             return Focus(document, sentences, everything, best.score)
         return Focus(document, sentences, tuple(sorted(lead)), best.score)
@@ -173,18 +208,40 @@ class SentenceScorer:
     def _dense(self, question: str) -> bool:
         return self.index.encoder is not None and self.index.uses_dense_for(question)
 
-    def _sentence_vectors(self, sentences: list[str]) -> np.ndarray | None:
-        encoder = self.index.encoder
-        if encoder is None or not sentences:
+    def _vector(self, text: str, language: str) -> np.ndarray | None:
+        """The text's vector when it is written in ``language`` (same space), else None."""
+        if detect_language(text) != language:
             return None
         with self._lock:
-            missing = [s for s in dict.fromkeys(sentences) if s not in self._vectors]
-        if missing:
-            fresh = encoder.encode(missing)
-            with self._lock:
-                self._vectors.update(zip(missing, fresh, strict=True))
+            if text in self._vectors:
+                return self._vectors[text]
+        vector = self.index.query_vector(text)
         with self._lock:
-            return np.vstack([self._vectors[s] for s in sentences])
+            self._vectors[text] = vector
+        return vector
+
+    def _baseline(self, query: np.ndarray | None, language: str) -> float:
+        """The question's mean cosine with sample sentences of the FAQ in its language."""
+        if query is None:
+            return 0.0
+        with self._lock:
+            known = language in self._samples
+            sample = self._samples.get(language)
+        if not known:
+            own = [d for d in self.index.documents() if _primary(d.language) == language]
+            texts = [
+                sentence
+                for document in own[:: max(1, len(own) // 24)]
+                for sentence in split_sentences(document.answer)[:2]
+            ]
+            rows = [v for t in texts if (v := self._vector(t, language)) is not None]
+            rows = [v for v in rows if v.shape == query.shape][:BASELINE_SAMPLE]
+            sample = np.vstack(rows) if len(rows) >= MIN_BASELINE_SAMPLE else None
+            with self._lock:
+                self._samples[language] = sample
+        if sample is None or sample.shape[1] != query.shape[0]:
+            return 0.0
+        return float(min(0.95, max(0.0, float(np.mean(sample @ query)))))
 
     def _idf(self, terms: set[str]) -> dict[str, float]:
         """Rarity of each term across the FAQ's entries (recounted when the FAQ grows/shrinks)."""
