@@ -15,7 +15,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatSession, FaqEntry, Feedback, Message, SessionState, User, utcnow
+from storage.models import (
+    ChatSession,
+    FaqEntry,
+    Feedback,
+    InboxItem,
+    InboxState,
+    Message,
+    OutboxItem,
+    OutboxState,
+    SessionState,
+    User,
+    utcnow,
+)
 
 # Reply latency buckets in milliseconds (Prometheus' le labels are these / 1000 seconds).
 LATENCY_BUCKETS_MS: tuple[int, ...] = (25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)
@@ -155,3 +167,12 @@ async def faq_by_language(*, session: AsyncSession) -> dict[str, dict[str, int]]
         counts = languages.setdefault(str(language), {"enabled": 0, "disabled": 0})
         counts["enabled" if enabled else "disabled"] += int(n)
     return languages
+
+
+async def delivery_backlog(*, session: AsyncSession) -> tuple[int, int]:
+    """(inbox items received and not yet handled, outbox replies not yet sent), all channels."""
+    inbox = select(func.count()).where(
+        InboxItem.state.in_((InboxState.PENDING.value, InboxState.CLAIMED.value))
+    )
+    outbox = select(func.count()).where(OutboxItem.state == OutboxState.PENDING.value)
+    return int(await session.scalar(inbox) or 0), int(await session.scalar(outbox) or 0)

@@ -15,8 +15,8 @@ from bot.conversation.exchange import AnswerMode, Incoming
 from bot.engine.fake import FakeEngine
 from bot.observability.wiring import serving_operations
 from storage import migrations
-from storage.models import SessionState
-from storage.repositories import feedback, sessions
+from storage.models import SessionState, utcnow
+from storage.repositories import feedback, inbox, outbox, sessions
 
 
 @pytest.fixture
@@ -108,3 +108,17 @@ async def test_no_port_no_server(app: App) -> None:
     app.settings = app.settings.model_copy(update={"metrics_port": None})
     async with serving_operations(app) as server:
         assert server is None
+
+
+async def test_inbox_backlog_and_outbox_pending(app: App, client: httpx.AsyncClient) -> None:
+    now = utcnow()
+    async with app.session_factory() as s, s.begin():
+        received = [
+            inbox.Received(update_id=n, dedup_key=f"m:5:{n}", chat_id=5, payload={}, sent_at=now)
+            for n in (1, 2)
+        ]
+        first, _ = await inbox.add_new(session=s, channel="telegram", received=received, now=now)
+        await outbox.add(session=s, inbox_id=first, seq=1, chat_id=5, kind="send", body={}, now=now)
+    found = samples((await client.get("/metrics")).text)
+    assert found[("supportbot_inbox_backlog", ())] == 2
+    assert found[("supportbot_outbox_pending", ())] == 1

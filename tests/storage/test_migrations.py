@@ -25,6 +25,8 @@ EXPECTED_TABLES = {
     "inbox_items",
     "outbox_items",
     "answer_choices",
+    "leases",
+    "job_runs",
 }
 
 
