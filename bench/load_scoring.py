@@ -2,8 +2,9 @@
 
 Questions: the demo FAQ's own questions (and a lower-case wording) for which the real
 conversation service, run once in this process on a scratch database, gives the curated answer
-word for word, and that do not read as a follow-up of the question before (those borrow the
-previous turn's topic by design); answers that contain one another are dropped, so a reply's
+word for word, both as a session's first question and right after the other questions (some
+short questions are taken as a follow-up of the one before and answered with its topic: that
+is answer quality, not delivery); answers that contain one another are dropped, so a reply's
 text names the question it answers. Those are *tracked*: each must be answered exactly once,
 in the order the customer asked. A tenth of the customers ask *untracked* questions (nothing
 in the FAQ, or only close to it: these reach the engine, whose failures are injected) and must
@@ -49,23 +50,35 @@ class Tracked:
 
 
 async def tracked_questions(settings: Settings) -> list[Tracked]:
-    """FAQ questions whose reply is the curated answer, with answers that are told apart."""
+    """FAQ questions whose reply is the curated answer, asked first in a session and right
+    after each other kept question, with answers that are told apart."""
     logging.getLogger("bot").setLevel(logging.WARNING)
-    found: list[Tracked] = []
     async with open_app(settings, engine=FakeEngine()) as app:
         async with app.session_factory() as s:
             entries = await faq.list_entries(session=s, enabled_only=True, language="en")
-        for number, entry in enumerate(entries):
-            for wording in (entry.question, entry.question.lower()):
-                if looks_dependent(wording):  # answered as a follow-up of the one before
-                    continue
-                incoming = Incoming(10_000 + number, 10_000 + number, wording, channel="bench")
-                reply = await app.conversation.handle(incoming)
-                if reply.mode is AnswerMode.FAQ and reply.text.strip() == entry.answer.strip():
-                    found.append(Tracked(wording, flat(entry.answer)))
-    answers = {t.answer for t in found}
+        users = itertools.count(10_000)
+
+        async def answer(*questions: str) -> str:
+            user = next(users)
+            for question in questions:
+                reply = await app.conversation.handle(Incoming(user, user, question, "bench"))
+            return flat(reply.text) if reply.mode is AnswerMode.FAQ else ""
+
+        found = [
+            Tracked(wording, flat(entry.answer))
+            for entry in entries
+            for wording in (entry.question, entry.question.lower())
+            if not looks_dependent(wording) and await answer(wording) == flat(entry.answer)
+        ]
+        kept = []
+        for candidate in found:
+            others = [t for t in found if t.answer != candidate.answer]
+            after = [await answer(o.question, candidate.question) for o in others[::2]]
+            if all(a == candidate.answer for a in after):
+                kept.append(candidate)
+    answers = {t.answer for t in kept}
     distinct = {a for a in answers if not any(a != b and (a in b or b in a) for b in answers)}
-    return [t for t in found if t.answer in distinct]
+    return [t for t in kept if t.answer in distinct]
 
 
 @dataclass(slots=True)

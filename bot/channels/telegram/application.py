@@ -11,13 +11,14 @@ Updates are processed concurrently across chats and in order within a chat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 ServicesOpener = Callable[[], AbstractAsyncContextManager[Any]]
 TelegramApplication = Application[Any, Context, Any, Any, BotData, Any]
 CUSTOMER_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
+ID = r"\d{1,18}"  # button data carries database ids; anything else was not sent by the bot
 
 
 def build_application(
@@ -101,6 +103,8 @@ def register_handlers(application: TelegramApplication, settings: Settings) -> N
     if settings.support_chat_id is not None:
         _register_agents(application, settings.support_chat_id)
     _register_customers(application)
+    # Last: a press whose data matched nothing above (made up, or from an old version).
+    application.add_handler(CallbackQueryHandler(_stale_button))
 
 
 ADMIN_COMMANDS = {
@@ -144,10 +148,21 @@ def _register_admin(application: TelegramApplication, settings: Settings) -> Non
             filters.TEXT & ~filters.COMMAND & in_flow & is_admin, admin_dialogue.dialogue_text
         )
     )
-    add(CallbackQueryHandler(admin_dialogue.save_or_cancel, pattern=rf"^{keyboards.FLOW}:"))
-    add(CallbackQueryHandler(admin_faq.confirm_delete, pattern=rf"^{keyboards.FAQ_DELETE}:"))
     add(
-        CallbackQueryHandler(admin_prompts.resolve_unanswered, pattern=rf"^{keyboards.UNANSWERED}:")
+        CallbackQueryHandler(
+            admin_dialogue.save_or_cancel, pattern=rf"^{keyboards.FLOW}:(save|cancel)$"
+        )
+    )
+    add(
+        CallbackQueryHandler(
+            admin_faq.confirm_delete, pattern=rf"^{keyboards.FAQ_DELETE}:({ID}|no)$"
+        )
+    )
+    add(
+        CallbackQueryHandler(
+            admin_prompts.resolve_unanswered,
+            pattern=rf"^{keyboards.UNANSWERED}:(new:[^:]+|var:[^:]+:{ID})$",
+        )
     )
 
 
@@ -164,7 +179,7 @@ def _register_agents(application: TelegramApplication, support_chat_id: int) -> 
         )
     )
     add(MessageHandler(agents, _ignore))  # agents talking among themselves
-    add(CallbackQueryHandler(relay_done_button, pattern=rf"^{keyboards.DONE}:"))
+    add(CallbackQueryHandler(relay_done_button, pattern=rf"^{keyboards.DONE}:{ID}$"))
 
 
 def _register_customers(application: TelegramApplication) -> None:
@@ -172,11 +187,16 @@ def _register_customers(application: TelegramApplication) -> None:
     add = application.add_handler
     for name, callback in CUSTOMER_COMMANDS.items():
         add(CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE))
-    add(CallbackQueryHandler(callbacks.feedback, pattern=rf"^{keyboards.FEEDBACK}:"))
-    add(CallbackQueryHandler(callbacks.ask_example, pattern=rf"^{keyboards.ASK}:"))
+    add(CallbackQueryHandler(callbacks.feedback, pattern=rf"^{keyboards.FEEDBACK}:[+-]1:{ID}$"))
+    add(CallbackQueryHandler(callbacks.ask_example, pattern=rf"^{keyboards.ASK}:{ID}$"))
     add(CallbackQueryHandler(callbacks.ask_human, pattern=rf"^{keyboards.HUMAN}$"))
-    add(CallbackQueryHandler(callbacks.confirm_forget, pattern=rf"^{keyboards.FORGET}:"))
-    add(CallbackQueryHandler(callbacks.set_language, pattern=rf"^{keyboards.LANGUAGE}:"))
+    add(CallbackQueryHandler(callbacks.answer_button, pattern=rf"^(pick|more):{ID}:[\d.]*$"))
+    add(CallbackQueryHandler(callbacks.confirm_forget, pattern=rf"^{keyboards.FORGET}:(yes|no)$"))
+    add(
+        CallbackQueryHandler(
+            callbacks.set_language, pattern=rf"^{keyboards.LANGUAGE}:[A-Za-z-]{{2,16}}$"
+        )
+    )
     add(MessageHandler(CUSTOMER_UPDATES & filters.TEXT & ~filters.COMMAND, customers.text_message))
     add(
         MessageHandler(
@@ -191,6 +211,13 @@ async def relay_done_button(update: Update, context: Context) -> None:
     support_chat_id = services_of(context).settings.support_chat_id
     if update.effective_chat is not None and update.effective_chat.id == support_chat_id:
         await callbacks.ticket_done(update, context)
+
+
+async def _stale_button(update: Update, context: Context) -> None:
+    """A button the bot does not know (never sent by it, or from an old version): say so."""
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer("This button no longer works.")
 
 
 async def _ignore(update: Update, context: Context) -> None:

@@ -34,9 +34,23 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+def clean_text(value: Any) -> Any:
+    """``value`` with every lone UTF-16 surrogate (JSON can carry ``\\ud800``) replaced by
+    U+FFFD, in every string inside it: no database or Telegram call can encode those."""
+    if isinstance(value, str):
+        if not any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            return value
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, dict):
+        return {k: clean_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_text(v) for v in value]
+    return value
+
+
 def received_of(update: Update, payload: dict[str, Any] | None = None) -> Received:
     """The inbox identity of an update: its id, and chat + message (or callback query) id."""
-    payload = payload if payload is not None else update.to_dict()
+    payload = clean_text(payload if payload is not None else update.to_dict())
     chat = update.effective_chat
     chat_id = chat.id if chat is not None else 0
     message = update.message or update.edited_message or update.channel_post
