@@ -2,8 +2,8 @@
 
 Whoever handles a message binds its ids for the duration (``with log_context(chat_id=…,
 message_id=…):``); they are contextvars, so concurrent chats on one event loop never see each
-other's ids, and every log line written meanwhile carries them. Bot tokens are masked in every
-line whatever its format, because URLs of the Bot API contain the token.
+other's ids, and every log line written meanwhile carries them. Bot tokens and passwords in URLs
+are masked in every line whatever its format (URLs of the Bot API contain the token).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ _ids: dict[str, contextvars.ContextVar[Any]] = {
 }
 # A Bot API token: bot id, colon, 35 characters of secret.
 TOKEN_PATTERN = re.compile(r"(?<!\d)(\d{5,12}):[A-Za-z0-9_-]{30,}")
+# A password in a URL: scheme://user:password@host (a database URL in an error message).
+URL_PASSWORD_PATTERN = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -52,8 +54,8 @@ def current_ids() -> dict[str, Any]:
 
 
 def mask_tokens(text: str) -> str:
-    """``123456:ABC…`` -> ``123456:****``."""
-    return TOKEN_PATTERN.sub(r"\1:****", text)
+    """``123456:ABC…`` -> ``123456:****``; ``postgresql://bot:pw@db`` -> ``…bot:****@db``."""
+    return URL_PASSWORD_PATTERN.sub(r"\1****@", TOKEN_PATTERN.sub(r"\1:****", text))
 
 
 class ContextFilter(logging.Filter):

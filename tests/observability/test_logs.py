@@ -53,6 +53,13 @@ def test_bot_tokens_are_masked_in_messages_and_tracebacks(logged) -> None:
     assert "123456789:****" in json.loads(json_out.getvalue())["exception"]
 
 
+def test_passwords_in_urls_are_masked(logged) -> None:
+    logger, json_out, _ = logged
+    logger.warning("cannot connect to postgresql+asyncpg://bot:hunter2@db:5432/supportbot")
+    message = json.loads(json_out.getvalue())["message"]
+    assert message == "cannot connect to postgresql+asyncpg://bot:****@db:5432/supportbot"
+
+
 async def test_ids_do_not_leak_between_concurrent_tasks() -> None:
     seen: dict[int, dict[str, object]] = {}
     gate = asyncio.Event()

@@ -4,6 +4,7 @@ line, by the real ``supportbot run``; webhook instances do not take the polling 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from datetime import timedelta
@@ -72,6 +73,7 @@ async def test_supportbot_run_refuses_a_second_poller_in_one_line(
             "SUPPORTBOT_EMBEDDING_MODEL": "none",
             "SUPPORTBOT_MODEL": "openai:http://127.0.0.1:9",  # never called: it stops first
             "SUPPORTBOT_MODEL_CACHE_DIR": str(tmp_path / "models"),
+            "SUPPORTBOT_LOG_FORMAT": "json",
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
@@ -88,4 +90,7 @@ async def test_supportbot_run_refuses_a_second_poller_in_one_line(
         "(SUPPORTBOT_WEBHOOK_URL)"
     ]
     assert "Traceback" not in err.decode()
+    logged = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
+    assert logged and all({"time", "level", "logger", "message"} <= e.keys() for e in logged)
+    assert len(logged) + len(lines) == len(err.decode().splitlines())  # nothing else on stderr
     assert not api.sent("getUpdates")  # it never polled
