@@ -149,7 +149,7 @@ class Settings(BaseSettings):
         description="Key signing console cookies and links; unset: generated into the data dir.",
     )
     console_secret_file: Path = Field(
-        Path("./data/console_secret"), description="Where the generated console key is kept."
+        Path("./data/console.key"), description="Where the generated console key is kept."
     )
     console_link_minutes: int = Field(
         10, ge=1, le=1440, description="Minutes a one-time console login link stays valid."
