@@ -5,8 +5,9 @@ Handler groups, in the order PTB runs them:
 - -1 ``limit_flood``: a user over the per-minute limit stops here (stored, noticed once);
 -  0 everything else, first match wins: admin commands and dialogues, the agents' chat, the
      customers' commands, buttons, text and media.
-Updates are processed concurrently across chats and in order within a chat
-(``PerChatUpdateProcessor``); outgoing calls go through ``AIORateLimiter``.
+Updates arrive through the durable inbox (``intake``, ``inbox_worker``): concurrently across
+chats and strictly in stored order within a chat, each handled by ``process_update``; outgoing
+calls go through ``AIORateLimiter`` and the outbox (``outgoing``).
 """
 
 from __future__ import annotations

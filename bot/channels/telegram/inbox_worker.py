@@ -130,7 +130,8 @@ class InboxWorker:
         entry = scope.entry
         token = enter_scope(scope)
         try:
-            scope.rows = {row.seq: row for row in await self.delivery.outbox_of(entry)}
+            if entry.attempts > 1:  # an earlier claim may have stored or sent replies
+                scope.rows = {row.seq: row for row in await self.delivery.outbox_of(entry)}
             if entry.handled:
                 complete = await scope.flush(self.application.bot)
             else:
