@@ -13,6 +13,8 @@ from typing import Any
 from bot.config import Settings, UsageError
 
 log = logging.getLogger(__name__)
+OPEN_ATTEMPTS = 3
+RETRY_SECONDS = 2.0
 
 
 def register(subparsers: Any) -> None:
@@ -78,10 +80,17 @@ def start_beside_bot(settings: Settings) -> threading.Event | None:
     stop = threading.Event()
 
     def run() -> None:
-        try:
-            asyncio.run(serve_console(settings, stop))
-        except Exception:
-            log.exception("the admin console stopped")
+        # On the very first start the bot migrates the same new database at the same moment;
+        # a failed open is retried, once the bot's migration has had time to finish.
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                asyncio.run(serve_console(settings, stop))
+                return
+            except Exception:
+                if attempt == OPEN_ATTEMPTS or stop.wait(RETRY_SECONDS):
+                    log.exception("the admin console stopped")
+                    return
+                log.warning("the admin console could not start; retrying", exc_info=True)
 
     threading.Thread(target=run, name="admin-console", daemon=True).start()
     return stop
