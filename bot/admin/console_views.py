@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.admin.service import AdminService
 from bot.admin.unanswered import QuestionGroup
 from bot.knowledge.faqfile import FaqFileError
 from bot.knowledge.index import FaqIndex
@@ -29,6 +31,7 @@ __all__ = ["ConsoleQueries", "CustomerRow", "HandoffRow", "QualityReport", "Tran
 
 CONFIDENT_MODES = ("faq",)
 ANSWER_MODES = ("faq", "generated", "fallback", "handoff")
+GROUPS_TTL = 30.0  # seconds a grouping of unanswered questions is reused at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,20 @@ class ConsoleQueries:
         # Figures of closed (past) days do not change; feedback given on an old reply later
         # is counted on the day it was given, so only today is ever queried twice.
         self._closed_days: dict[str, DayFigures] = {}
+        self._groups: tuple[tuple[int, int], float, list[QuestionGroup]] | None = None
+
+    async def unanswered(self, admin: AdminService) -> list[QuestionGroup]:
+        """``admin.unanswered()``, regrouped only when a question was added or resolved (or
+        after ``GROUPS_TTL`` seconds): grouping 200 questions is most of the inbox's time."""
+        async with self.session_factory() as session:
+            key = await quality.unanswered_key(session=session)
+        now = time.monotonic()
+        cached = self._groups
+        if cached is not None and cached[0] == key and now - cached[1] < GROUPS_TTL:
+            return list(cached[2])
+        groups = await admin.unanswered()
+        self._groups = (key, now, groups)
+        return list(groups)
 
     async def customers(
         self, *, text: str = "", user: str = "", page: int = 1, per_page: int = 50

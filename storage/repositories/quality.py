@@ -101,3 +101,16 @@ async def latency_percentiles(
         if rank == at95:
             pair[1] = int(ms)
     return {when: (pair[0], pair[1]) for when, pair in found.items()}
+
+
+async def unanswered_key(*, session: AsyncSession) -> tuple[int, int]:
+    """(how many, newest id) of the stored unanswered questions: changes whenever one is
+    added or resolved, so a grouping of them can be reused until then."""
+    row = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.max(Message.id), 0)).where(
+                Message.unanswered.is_(True), Message.text.is_not(None)
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])

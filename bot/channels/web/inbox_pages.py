@@ -29,7 +29,7 @@ def new_entry_link(texts: list[str], message_ids: list[int]) -> str:
 async def unanswered(request: Request) -> Response:
     """GET /unanswered: the groups with counts and what the bot answers to them now."""
     console = services(request)
-    groups = await console.admin.unanswered()
+    groups = await console.queries.unanswered(console.admin)
     groups.sort(key=lambda group: max(group.message_ids), reverse=True)
     rows = []
     for number, group in enumerate(groups[:SHOWN_GROUPS]):

@@ -22,7 +22,7 @@ async def quality(request: Request) -> Response:
     wanted = request.query_params.get("days", "14")
     days = int(wanted) if wanted.isdigit() and int(wanted) in DAY_CHOICES else 14
     console = services(request)
-    report = await console.queries.quality(days, await console.admin.unanswered())
+    report = await console.queries.quality(days, await console.queries.unanswered(console.admin))
     share = [None if v is None else round(v * 100, 1) for v in report.confident_share]
     context = {
         "days": days,
