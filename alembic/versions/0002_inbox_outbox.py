@@ -5,7 +5,8 @@ Revises: 0001
 Create Date: 2026-11-29 13:30:00
 
 ``inbox_items``: every update stored before it is confirmed to Telegram, unique per update id
-and per chat + message id; ``outbox_items``: every reply stored before it is sent.
+and per chat + message id; ``outbox_items``: every reply stored before it is sent;
+``channel_state``: admin dialogues, offered buttons and flood counters kept across restarts.
 """
 
 from collections.abc import Sequence
@@ -75,9 +76,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_items")),
         sa.UniqueConstraint("inbox_id", "seq", name=op.f("uq_outbox_items_inbox_id")),
     )
+    op.create_table(
+        "channel_state",
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("key", sa.String(length=128), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
+        sa.Column("updated_at", utc(), nullable=False),
+        sa.PrimaryKeyConstraint("channel", "key", name=op.f("pk_channel_state")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("channel_state")
     op.drop_table("outbox_items")
     with op.batch_alter_table("inbox_items", schema=None) as batch_op:
         batch_op.drop_index("ix_inbox_items_state_chat")

@@ -3,10 +3,13 @@
 A channel stores what it receives (``DeliveryService.store``) before confirming it to its
 source, claims stored items chat by chat in stored order, records every reply in the outbox
 before sending it and marks it sent afterwards. Nothing is lost to a crash, a restart or a
-failed send, and a redelivered update is recognised and skipped. See ``docs/telegram.md``
+failed send, and a redelivered update is recognised and skipped. ``KeptState`` keeps the
+channel's small in-memory state (dialogues in progress, offered buttons, flood counters)
+across restarts. See ``docs/telegram.md``
 ("Delivery guarantees") for what "exactly once" can and cannot mean.
 """
 
 from bot.delivery.service import DeliveryService, InboxEntry, OutboxEntry, Received
+from bot.delivery.state import KeptState
 
-__all__ = ["DeliveryService", "InboxEntry", "OutboxEntry", "Received"]
+__all__ = ["DeliveryService", "InboxEntry", "KeptState", "OutboxEntry", "Received"]

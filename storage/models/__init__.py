@@ -9,7 +9,13 @@ from storage.models.answers import AnswerChoice
 from storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from storage.models.console import ConsoleLogin
 from storage.models.conversations import ChatSession, Feedback, Message, SessionState, User
-from storage.models.delivery import InboxItem, InboxState, OutboxItem, OutboxState
+from storage.models.delivery import (
+    ChannelState,
+    InboxItem,
+    InboxState,
+    OutboxItem,
+    OutboxState,
+)
 from storage.models.faq import FaqEntry, FaqRevision
 from storage.models.fleet import JobRun, Lease
 from storage.models.prompts import PromptRevision, PromptTemplate
@@ -18,6 +24,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "AnswerChoice",
     "Base",
+    "ChannelState",
     "ChatSession",
     "ConsoleLogin",
     "FaqEntry",

@@ -22,6 +22,7 @@ EXPECTED_TABLES = {
     "prompt_revisions",
     "feedback",
     "console_logins",
+    "channel_state",
     "inbox_items",
     "outbox_items",
     "answer_choices",

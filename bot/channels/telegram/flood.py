@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 WINDOW_SECONDS = 60.0
 
@@ -41,6 +42,19 @@ class FloodControl:
             return False
         self._warned.add(user_id)
         return True
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        """The counts of the last minute (Telegram send times), kept across restarts."""
+        seen = {
+            str(user): [round(t, 3) for t in times if now - t < WINDOW_SECONDS]
+            for user, times in self._seen.items()
+        }
+        return {"seen": {u: t for u, t in seen.items() if t}, "warned": sorted(self._warned)}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        for user, times in saved.get("seen", {}).items():
+            self._seen[int(user)] = deque(float(t) for t in times)
+        self._warned.update(int(u) for u in saved.get("warned", []))
 
     def forget(self, user_id: int) -> None:
         self._seen.pop(user_id, None)

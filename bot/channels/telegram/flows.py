@@ -40,6 +40,18 @@ class FlowStore:
     def end(self, user_id: int, chat_id: int) -> Flow | None:
         return self._flows.pop((user_id, chat_id), None)
 
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every dialogue in progress as JSON-able values (kept across restarts)."""
+        return [
+            {"user": user, "chat": chat, "name": f.name, "step": f.step, "data": f.data}
+            for (user, chat), f in sorted(self._flows.items())
+        ]
+
+    def restore(self, saved: list[dict[str, Any]]) -> None:
+        for item in saved:
+            flow = Flow(item["name"], item["step"], dict(item["data"]))
+            self._flows[(int(item["user"]), int(item["chat"]))] = flow
+
 
 class InFlow(MessageFilter):
     """Messages from someone who is in the middle of a guided dialogue in this chat."""

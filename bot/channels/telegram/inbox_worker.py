@@ -40,6 +40,7 @@ from bot.delivery import DeliveryService, InboxEntry
 
 log = logging.getLogger(__name__)
 QUOTE_CHARS = 80
+FLOOD_SAVE_SECONDS = 5.0
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -66,6 +67,7 @@ class InboxWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: dict[asyncio.Task[None], DeliveryScope] = {}
+        self._flood_saved = 0.0
 
     def notify(self) -> None:
         """Something was stored (or finished): look for due items now."""
@@ -101,13 +103,14 @@ class InboxWorker:
         """Stop claiming; answers in progress get ``grace`` seconds, the rest are handed back."""
         self._stopping = True
         self._wake.set()
-        if not self._tasks:
-            return
-        _, late = await asyncio.wait(set(self._tasks), timeout=grace)
+        late: set[asyncio.Task[None]] = set()
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=grace)
         for task in late:
             self._tasks[task].closing = True
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
+        await self.save_state(flood=True)
         if late:
             log.info("stopping: %d answers in progress handed back to the inbox", len(late))
 
@@ -120,6 +123,18 @@ class InboxWorker:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
         self._wake.set()
+
+    async def save_state(self, *, flood: bool = False) -> None:
+        """Keep the admin dialogues, offered buttons and (every few seconds) flood counters."""
+        data = self.application.bot_data
+        snapshot: dict[str, Any] = {"flows": data.flows.snapshot(), "unanswered": data.unanswered}
+        if flood or time.monotonic() - self._flood_saved > FLOOD_SAVE_SECONDS:
+            self._flood_saved = time.monotonic()
+            snapshot["flood"] = self.services.flood.snapshot(time.time())
+        try:
+            await self.services.kept.save(snapshot)
+        except Exception:  # losing a dialogue step is not worth failing the answer
+            log.exception("could not keep the channel's state")
 
     async def _renew(self) -> None:
         for scope in list(self._tasks.values()):
@@ -137,6 +152,7 @@ class InboxWorker:
             else:
                 await self._process(entry, scope)
                 complete = not scope.deferred
+            await self.save_state()
             if complete:
                 await self.delivery.finish(entry)
                 self.handled += 1

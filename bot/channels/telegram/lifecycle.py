@@ -23,7 +23,7 @@ from telegram.ext import Application
 
 from bot.channels.telegram.inbox_worker import InboxWorker
 from bot.channels.telegram.intake import WebhookServer, poll_updates
-from bot.channels.telegram.services import services_of_application
+from bot.channels.telegram.services import TelegramServices, services_of_application
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,18 @@ async def initialize(application: Application, retries: int = STARTUP_RETRIES) -
                 raise
             log.warning("Bot API not reachable (%s); retrying", exc.message)
             await asyncio.sleep(min(2**attempt, 5))
+
+
+async def restore_state(application: Application, services: TelegramServices) -> None:
+    """What the last run kept: admin dialogues, offered buttons, flood counters."""
+    try:
+        kept = await services.kept.load()
+    except Exception:  # a database migrated before channel_state existed: start without
+        log.exception("could not read the kept channel state; starting without it")
+        return
+    application.bot_data.flows.restore(kept.get("flows") or [])
+    application.bot_data.unanswered.update(kept.get("unanswered") or {})
+    services.flood.restore(kept.get("flood") or {})
 
 
 class BotRuntime:
@@ -73,6 +85,7 @@ class BotRuntime:
         delivery = services.delivery
         released = await delivery.release_own()
         purged = await delivery.purge(KEEP_DONE)
+        await restore_state(application, services)
         waiting = await delivery.open_count()
         log.info("inbox: %d waiting (%d taken back), %d old purged", waiting, released, purged)
         await application.start()

@@ -33,7 +33,7 @@ from bot.conversation import (
     Texts,
     normalize_language,
 )
-from bot.delivery import DeliveryService
+from bot.delivery import DeliveryService, KeptState
 
 CHANNEL = "telegram"
 
@@ -79,6 +79,7 @@ class TelegramServices:
     admin: AdminService
     flood: FloodControl
     delivery: DeliveryService
+    kept: KeptState  # dialogues, offered buttons and flood counters across restarts
     tuning: Tuning = field(default_factory=Tuning)
 
     @classmethod
@@ -96,6 +97,7 @@ class TelegramServices:
             delivery=DeliveryService(
                 app.session_factory, channel=CHANNEL, holder=instance_holder(settings)
             ),
+            kept=KeptState(app.session_factory, channel=CHANNEL),
             tuning=tuning,
         )
 

@@ -19,6 +19,7 @@ from bot.channels.telegram import serving
 from bot.config import Settings
 from storage.models import Message
 from tests.channels.telegram.conftest import (
+    ADMIN_ID,
     FAST,
     Opener,
     ScriptedConversation,
@@ -160,3 +161,24 @@ async def test_webhook_answers_200_only_once_stored_and_a_retry_is_answered_once
         await replies(fake_api, 7, 1)
         await settled(application)
     assert answers_to(fake_api, 7, SHIPPING_A) == 1
+
+
+async def test_an_admin_dialogue_and_flood_counts_survive_a_restart(
+    tg_settings: Settings, opener: Opener, fake_api: FakeBotApi
+) -> None:
+    admin, ann = fake_api.user(ADMIN_ID, "Ada"), fake_api.user(7, "Ann")
+    settings = tg_settings.model_copy(update={"rate_limit_per_minute": 2})
+    async with serving(settings, opener, tuning=FAST) as application:
+        fake_api.send_text(admin, "/faq_add")
+        await replies(fake_api, ADMIN_ID, 1)
+        fake_api.send_text(admin, "Do you sell zebra-striped umbrellas?")
+        await replies(fake_api, ADMIN_ID, 2)
+        for question in (SHIPPING_Q, PAYMENT_Q):
+            fake_api.send_text(ann, question)
+        await replies(fake_api, 7, 2)
+        await settled(application)
+    async with serving(settings, opener, tuning=FAST):
+        fake_api.send_text(admin, "Yes, zebra-striped umbrellas are in the rain section.")
+        assert "Save this entry?" in (await replies(fake_api, ADMIN_ID, 3))[2]
+        fake_api.send_text(ann, SHIPPING_Q)  # a third message within the minute
+        assert "very quickly" in (await replies(fake_api, 7, 3))[2]
