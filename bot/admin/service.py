@@ -23,7 +23,7 @@ from bot.admin.unanswered import QuestionGroup, group_questions
 from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.documents import FaqHit
 from storage.models import FaqEntry, FaqRevision, PromptRevision
-from storage.repositories import faq, messages, prompts, stats
+from storage.repositories import choices, faq, messages, prompts, stats
 
 SYSTEM_PROMPT = "system"
 
@@ -207,7 +207,8 @@ class AdminService:
         """Recent questions without a confident answer, grouped by similarity, largest first."""
         async with self.session_factory() as session:
             rows = await messages.unanswered(session=session, limit=limit)
-        return group_questions([(row.id, row.text or "") for row in rows])
+            picked = await choices.chosen_for(session=session, message_ids=[r.id for r in rows])
+        return group_questions([(row.id, row.text or "") for row in rows], picked)
 
     async def resolve_as_new_faq(
         self,

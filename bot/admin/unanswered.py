@@ -2,11 +2,14 @@
 
 Questions are compared by their retrieval terms (stemmed words, Chinese words and bigrams), so
 "where is my parcel?" and "my parcel, where is it" land together across word order and case.
+When customers answered "did you mean…" for questions of a group, the entry they picked most is
+the group's ``suggested_entry``: one tap adds the group's wordings as phrasings of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.knowledge.tokens import tokenize
@@ -22,6 +25,8 @@ class QuestionGroup:
     message_ids: list[int] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
+    suggested_entry: int | None = None  # the entry customers picked for these questions
+    picks: int = 0  # how many of the questions got that pick
 
     @property
     def size(self) -> int:
@@ -35,8 +40,11 @@ def similarity(left: set[str], right: set[str]) -> float:
     return len(left & right) / len(left | right)
 
 
-def group_questions(questions: Sequence[tuple[int, str]]) -> list[QuestionGroup]:
-    """Greedy single-pass grouping of (message id, text), largest groups first."""
+def group_questions(
+    questions: Sequence[tuple[int, str]], chosen: Mapping[int, int] | None = None
+) -> list[QuestionGroup]:
+    """Greedy single-pass grouping of (message id, text), largest groups first; ``chosen``
+    maps a question's message id to the entry the customer picked for it."""
     groups: list[QuestionGroup] = []
     for message_id, text in questions:
         text = text.strip()
@@ -50,5 +58,9 @@ def group_questions(questions: Sequence[tuple[int, str]]) -> list[QuestionGroup]
                 best.texts.append(text)
             continue
         groups.append(QuestionGroup(text=text, message_ids=[message_id], texts=[text], terms=terms))
+    for group in groups:
+        picks = Counter(c for i in group.message_ids if (c := (chosen or {}).get(i)) is not None)
+        if picks:
+            group.suggested_entry, group.picks = picks.most_common(1)[0]
     groups.sort(key=lambda g: g.size, reverse=True)
     return groups

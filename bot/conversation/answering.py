@@ -42,6 +42,21 @@ class Composer:
         self.lookup = lookup
         self.limits = limits
 
+    def from_faq(
+        self, question: str, decision: Decision, hits: Sequence[FaqHit], language: str
+    ) -> Outcome | None:
+        """The reply made of FAQ sentences for a FAQ or GENERATE decision; None when only
+        the model can help (a partial match that no sentence answers and no choice fits)."""
+        best = decision.best
+        assert best is not None
+        candidates = hits[:RESCUE_CANDIDATES]
+        if decision.action is Action.FAQ:
+            related = [hit.document.question for hit in decision.related]
+            missing = self.kind_missing(question, best)  # "退货要钱吗" -> the "free" sentence
+            rescued = self.rescue(question, decision, candidates) if missing else None
+            return rescued or self.faq(question, best, related)
+        return self.rescue(question, decision, candidates) or self.choice(decision, language)
+
     def focus(self, question: str, hit: FaqHit) -> Focus:
         """The entry split for this question (whole when there is nothing to focus with)."""
         if self.scorer is not None:

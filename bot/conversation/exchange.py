@@ -64,3 +64,10 @@ class Reply:
     # ``more_ref`` names it for a "more" button: (entry id, positions of the lead sentences).
     more: str = ""
     more_ref: tuple[int, tuple[int, ...]] | None = None
+
+    def __post_init__(self) -> None:
+        # A Reply rebuilt from JSON (a channel's stored answer) has dicts and lists here.
+        self.choices = [c if isinstance(c, Choice) else Choice(**c) for c in self.choices]
+        if self.more_ref is not None:
+            entry_id, lead = self.more_ref
+            self.more_ref = (int(entry_id), tuple(int(i) for i in lead))

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.conversation.accounts import CustomerAccounts
-from bot.conversation.answering import RESCUE_CANDIDATES, Composer
+from bot.conversation.answering import Composer
 from bot.conversation.choices import ChoiceBook
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.generation import GroundedAnswer, generate_grounded
@@ -180,20 +180,8 @@ class ConversationService:
             return Outcome(self.texts.get(decision.smalltalk.value, lang), AnswerMode.SMALLTALK)
         if decision.action is Action.HANDOFF:
             return self.compose.handoff(decision, lang)
-        best = decision.best
-        assert best is not None
-        candidates = hits[:RESCUE_CANDIDATES]
-        if decision.action is Action.FAQ:
-            related = [hit.document.question for hit in decision.related]
-            missing = self.compose.kind_missing(question, best)  # "退货要钱吗" -> the free one
-            rescued = self.compose.rescue(question, decision, candidates) if missing else None
-            return rescued or self.compose.faq(question, best, related)
-        picked = self.compose.rescue(question, decision, candidates) or self.compose.choice(
-            decision, lang
-        )
-        if picked is not None:
-            return picked
-        return await self._generate(question, decision, turn, emit)
+        made = self.compose.from_faq(question, decision, hits, lang)  # None: ask the model
+        return made or await self._generate(question, decision, turn, emit)
 
     async def _search(self, question: str) -> list[FaqHit]:
         """Entries in the language the question is written in, else in any language."""

@@ -133,6 +133,9 @@ async def unanswered(update: Update, context: Context) -> None:
         best = int(hits[0].document.id) if hits else None
         examples = "\n".join(f"• {t}" for t in group.texts[:5])
         closest = f"\nClosest entry: #{best} {hits[0].document.question}" if hits else ""
+        if group.suggested_entry is not None:  # customers picked it under "did you mean…"
+            best = group.suggested_entry
+            closest = f"\nCustomers chose #{best} ({group.picks}×) under “did you mean”"
         await tell(
             update,
             context,

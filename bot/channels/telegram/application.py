@@ -191,6 +191,7 @@ def _register_customers(application: TelegramApplication) -> None:
     add(CallbackQueryHandler(callbacks.feedback, pattern=rf"^{keyboards.FEEDBACK}:[+-]1:{ID}$"))
     add(CallbackQueryHandler(callbacks.ask_example, pattern=rf"^{keyboards.ASK}:{ID}$"))
     add(CallbackQueryHandler(callbacks.ask_human, pattern=rf"^{keyboards.HUMAN}$"))
+    add(CallbackQueryHandler(callbacks.answer_button, pattern=rf"^(pick|more):{ID}:[\d.]*$"))
     add(CallbackQueryHandler(callbacks.confirm_forget, pattern=rf"^{keyboards.FORGET}:(yes|no)$"))
     add(
         CallbackQueryHandler(

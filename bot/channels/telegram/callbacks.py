@@ -10,10 +10,10 @@ import logging
 
 from telegram import Update
 
-from bot.channels.telegram import relay
+from bot.channels.telegram import keyboards, relay
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.keyboards import human_keyboard
-from bot.channels.telegram.replies import answer, incoming_for
+from bot.channels.telegram.replies import answer, incoming_for, reply_keyboard
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import CHANNEL, Context, language_of, services_of
 from bot.channels.telegram.telegram_texts import channel_text
@@ -119,3 +119,48 @@ async def ticket_done(update: Update, context: Context) -> None:
     assert query is not None and query.data is not None
     finished = await relay.finish(context.bot, services_of(context), int(query.data.split(":")[1]))
     await query.answer("Handed back to the bot." if finished else "This ticket is already closed.")
+
+
+async def answer_button(update: Update, context: Context) -> None:
+    """A "did you mean" choice (``pick:``) or a "More" button (``more:``) was tapped."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if query.data.startswith(f"{keyboards.PICK}:"):
+        await pick_choice(update, context)
+    else:
+        await more(update, context)
+
+
+async def pick_choice(update: Update, context: Context) -> None:
+    """One tap on an offered entry: it answers the customer's question (and is remembered)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and query.message is not None
+    await query.answer()
+    _, question_id, entry_id = query.data.split(":")
+    services = services_of(context)
+    reply = await services.conversation.choices.choose(
+        CHANNEL, query.from_user.id, int(question_id), int(entry_id)
+    )
+    if reply is None:
+        return
+    agents = services.settings.support_chat_id is not None
+    label = services.texts.get("more_button", reply.language)
+    parts = split_text(reply.text)
+    for number, part in enumerate(parts, start=1):
+        markup = (
+            reply_keyboard(reply, agents=agents, more_label=label) if number == len(parts) else None
+        )
+        await send_text(context.bot, query.message.chat.id, part, reply_markup=markup)
+
+
+async def more(update: Update, context: Context) -> None:
+    """The "More" button: the rest of the entry a focused answer came from."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and query.message is not None
+    await query.answer()
+    _, entry_id, positions = query.data.split(":")
+    lead = tuple(int(p) for p in positions.split(".") if p.isdigit())
+    rest = await services_of(context).conversation.choices.rest_of(int(entry_id), lead)
+    if rest:
+        for part in split_text(rest):
+            await send_text(context.bot, query.message.chat.id, part)

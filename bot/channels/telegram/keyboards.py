@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.telegram_texts import LANGUAGE_NAMES, channel_text
+from bot.conversation.exchange import Choice
 
 FEEDBACK = "fb"  # fb:<+1|-1>:<message id>
 ASK = "ask"  # ask:<faq id>  (an example question from /start)
@@ -21,6 +22,8 @@ DONE = "done"  # done:<session id>  (on a ticket in the support chat)
 FAQ_DELETE = "faqdel"  # faqdel:<id> | faqdel:no
 FLOW = "flow"  # flow:save | flow:cancel  (guided admin dialogues)
 UNANSWERED = "unans"  # unans:new:<token> | unans:var:<token>:<faq id>
+PICK = "pick"  # pick:<question message id>:<faq id>  ("did you mean…" choice)
+MORE = "more"  # more:<faq id>:<lead sentence positions, dot-separated>  (rest of a focused answer)
 ADMIN_PREFIXES = (FAQ_DELETE, FLOW, UNANSWERED)
 
 
@@ -35,6 +38,21 @@ def feedback_keyboard(message_id: int, language: str, *, offer_human: bool) -> I
     if offer_human:
         rows.append([human_button(language)])
     return InlineKeyboardMarkup(rows)
+
+
+def choice_rows(question_id: int, choices: Sequence[Choice]) -> list[list[InlineKeyboardButton]]:
+    """One button per offered entry; tapping it sends that entry as the answer."""
+    return [
+        [InlineKeyboardButton(c.question[:64], callback_data=f"{PICK}:{question_id}:{c.faq_id}")]
+        for c in choices
+    ]
+
+
+def more_row(reference: tuple[int, Sequence[int]], label: str) -> list[InlineKeyboardButton]:
+    """The "More" button under a focused answer (the rest of the entry, on tap)."""
+    entry_id, lead = reference
+    data = f"{MORE}:{entry_id}:{'.'.join(str(i) for i in lead)}"[:64]
+    return [InlineKeyboardButton(label, callback_data=data)]
 
 
 def human_button(language: str | None) -> InlineKeyboardButton:

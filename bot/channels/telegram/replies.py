@@ -2,7 +2,9 @@
 
 Shared by typed messages, edited messages and tapped example questions: the conversation
 service stores and answers, ``ReplyStream`` shows it while it is generated, and the mode decides
-what follows (buttons, a hand-off, or a relay to the agents when a person has the chat).
+what follows (buttons, a hand-off, or a relay to the agents when a person has the chat). A
+focused answer gets a "More" button for the rest of its entry; "did you mean" choices are
+buttons (see ``callbacks.pick_choice``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ from bot.channels.telegram.formatting import (
     split_blocks,
     split_text,
 )
-from bot.channels.telegram.keyboards import feedback_keyboard, human_keyboard
+from bot.channels.telegram.keyboards import (
+    choice_rows,
+    feedback_keyboard,
+    human_keyboard,
+    more_row,
+)
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import CHANNEL, TelegramServices
 from bot.channels.telegram.streaming import ReplyStream
@@ -48,13 +55,25 @@ def render_reply(reply: Reply, services: TelegramServices) -> list[OutgoingText]
     return split_blocks(blocks)
 
 
-def reply_keyboard(reply: Reply, *, agents: bool = True) -> InlineKeyboardMarkup | None:
-    """👍/👎 under answers worth rating; "talk to a person" when the reply offers one and there
-    are ``agents`` (a support chat) to talk to."""
+def reply_keyboard(
+    reply: Reply, *, agents: bool = True, more_label: str = "More"
+) -> InlineKeyboardMarkup | None:
+    """Buttons under a reply: "did you mean" choices (one tap sends that entry), "More" under a
+    focused answer, 👍/👎 under answers worth rating, and "talk to a person" when the reply
+    offers one and there are ``agents`` (a support chat) to talk to."""
     offer = reply.offer_human and agents
+    rows = []
+    if reply.choices and reply.user_message_id is not None:
+        rows.extend(choice_rows(reply.user_message_id, reply.choices))
+    if reply.more_ref is not None:
+        rows.append(more_row(reply.more_ref, more_label))
     if reply.mode in RATED_MODES and reply.message_id is not None:
-        return feedback_keyboard(reply.message_id, reply.language, offer_human=offer)
-    return human_keyboard(reply.language) if offer else None
+        rows.extend(
+            feedback_keyboard(reply.message_id, reply.language, offer_human=offer).inline_keyboard
+        )
+    elif offer:
+        rows.extend(human_keyboard(reply.language).inline_keyboard)
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def answer(
@@ -94,7 +113,8 @@ async def answer(
     # The customer asked for a person in words: hand off at once (an "I don't know" only
     # offers the button, so agents are not flooded with questions the FAQ lacks).
     hand_off = agents and reply.mode is AnswerMode.HANDOFF and wants_human(incoming.text)
-    markup = None if hand_off else reply_keyboard(reply, agents=agents)
+    more_label = services.texts.get("more_button", reply.language)
+    markup = None if hand_off else reply_keyboard(reply, agents=agents, more_label=more_label)
     await stream.finish(render_reply(reply, services), markup)
     if hand_off:
         await relay.start_handoff(

@@ -1,0 +1,117 @@
+"""Focused answers, two-question messages and "did you mean" choices, in the service and the
+terminal chat. Retrieval is lexical here (``embedding_model: none``): fixed by the FAQ's words.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App, open_app
+from bot.channels.console import run_console
+from bot.config import PROJECT_ROOT, Settings
+from bot.conversation.exchange import AnswerMode, Incoming
+from bot.knowledge.documents import FaqDocument
+from bot.knowledge.faqfile import read_faq_file
+from bot.knowledge.index import FaqIndex
+from bot.knowledge.sentences import SentenceScorer, split_sentences
+from storage.models import AnswerChoice
+
+QUESTIONS = (
+    "Is there a fee for sending stuff back?",
+    "how long does it take?",
+    "how much does it cost?",
+    "what about express?",
+    "退货要钱吗",
+    "要多久？",
+    "can I return sale items?",
+)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    lexical = settings.model_copy(update={"embedding_model": "none"})
+    async with open_app(lexical, load_model=False) as opened:
+        yield opened
+
+
+def demo_documents() -> list[FaqDocument]:
+    records = read_faq_file(PROJECT_ROOT / "prompts" / "faq.yaml")
+    return [
+        FaqDocument(str(r.id), r.question, r.answer, r.variants, r.tags, r.language)
+        for r in records
+    ]
+
+
+def test_a_focused_answer_is_a_subsequence_of_the_entrys_sentences() -> None:
+    documents = demo_documents()
+    index = FaqIndex(None)
+    index.rebuild(documents)
+    scorer = SentenceScorer(index)
+    focused = 0
+    for document in documents:
+        sentences = split_sentences(document.answer)
+        # Splitting loses nothing but whitespace, and never cuts inside a number.
+        assert "".join(sentences).replace(" ", "") == "".join(document.answer.split())
+        numbers = re.findall(r"\d[\d.,:-]*\d|\d", document.answer)
+        assert numbers == re.findall(r"\d[\d.,:-]*\d|\d", " ".join(sentences))
+        for question in (document.question, *QUESTIONS):
+            focus = scorer.focus(question, document)
+            assert list(focus.lead) == sorted(set(focus.lead))  # in the entry's order
+            assert [focus.sentences[i] for i in focus.lead] == [
+                s for i, s in enumerate(sentences) if i in focus.lead
+            ]
+            rest = [s for i, s in enumerate(sentences) if i not in focus.lead]
+            assert focus.rest_text == ("" if document.language == "zh" else " ").join(rest)
+            if len(sentences) < 3:
+                assert not focus.focused  # short entries are sent whole
+            focused += focus.focused
+    assert focused > 0
+
+
+async def test_fee_question_leads_with_the_free_returns_sentence(app: App) -> None:
+    reply = await app.conversation.handle(Incoming(1, 1, "are returns free?"))
+    assert reply.mode is AnswerMode.FAQ
+    assert reply.text.startswith("Returns within the country are free")
+    assert "Opened software" in reply.more  # the rest of the entry follows on request
+    assert "Opened software" not in reply.text
+    zh = await app.conversation.handle(Incoming(2, 2, "退货要钱吗"))
+    assert zh.text.startswith("国内退货免费")
+
+
+async def test_a_message_asking_two_things_gets_both_answers(app: App) -> None:
+    reply = await app.conversation.handle(
+        Incoming(3, 3, "I want to change the delivery address, also can I cancel my order?")
+    )
+    address = int(app.catalog.search("change the delivery address of my order", 1)[0].document.id)
+    cancel = int(app.catalog.search("Can I cancel my order?", 1)[0].document.id)
+    assert reply.faq_ids == [address, cancel]
+    assert "address" in reply.text and "Cancel order" in reply.text
+
+
+async def test_console_numbers_choices_and_a_number_sends_that_entry(app: App) -> None:
+    stdin = io.StringIO("account\n2\n/quit\n")
+    stdout = io.StringIO()
+    await run_console(app.conversation, stdin=stdin, stdout=stdout)
+    out = stdout.getvalue()
+    assert "Did you mean" in out
+    assert "  1. " in out and "  2. " in out
+    second = out.split("  2. ", 1)[1].split("\n", 1)[0]
+    [hit] = app.catalog.search(second, 1)
+    assert f"bot> {split_sentences(hit.document.answer)[0]}" in out
+    async with app.session_factory() as db:
+        pick = await db.scalar(select(AnswerChoice))
+    assert pick is not None and pick.faq_entry_id == int(hit.document.id)
+
+
+async def test_console_prints_the_rest_after_a_focused_answer(app: App) -> None:
+    stdin = io.StringIO("How long does international delivery take?\n/quit\n")
+    stdout = io.StringIO()
+    await run_console(app.conversation, stdin=stdin, stdout=stdout)
+    out = stdout.getvalue()
+    lead, rest = out.index("7-14 business days"), out.index("Import duties")
+    assert lead < rest
