@@ -39,6 +39,15 @@ SETTINGS = [  # (order, chunk, decode pause seconds)
 ]
 
 
+def parse_settings(text: str) -> list[tuple[str, int, float]]:
+    """``fifo/512/1.5,shortest/512/1.5`` -> the settings to compare."""
+    parsed = []
+    for item in text.split(","):
+        order, chunk, pause = item.split("/")
+        parsed.append((order, int(chunk), float(pause)))
+    return parsed
+
+
 async def sweep(args: argparse.Namespace) -> dict[str, Any]:
     settings = load_settings()
     configure_threads(settings.model_threads)
@@ -56,7 +65,7 @@ async def sweep(args: argparse.Namespace) -> dict[str, Any]:
     await run_engine(engine, prompts[:2], 4)  # warm-up
     runs: dict[str, list[dict[str, Any]]] = {}
     for _ in range(args.rounds):
-        for order, chunk, pause in SETTINGS:
+        for order, chunk, pause in args.settings:
             engine.prefix_cache.clear()
             if zipf is not None:
                 await run_engine(engine, zipf.first_turns, args.new_tokens, ignore_eos=False)
@@ -86,6 +95,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--settings",
+        type=parse_settings,
+        default=SETTINGS,
+        help="order/chunk/pause,... (default: the six alternatives above)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     result = asyncio.run(sweep(args))

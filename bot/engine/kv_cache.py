@@ -58,6 +58,7 @@ class BatchKV:
         self.keys: Layers = []
         self.values: Layers = []
         self.lengths: list[int] = []
+        self.reserves: list[int] = []  # positions each row may reach (room kept for it)
 
     @property
     def rows(self) -> int:
@@ -72,6 +73,7 @@ class BatchKV:
         Buffers are allocated empty and only the rows in use are written (each row's unused
         tail zeroed, so masked positions never hold NaN), so resident memory follows the rows
         actually decoding, not ``max_rows``."""
+        positions = max([positions, *self.reserves])
         capacity = max(STEP, -(-positions // STEP) * STEP)
         if self.capacity and positions <= self.capacity and capacity > self.capacity // 2:
             return
@@ -102,7 +104,8 @@ class BatchKV:
         if row >= self.max_rows:
             raise RuntimeError("no free row in the batch")
         length = prompt.filled
-        self.fit(max([length + 1, reserve, *(n + 1 for n in self.lengths)]))
+        self.reserves.append(max(reserve, length + 1))
+        self.fit(max([length + 1, *(n + 1 for n in self.lengths)]))
         for mine, theirs in zip(self.keys + self.values, prompt.keys + prompt.values, strict=True):
             mine[row, :, :length].copy_(theirs[:, :length])
             mine[row, :, length:].zero_()
@@ -117,8 +120,11 @@ class BatchKV:
             for buffer in self.keys + self.values:
                 buffer[row, :, :length].copy_(buffer[last, :, :length])
             self.lengths[row] = length
+            self.reserves[row] = self.reserves[last]
         self.lengths.pop()
+        self.reserves.pop()
 
     def clear(self) -> None:
         self.lengths.clear()
+        self.reserves.clear()
         self.keys, self.values, self.capacity = [], [], 0

@@ -24,6 +24,7 @@ from bot.engine.base import (
     TextCallback,
 )
 from bot.engine.jobs import Job, Tokenization, WorkerStats
+from bot.engine.loading import release_free_memory
 from bot.engine.packed_llama import PackedLlama
 from bot.engine.prefill import Order
 from bot.engine.prefix_cache import PrefixCache
@@ -98,6 +99,8 @@ class LocalEngine(GenerationEngine):
             runner = PackedLlama(model, rows_hint=max_batch)
         except ValueError as exc:
             raise EngineUnavailable(str(exc)) from exc
+        if runner.released_model:
+            release_free_memory()  # the transformers weights and packing temporaries are gone
         generation_eos = getattr(model.generation_config, "eos_token_id", None)
         extra = generation_eos if isinstance(generation_eos, list) else [generation_eos]
         self.name = name
