@@ -203,19 +203,16 @@ def score(
 ) -> dict[str, Any]:
     result = Score()
     by_customer: dict[int, list[Asked]] = {}
+    shown: list[dict[str, Any]] = []  # a few chats that lost, repeated or reordered something
     for q in asked:
         by_customer.setdefault(q.customer, []).append(q)
     for number, questions in by_customer.items():
         before = (result.lost, result.duplicates, result.out_of_order)
-        score_chat(questions, final_replies(api, 100_000 + number), result)
-        if os.environ.get("BENCH_LOAD_DEBUG") and before != (
-            result.lost,
-            result.duplicates,
-            result.out_of_order,
-        ):
-            print(f"customer {number}:", [q.text for q in questions], file=sys.stderr)
-            for text, _ in final_replies(api, 100_000 + number):
-                print("   ->", text[:100].replace("\n", " "), file=sys.stderr)
+        replies = final_replies(api, 100_000 + number)
+        score_chat(questions, replies, result)
+        if before != (result.lost, result.duplicates, result.out_of_order) and len(shown) < 5:
+            shown.append({"asked": [q.text for q in questions],
+                          "replies": [text[:60] for text, _ in replies]})  # fmt: skip
     last = max(api.created.values(), default=started)
     faults = api.chaos.injected if api.chaos else {}
     return summary(
@@ -228,6 +225,7 @@ def score(
                          "reset": faults.get(0, 0)},
         final_exit_status=exit_status,
         load_average=[round(x, 2) for x in os.getloadavg()],
+        problem_chats=shown,
     )  # fmt: skip
 
 

@@ -73,7 +73,7 @@ async def tracked_questions(settings: Settings) -> list[Tracked]:
         kept = []
         for candidate in found:
             others = [t for t in found if t.answer != candidate.answer]
-            after = [await answer(o.question, candidate.question) for o in others[::2]]
+            after = [await answer(o.question, candidate.question) for o in others]
             if all(a == candidate.answer for a in after):
                 kept.append(candidate)
     answers = {t.answer for t in kept}

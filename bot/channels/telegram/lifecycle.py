@@ -74,6 +74,17 @@ class BotRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._server: WebhookServer | None = None
         self._initialized = False
+        self.failed: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+
+    def _watch(self, task: asyncio.Task[None]) -> None:
+        """Keep ``task``; if it dies of an error (a revoked token), the bot must stop."""
+        self._tasks.append(task)
+
+        def ended(done: asyncio.Task[None]) -> None:
+            if not done.cancelled() and done.exception() is not None and not self.failed.done():
+                self.failed.set_result(done.exception())  # type: ignore[arg-type]
+
+        task.add_done_callback(ended)
 
     async def start(self) -> None:
         application = self.application
@@ -90,7 +101,7 @@ class BotRuntime:
         log.info("inbox: %d waiting (%d taken back), %d old purged", waiting, released, purged)
         await application.start()
         self.worker = InboxWorker(application, services, delivery)
-        self._tasks.append(asyncio.create_task(self.worker.run(), name="inbox-dispatcher"))
+        self._watch(asyncio.create_task(self.worker.run(), name="inbox-dispatcher"))
         if self.webhook:
             await self._start_webhook(delivery)
         else:
@@ -103,7 +114,7 @@ class BotRuntime:
                 allowed_updates=ALLOWED_UPDATES,
                 poll_seconds=self.poll_timeout,
             )
-            self._tasks.append(asyncio.create_task(poll, name="inbox-intake"))
+            self._watch(asyncio.create_task(poll, name="inbox-intake"))
 
     async def _start_webhook(self, delivery: object) -> None:
         settings, worker = self.settings, self.worker

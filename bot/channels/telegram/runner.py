@@ -66,7 +66,11 @@ async def serve_until_signal(application: Application, settings: Settings) -> No
     try:
         await runtime.start()
         log.info("running; SIGTERM or Ctrl-C stops")
-        await stop.wait()
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({stopping, runtime.failed}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if runtime.failed.done():
+            raise runtime.failed.result()
         log.info(
             "stopping: no new updates; answers in progress get %ss", settings.shutdown_grace_seconds
         )
