@@ -29,8 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from bot.knowledge.documents import FaqDocument, FaqHit
+from bench.calibration import calibrate
+from bot.knowledge.documents import FaqDocument
 from bot.knowledge.embedding import TextEncoder, load_encoder
+from bot.knowledge.encoders import RoutedEncoder, encoder_parts
 from bot.knowledge.index import FaqIndex, embedded_texts
 from bot.knowledge.metrics import load_dataset, retrieval_metrics
 
@@ -69,6 +71,20 @@ class PerturbedEncoder:
             rows[synthetic] += noise.astype(np.float32)
             rows /= np.linalg.norm(rows, axis=1, keepdims=True)
         return rows.astype(np.float32)
+
+
+def perturbed_encoder(loaded: TextEncoder | None) -> TextEncoder | None:
+    """The loaded encoder with its first (English) part wrapped in a PerturbedEncoder; the
+    other parts (e5 for other languages) see no synthetic entries and stay as they are."""
+    parts = list(encoder_parts(loaded))
+    if not parts:
+        return None
+    parts[0] = PerturbedEncoder(parts[0])
+    return RoutedEncoder(parts) if len(parts) > 1 else parts[0]
+
+
+def first_perturbed(encoder: TextEncoder | None) -> PerturbedEncoder | None:
+    return next((p for p in encoder_parts(encoder) if isinstance(p, PerturbedEncoder)), None)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -131,7 +147,7 @@ def speed(
         queries.extend(query for query, _ in labelled)
     step = max(1, len(queries) // LATENCY_QUERIES)
     queries = queries[::step][:LATENCY_QUERIES]
-    perturbed = encoder if isinstance(encoder, PerturbedEncoder) else None
+    perturbed = first_perturbed(encoder)
     documents = synthetic_documents(base, entries, perturbed)
     report: dict[str, Any] = {"entries": entries}
 
@@ -148,7 +164,7 @@ def speed(
                 timed_ms(lambda: cold_index.rebuild(documents)) / 1000.0, 2
             )
 
-    index = FaqIndex(perturbed)
+    index = FaqIndex(encoder)
     index.rebuild(documents)  # first build fills the vector cache (not timed)
     report["rebuild_s"] = round(timed_ms(lambda: index.rebuild(documents)) / 1000.0, 3)
 
@@ -188,88 +204,12 @@ def speed(
     return report
 
 
-def top_two(hits: Sequence[FaqHit]) -> tuple[float, float]:
-    """Best score and its margin over the second; entries a lexical index left out score 0."""
-    scores = [hit.score for hit in hits[:2]] + [0.0, 0.0]
-    return scores[0], scores[0] - scores[1]
-
-
-def calibration_samples(
-    encoder: TextEncoder | None, datasets: Sequence[Path], max_queries: int | None
-) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(top score, margin, top is right) per query, for three open-world situations.
-
-    "answerable": the labelled queries. "gold removed": the same queries with their entry
-    taken out of the ranking (the FAQ lacks the answer, but similar entries exist).
-    "other domain": one set's queries against the other set's FAQ.
-    """
-    loaded = {path.parent.name: load_dataset(path) for path in datasets}
-    samples: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for name, (documents, queries) in loaded.items():
-        index = FaqIndex(encoder)
-        index.rebuild(documents)
-        rows: dict[str, list[tuple[float, float, float]]] = {"answerable": [], "removed": []}
-        for query, gold in queries[:max_queries]:
-            hits = index.search(query, k=3)
-            right = float(bool(hits) and hits[0].document.id in gold)
-            rows["answerable"].append((*top_two(hits), right))
-            rest = [hit for hit in hits if hit.document.id not in gold]
-            rows["removed"].append((*top_two(rest), 0.0))
-        others = [q for other, (_, qs) in loaded.items() if other != name for q, _ in qs]
-        rows["other"] = [(*top_two(index.search(q, k=2)), 0.0) for q in others[:max_queries]]
-        for kind, values in rows.items():
-            array = np.array(values, dtype=np.float64).reshape(-1, 3)
-            samples[f"{name}/{kind}"] = (array[:, 0], array[:, 1], array[:, 2])
-    return samples
-
-
-def fit_confidence(
-    samples: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-) -> tuple[float, float, float]:
-    """Logistic regression of rightness on (score, margin): answerable queries weigh 1 per set,
-    each kind of unanswerable query 0.5, so no set or kind dominates by its size."""
-    weight_of = {"answerable": 1.0, "removed": 0.5, "other": 0.5}
-    features, labels, weights = [], [], []
-    for key, (score, margin, right) in samples.items():
-        features.append(np.column_stack([np.ones_like(score), score, margin]))
-        labels.append(right)
-        weights.append(np.full(len(score), weight_of[key.split("/")[1]] / max(len(score), 1)))
-    x, y, w = np.vstack(features), np.concatenate(labels), np.concatenate(weights)
-    w *= len(w) / w.sum()
-    beta = np.zeros(3)
-    for _ in range(100):  # Newton's method
-        p = 1.0 / (1.0 + np.exp(-x @ beta))
-        gradient = x.T @ (w * (y - p))
-        hessian = (x * (w * p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(3)
-        beta += np.linalg.solve(hessian, gradient)
-    return float(beta[0]), float(beta[1]), float(beta[2])
-
-
-def calibrate(
-    encoder: TextEncoder | None, datasets: Sequence[Path], max_queries: int | None
-) -> dict[str, Any]:
-    samples = calibration_samples(encoder, datasets, max_queries)
-    bias, score_slope, margin_slope = fit_confidence(samples)
-    table: dict[str, dict[str, list[float]]] = {}
-    for key, (score, margin, right) in samples.items():
-        confidence = 1.0 / (1.0 + np.exp(-(bias + score_slope * score + margin_slope * margin)))
-        rows = table.setdefault(key, {})
-        for threshold in (0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9):
-            chosen = confidence >= threshold
-            precision = float(right[chosen].mean()) if chosen.any() else 1.0
-            rows[f"{threshold:.1f}"] = [round(precision, 3), round(float(chosen.mean()), 3)]
-    return {
-        "bias": round(bias, 3),
-        "score_slope": round(score_slope, 3),
-        "margin_slope": round(margin_slope, 3),
-        "precision_coverage_by_threshold": table,
-    }
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--encoder", default="minilm", help="minilm, none or a model directory")
+    parser.add_argument(
+        "--encoder", default="minilm+e5", help="minilm+e5, minilm, e5, none or a model directory"
+    )
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--max-queries", type=int, default=None, help="per dataset, for quality")
     parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
@@ -282,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"no */dev.json under {args.datasets}")
     started = time.perf_counter()
     loaded = load_encoder(args.encoder)
-    encoder = PerturbedEncoder(loaded) if loaded is not None else None
+    encoder = perturbed_encoder(loaded)
     result: dict[str, Any] = {
         "encoder": args.encoder,
         "encoder_load_s": round(time.perf_counter() - started, 2),

@@ -119,8 +119,11 @@ class Settings(BaseSettings):
 
     # --- knowledge -------------------------------------------------------------------------
     embedding_model: str = Field(
-        "minilm",
-        description="Dense retrieval encoder: minilm (bundled), none, or a model folder.",
+        "minilm+e5",
+        description=(
+            "Dense retrieval encoder: minilm+e5 (bundled MiniLM for English, bundled "
+            "multilingual e5 for other languages), minilm, e5, none, or a model folder."
+        ),
     )
 
     # --- conversation ----------------------------------------------------------------------

@@ -2,10 +2,19 @@
 
 The dataset's FAQ is imported into a temporary database (the configured one is never touched)
 through the same catalog the bot uses, so the numbers describe the real pipeline: P@1, R@5,
-MRR@10, the answer-mode mix the policy would produce and the precision and coverage of the
-confident (verbatim FAQ) mode. ``--answers N`` also sends N queries through the whole
-conversation service and reports how often the reply is grounded in the gold entry and the
-median and p95 latency.
+MRR@10, the answer-mode mix the policy would produce, the precision and coverage of the
+confident (verbatim FAQ) mode and ``automation_rate`` (answered confidently and correctly).
+
+Open world: the other dev sets' queries next to this one (``../*/dev.json``) and the
+hand-written out-of-scope questions (bench/data/out_of_scope.yaml) are asked too; none can be
+answered by this FAQ, so every confident hit is a false positive (``open_world_confident_rate``).
+
+``--learn F`` attaches a seeded random share F of the queries to their gold entries as phrasings
+(as admins accepting suggestions do) and measures the other queries before and after.
+``--answers N`` sends N queries through the whole conversation service and reports, per reply
+mode, how many replies there were and how much of the gold entry's key facts (numbers, named
+options) the sent text carries; for generation, how many questions went to the model and how
+many of its answers passed the grounding check and were sent; and the latency.
 """
 
 from __future__ import annotations
@@ -20,13 +29,24 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, open_app
-from bot.config import Settings, UsageError
+from bot.config import PROJECT_ROOT, Settings, UsageError
 from bot.conversation.exchange import AnswerMode, Incoming
-from bot.conversation.grounding import check_reply
 from bot.conversation.policy import decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
-from bot.knowledge.metrics import load_dataset, retrieval_metrics
+from bot.knowledge.index import FaqIndex
+from bot.knowledge.metrics import (
+    LabelledQuery,
+    fact_share,
+    load_dataset,
+    open_world_rate,
+    read_questions,
+    retrieval_metrics,
+    split_learned,
+    with_learned,
+)
 from storage.repositories import faq
+
+OUT_OF_SCOPE = PROJECT_ROOT / "bench" / "data" / "out_of_scope.yaml"
 
 ACTION_MODES = {
     "faq": "faq",
@@ -47,6 +67,19 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="also answer N queries through the whole pipeline (loads the model)",
     )
+    parser.add_argument(
+        "--learn",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="attach a random share F of the queries as phrasings; measure the rest",
+    )
+    parser.add_argument(
+        "--out-of-scope",
+        type=Path,
+        default=OUT_OF_SCOPE,
+        help="questions no FAQ answers, for open_world_confident_rate",
+    )
     parser.set_defaults(handler=evaluate)
 
 
@@ -64,8 +97,41 @@ async def _dataset_ids(app: App) -> dict[str, int]:
     return {str(e.external_id if e.external_id is not None else e.id): e.id for e in entries}
 
 
+def open_world_questions(dataset: Path, out_of_scope: Path | None) -> dict[str, list[str]]:
+    """Questions this dataset's FAQ cannot answer: sibling dev sets' queries, out-of-scope."""
+    sources: dict[str, list[str]] = {}
+    for other in sorted(dataset.resolve().parent.parent.glob("*/dev.json")):
+        if other.resolve() != dataset.resolve():
+            sources[other.parent.name] = read_questions(other)
+    if out_of_scope is not None and out_of_scope.is_file():
+        sources["out_of_scope"] = read_questions(out_of_scope)
+    return sources
+
+
+def learning(
+    index: FaqIndex, queries: list[LabelledQuery], fraction: float, threshold: float
+) -> dict[str, Any]:
+    """P@1 and the rest on held-out queries, before and after learning the others."""
+    learned, tested = split_learned(queries, fraction)
+    after = FaqIndex(index.encoder)
+    after.rebuild(with_learned(index.documents(), learned))
+    return {
+        "fraction": fraction,
+        "learned": len(learned),
+        "tested": len(tested),
+        "before": retrieval_metrics(index, tested, threshold),
+        "after": retrieval_metrics(after, tested, threshold),
+    }
+
+
 async def evaluate_dataset(
-    settings: Settings, dataset: Path, *, answers: int = 0, engine: Any = None
+    settings: Settings,
+    dataset: Path,
+    *,
+    answers: int = 0,
+    engine: Any = None,
+    learn: float = 0.0,
+    out_of_scope: Path | None = OUT_OF_SCOPE,
 ) -> dict[str, Any]:
     """Every figure ``eval --json`` prints."""
     _, labelled = load_dataset(dataset)
@@ -81,7 +147,17 @@ async def evaluate_dataset(
             queries = [(q, {ids[str(g)] for g in gold if str(g) in ids}) for q, gold in labelled]
             result: dict[str, Any] = {"dataset": str(dataset), "faq_entries": len(ids)}
             limits = app.conversation.limits
-            result.update(retrieval_metrics(app.catalog.index, queries, limits.confident))
+            index = app.catalog.index
+            result.update(retrieval_metrics(index, queries, limits.confident))
+            sources = open_world_questions(dataset, out_of_scope)
+            everything = [q for questions in sources.values() for q in questions]
+            result.update(open_world_rate(index, everything, limits.confident))
+            result["open_world_by_source"] = {
+                name: open_world_rate(index, questions, limits.confident)
+                for name, questions in sources.items()
+            }
+            if learn > 0:
+                result["learn"] = learning(index, queries, learn, limits.confident)
             modes: Counter[str] = Counter()
             for query, _ in queries:
                 hits = app.catalog.search(query, k=5)
@@ -105,25 +181,35 @@ async def _answer_sample(
     step = max(1, len(queries) // count)
     sample = queries[::step][:count]
     documents = {doc.id: doc for doc in app.catalog.index.documents()}
-    grounded = 0
     latencies: list[float] = []
     answer_modes: Counter[str] = Counter()
+    shares: dict[str, list[float]] = {}
     for number, (query, gold) in enumerate(sample, start=1):
         reply = await app.conversation.handle(
             Incoming(user_id=number, chat_id=number, text=query, channel="eval")
         )
         latencies.append(float(reply.latency_ms))
         answer_modes[reply.mode.value] += 1
-        if reply.mode in (AnswerMode.FAQ, AnswerMode.FALLBACK):
-            grounded += bool(reply.faq_ids) and reply.faq_ids[0] in gold
-        elif reply.mode is AnswerMode.GENERATED:
-            entries = [documents[g] for g in gold & documents.keys()]
-            context = [f"{doc.question}\n{doc.answer}" for doc in entries]
-            grounded += check_reply(reply.text, context=context, question=query).grounded
+        entry = next((documents[g] for g in sorted(gold) if g in documents), None)
+        share = fact_share(reply.text, entry.answer) if entry is not None else None
+        if share is not None:
+            shares.setdefault(reply.mode.value, []).append(share)
+    generated = answer_modes[AnswerMode.GENERATED.value]
+    asked = generated + answer_modes[AnswerMode.FALLBACK.value]
     return {
         "answers": len(sample),
         "answer_modes": dict(sorted(answer_modes.items())),
-        "grounded_rate": round(grounded / max(len(sample), 1), 4),
+        "generation_asked": asked,
+        "generation_sent": generated,
+        "generation_sent_rate": round(generated / asked, 4) if asked else None,
+        "key_facts_by_mode": {
+            mode: {
+                "replies": len(values),
+                "mean_share": round(statistics.fmean(values), 4),
+                "all_facts_rate": round(sum(v == 1.0 for v in values) / len(values), 4),
+            }
+            for mode, values in sorted(shares.items())
+        },
         "latency_p50_ms": statistics.median(latencies) if latencies else None,
         "latency_p95_ms": percentile(latencies, 0.95) if latencies else None,
     }
@@ -133,7 +219,15 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     """Print the figures of one dataset."""
     if not args.dataset.is_file():
         raise UsageError(f"no such dataset: {args.dataset}")
-    result = asyncio.run(evaluate_dataset(settings, args.dataset, answers=args.answers))
+    result = asyncio.run(
+        evaluate_dataset(
+            settings,
+            args.dataset,
+            answers=args.answers,
+            learn=args.learn,
+            out_of_scope=args.out_of_scope,
+        )
+    )
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0

@@ -30,3 +30,14 @@ class FaqHit:
     document: FaqDocument
     score: float  # raw fused score (comparable within one search only)
     confidence: float  # calibrated in [0, 1]: probability that this hit is the right entry
+
+
+def primary_language(code: str) -> str:
+    """ "zh-Hans" -> "zh", "EN_us" -> "en"."""
+    return code.strip().lower().replace("_", "-").split("-")[0]
+
+
+def embedded_texts(document: FaqDocument) -> list[str]:
+    """The texts whose embeddings represent ``document`` (its score is the best of them)."""
+    texts = [document.question, f"{document.question}\n{document.answer}", *document.variants]
+    return list(dict.fromkeys(text for text in texts if text.strip()))

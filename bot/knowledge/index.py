@@ -4,10 +4,13 @@ Entries occupy slots; the lexical and dense rankers score every slot in one vect
 (about 2 ms for 10,000 entries once the query is encoded; encoding it is the larger cost, about
 6-10 ms with MiniLM here, so recent questions and the entries' own wordings skip it), the
 scores are fused and calibrated (see ``scoring``), and the best k come back as ``FaqHit``s.
-``upsert`` and ``remove`` touch one entry, so an admin's edit is visible to the very next
-search without a rebuild. Embeddings are remembered by text, so ``rebuild`` after a few edits
-only encodes what changed. A lock makes searches and edits from different threads safe; query
-encoding happens outside it.
+``upsert``/``remove`` touch one entry: an admin's edit is visible to the very next search.
+Embeddings are remembered by text, so ``rebuild`` only encodes what changed. A lock makes
+searches and edits from different threads safe; query encoding happens outside it.
+
+One vector space per encoder of a routed encoder (MiniLM: English, e5: the rest): entries and
+questions are embedded by the encoder of their language and meet in that space only (other
+entries score -1 there). An exact wording of an entry ranks it first (``phrasings``).
 """
 
 from __future__ import annotations
@@ -19,10 +22,18 @@ from collections.abc import Iterable
 import numpy as np
 
 from bot.knowledge.dense import DenseRows
-from bot.knowledge.documents import FaqDocument, FaqHit, FaqId
+from bot.knowledge.documents import (
+    FaqDocument,
+    FaqHit,
+    FaqId,
+    embedded_texts,
+    primary_language,
+)
 from bot.knowledge.embedding import TextEncoder
+from bot.knowledge.encoders import document_encoder, encode_by_space, encoder_parts
 from bot.knowledge.language import detect_language
 from bot.knowledge.lexical import LexicalIndex
+from bot.knowledge.phrasings import EXACT_BONUS, Phrasings
 from bot.knowledge.scoring import (
     DEFAULT_WEIGHTS,
     LEXICAL_ONLY_WEIGHTS,
@@ -30,21 +41,12 @@ from bot.knowledge.scoring import (
     confidence,
     fuse,
     scaled_lexical,
+    weights_of,
 )
 from bot.knowledge.tokens import tokenize
 
 QUERY_CACHE_SIZE = 2048
-
-
-def primary_language(code: str) -> str:
-    """ "zh-Hans" -> "zh", "EN_us" -> "en"."""
-    return code.strip().lower().replace("_", "-").split("-")[0]
-
-
-def embedded_texts(document: FaqDocument) -> list[str]:
-    """The texts whose embeddings represent ``document`` (its score is the best of them)."""
-    texts = [document.question, f"{document.question}\n{document.answer}", *document.variants]
-    return list(dict.fromkeys(text for text in texts if text.strip()))
+VectorKey = tuple[int, str]  # (vector space, text)
 
 
 class FaqIndex:
@@ -54,6 +56,7 @@ class FaqIndex:
         self.encoder = encoder
         self.weights = weights or (DEFAULT_WEIGHTS if encoder is not None else LEXICAL_ONLY_WEIGHTS)
         self.lexical_weights = LEXICAL_ONLY_WEIGHTS
+        self._custom_weights = weights is not None
         self._lock = threading.RLock()
         self._documents: list[FaqDocument | None] = []
         self._slot_of: dict[FaqId, int] = {}
@@ -63,9 +66,10 @@ class FaqIndex:
         self._language_ids = np.zeros(0, dtype=np.int32)
         self._language_numbers: dict[str, int] = {}
         self._lexical = LexicalIndex()
-        self._dense: DenseRows | None = None
-        self._vectors: dict[str, np.ndarray] = {}
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._phrasings = Phrasings()
+        self._dense: list[DenseRows | None] = [None for _ in encoder_parts(encoder)]
+        self._vectors: dict[VectorKey, np.ndarray] = {}
+        self._query_cache: OrderedDict[VectorKey, np.ndarray] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -83,6 +87,22 @@ class FaqIndex:
         with self._lock:
             return [doc for doc in self._documents if doc is not None]
 
+    # --- vector spaces -----------------------------------------------------------------------
+
+    def space_for(self, language: str) -> int | None:
+        """The vector space (encoder number) serving ``language``, or None: lexical only."""
+        for number, part in enumerate(encoder_parts(self.encoder)):
+            languages = getattr(part, "languages", None)
+            if languages is None or primary_language(language) in languages:
+                return number
+        return None
+
+    def weights_of_space(self, space: int | None) -> FusionWeights:
+        """Fusion and confidence weights of a space (calibrated per encoder family)."""
+        if space is None or self._custom_weights:
+            return self.lexical_weights if space is None else self.weights
+        return weights_of(encoder_parts(self.encoder)[space])
+
     # --- editing -----------------------------------------------------------------------------
 
     def rebuild(self, documents: Iterable[FaqDocument]) -> None:
@@ -90,34 +110,37 @@ class FaqIndex:
         unique = list({doc.id: doc for doc in documents}.values())
         vectors = self._encode_documents(unique)
         lexical = LexicalIndex()
-        dimension = next((rows.shape[1] for rows in vectors if rows is not None), None)
-        dense = DenseRows(dimension) if dimension is not None else None
+        phrasings = Phrasings()
+        dense: list[DenseRows | None] = [None for _ in self._dense]
+        keep: set[tuple[int, str]] = set()
         for slot, doc in enumerate(unique):
             lexical.set(slot, doc)
-            rows = vectors[slot] if vectors else None
-            if dense is not None and rows is not None:
-                dense.set(slot, rows)
-        keep = {text for doc in unique if self._embeds(doc) for text in embedded_texts(doc)}
+            phrasings.set(slot, doc)
+            space, rows = vectors[slot]
+            if space is not None and rows is not None:
+                dense[space] = dense[space] or DenseRows(rows.shape[1])
+                dense[space].set(slot, rows)  # type: ignore[union-attr]
+                keep.update((space, text) for text in embedded_texts(doc))
         with self._lock:
             self._documents = list(unique)
             self._slot_of = {doc.id: slot for slot, doc in enumerate(unique)}
             self._free_slots = []
             self._languages = [primary_language(doc.language) for doc in unique]
             self._lexical = lexical
+            self._phrasings = phrasings
             self._dense = dense
             self._alive = np.ones(len(unique), dtype=bool)
             self._language_ids = np.array(
                 [self._language_id(code) for code in self._languages], dtype=np.int32
             )
-            self._vectors = {text: vec for text, vec in self._vectors.items() if text in keep}
+            self._vectors = {key: vec for key, vec in self._vectors.items() if key in keep}
         retain = getattr(self.encoder, "retain", None)
         if callable(retain):  # an on-disk vector cache drops texts no entry has any more
-            retain(keep)
+            retain({text for _, text in keep})
 
     def upsert(self, document: FaqDocument) -> None:
         """Add or replace one entry; the next search sees it."""
-        vectors = self._encode_documents([document])[0] if self.encoder is not None else None
-        # (None: no encoder, or one that does not understand the entry's language)
+        space, vectors = self._encode_documents([document])[0]
         with self._lock:
             slot = self._slot_of.get(document.id)
             if slot is None:
@@ -133,12 +156,14 @@ class FaqIndex:
             self._alive[slot] = True
             self._language_ids[slot] = self._language_id(self._languages[slot])
             self._lexical.set(slot, document)
-            if vectors is not None:
-                if self._dense is None:
-                    self._dense = DenseRows(vectors.shape[1])
-                self._dense.set(slot, vectors)
-            elif self._dense is not None:
-                self._dense.clear(slot)
+            self._phrasings.set(slot, document)
+            for number, rows in enumerate(self._dense):
+                if rows is not None and number != space:
+                    rows.clear(slot)  # the entry's language moved to another space
+            if space is not None and vectors is not None:
+                if self._dense[space] is None:
+                    self._dense[space] = DenseRows(vectors.shape[1])
+                self._dense[space].set(slot, vectors)  # type: ignore[union-attr]
 
     def remove(self, document_id: FaqId) -> None:
         """Drop one entry (no-op for an unknown id); the next search no longer returns it."""
@@ -150,55 +175,60 @@ class FaqIndex:
             self._languages[slot] = ""
             self._alive[slot] = False
             self._lexical.clear(slot)
-            if self._dense is not None:
-                self._dense.clear(slot)
+            self._phrasings.clear(slot)
+            for rows in self._dense:
+                if rows is not None:
+                    rows.clear(slot)
             self._free_slots.append(slot)
 
     def _language_id(self, code: str) -> int:
         return self._language_numbers.setdefault(code, len(self._language_numbers))
 
-    def _embeds(self, document: FaqDocument) -> bool:
-        """True when the encoder understands the entry's language (else it is lexical only)."""
-        if self.encoder is None:
-            return False
-        languages = getattr(self.encoder, "languages", None)
-        return languages is None or primary_language(document.language) in languages
+    def _document_space(self, document: FaqDocument) -> int | None:
+        return self.space_for(document.language) if self.encoder is not None else None
 
-    def _encode_documents(self, documents: list[FaqDocument]) -> list[np.ndarray | None]:
-        """Embedding rows per document (None where not embedded), encoding only new texts."""
-        if self.encoder is None:
-            return []
-        texts = [embedded_texts(doc) if self._embeds(doc) else [] for doc in documents]
+    def _encode_documents(
+        self, documents: list[FaqDocument]
+    ) -> list[tuple[int | None, np.ndarray | None]]:
+        """(space, embedding rows) per document, encoding only texts not seen before."""
+        spaces = [self._document_space(doc) for doc in documents]
+        keys = [
+            [(space, text) for text in embedded_texts(doc)] if space is not None else []
+            for doc, space in zip(documents, spaces, strict=True)
+        ]
         with self._lock:
             known = dict(self._vectors)
-        missing = list(dict.fromkeys(t for group in texts for t in group if t not in known))
-        if missing:
-            fresh = self.encoder.encode(missing)
-            new = dict(zip(missing, fresh, strict=True))
-            known.update(new)
-            with self._lock:
-                self._vectors.update(new)
-        return [np.vstack([known[t] for t in group]) if group else None for group in texts]
+        missing = list(dict.fromkeys(key for group in keys for key in group if key not in known))
+        new = encode_by_space(encoder_parts(self.encoder), missing)
+        known.update(new)
+        with self._lock:
+            self._vectors.update(new)
+        return [
+            (space, np.vstack([known[key] for key in group]) if group else None)
+            for space, group in zip(spaces, keys, strict=True)
+        ]
 
     # --- searching ---------------------------------------------------------------------------
 
     def query_vector(self, query: str) -> np.ndarray | None:
-        """The query's embedding: from an LRU cache when it was asked recently, or from the
-        entries' own vectors when it is an entry's question or variant word for word."""
-        if self.encoder is None:
+        """The query's embedding in the space of its language: from an LRU cache when it was
+        asked recently, or from the entries' own vectors when it is an entry's question or
+        variant word for word (for encoders that embed questions and entries alike)."""
+        space = self.space_for(detect_language(query)) if self.encoder is not None else None
+        if space is None:
             return None
-        key = " ".join(query.split())
+        part = encoder_parts(self.encoder)[space]
+        key = (space, " ".join(query.split()))
         with self._lock:
             cached = self._query_cache.get(key)
             if cached is not None:
                 self._query_cache.move_to_end(key)
                 return cached
-            # A question asked word for word as an entry has it (e.g. a "related question"
-            # button the bot offered): its vector is already known.
-            known = self._vectors.get(key)
+            symmetric = document_encoder(part) is part
+            known = self._vectors.get(key) if symmetric else None
             if known is not None:
                 return known
-        vector = self.encoder.encode([key])[0]
+        vector = part.encode([key[1]])[0]
         with self._lock:
             self._query_cache[key] = vector
             while len(self._query_cache) > QUERY_CACHE_SIZE:
@@ -206,48 +236,48 @@ class FaqIndex:
         return vector
 
     def uses_dense_for(self, query: str) -> bool:
-        """True when the encoder understands the query's language (see TextEncoder)."""
-        if self.encoder is None:
-            return False
-        languages = getattr(self.encoder, "languages", None)
-        return languages is None or detect_language(query) in languages
+        """True when an encoder understands the query's language (see TextEncoder)."""
+        return self.encoder is not None and self.space_for(detect_language(query)) is not None
 
-    def weights_for(self, query: str) -> FusionWeights:
-        """Fusion weights for this query: hybrid, or lexical-only when dense is not used."""
-        return self.weights if self.uses_dense_for(query) else self.lexical_weights
-
-    def scores(self, query: str, language: str | None = None) -> np.ndarray:
-        """Fused score of every slot (-inf for empty slots, other languages, and, when ranking
-        lexically only, entries sharing no term with the query)."""
-        return self._fused_scores(query, language)[0]
-
-    def _fused_scores(self, query: str, language: str | None) -> tuple[np.ndarray, FusionWeights]:
+    def _fused_scores(
+        self, query: str, language: str | None
+    ) -> tuple[np.ndarray, FusionWeights, list[str], np.ndarray | None]:
         terms = tokenize(query)
-        dense_used = self.uses_dense_for(query)
-        vector = self.query_vector(query) if dense_used else None
-        weights = self.weights if dense_used else self.lexical_weights
+        space = self.space_for(detect_language(query)) if self.encoder is not None else None
+        vector = self.query_vector(query) if space is not None else None
+        weights = self.weights_of_space(space)
         with self._lock:
             size = len(self._documents)
             lexical = scaled_lexical(
                 self._lexical.scores(terms, size), self._lexical.idf_mass(terms)
             )
-            dense = None
-            if vector is not None and self._dense is not None:
-                dense = self._dense.scores(vector, size)
-            fused = fuse(dense, lexical, weights)
+            rows = self._dense[space] if space is not None else None
+            dense = rows.scores(vector, size) if rows is not None and vector is not None else None
+            fused = fuse(dense, lexical, weights if dense is not None else self.lexical_weights)
+            if dense is None:
+                weights = self.lexical_weights
+            exact = self._phrasings.slots(query)
+            if exact:
+                fused[exact] += EXACT_BONUS
             eligible = self._alive
             if dense is None:
                 eligible = eligible & (lexical > 0)
             if language:
                 wanted = self._language_numbers.get(primary_language(language), -2)
                 eligible = eligible & (self._language_ids == wanted)
-            return np.where(eligible, fused, -np.inf).astype(np.float32), weights
+            return np.where(eligible, fused, -np.inf).astype(np.float32), weights, terms, dense
+
+    def unmatched_share(self, query: str, document_id: FaqId) -> float:
+        """Share of the query's content terms (IDF-weighted) the entry lacks (1.0: unknown id)."""
+        with self._lock:
+            slot = self._slot_of.get(document_id)
+            return 1.0 if slot is None else self._lexical.unmatched_share(tokenize(query), slot)
 
     def search(self, query: str, k: int = 5, language: str | None = None) -> list[FaqHit]:
         """The best ``k`` entries for ``query`` (only ``language`` entries when given)."""
         if k <= 0 or not query.strip():
             return []
-        fused, weights = self._fused_scores(query, language)
+        fused, weights, terms, dense = self._fused_scores(query, language)
         with self._lock:
             candidates = np.flatnonzero(np.isfinite(fused))
             if not len(candidates):
@@ -261,7 +291,10 @@ class FaqIndex:
             for rank, slot in enumerate(order[:k]):
                 score = float(fused[slot])
                 margin = score - (runner_up if rank == 0 else best)
+                unmatched = self._lexical.unmatched_share(terms, int(slot))
+                cosine = float(dense[slot]) if dense is not None else None
                 document = self._documents[slot]
                 assert document is not None
-                hits.append(FaqHit(document, score, confidence(score, margin, weights)))
+                value = confidence(score, margin, weights, unmatched, cosine)
+                hits.append(FaqHit(document, score, value))
             return hits

@@ -123,3 +123,24 @@ class LexicalIndex:
                 frequency = len(posting)
                 total += math.log(1.0 + (count - frequency + 0.5) / (frequency + 0.5))
         return total
+
+    def unmatched_share(self, query_terms: Sequence[str], slot: int) -> float:
+        """IDF-weighted share of the query's distinct terms that the entry at ``slot`` lacks.
+
+        A term no entry has counts with the highest IDF: "is the blue jacket waterproof?" shares
+        only "blue" with no entry and leaves "jacket" and "waterproof" unmatched, which a score
+        scaled by the *known* terms alone cannot see. Used as a confidence feature.
+        """
+        distinct = list(dict.fromkeys(query_terms))
+        if not distinct:
+            return 0.0
+        count = len(self._slot_terms)
+        entry = self._slot_terms.get(slot, {})
+        total = unmatched = 0.0
+        for term in distinct:
+            frequency = len(self._postings.get(term, ()))
+            idf = math.log(1.0 + (count - frequency + 0.5) / (frequency + 0.5))
+            total += idf
+            if term not in entry:
+                unmatched += idf
+        return unmatched / total if total > 0 else 0.0

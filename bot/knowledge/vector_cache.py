@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from bot.knowledge.embedding import TextEncoder
 
 log = logging.getLogger(__name__)
 
+DOCUMENTS = "\0documents"  # key suffix of vectors made by ``encode_documents``
 BULK = 2  # calls with at least this many texts are document encodings worth remembering
 
 
@@ -58,11 +59,25 @@ class DiskCachedEncoder:
         """Cached vectors for known texts; the inner encoder for the rest (stored if bulk)."""
         if len(texts) < BULK:
             return self.inner.encode(texts)
-        keys = [text_key(self.model, text) for text in texts]
+        return self._cached(texts, self.model, self.inner.encode)
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Like ``encode`` for an encoder that encodes FAQ texts its own way (e5's passages)."""
+        encode_documents = getattr(self.inner, "encode_documents", None)
+        if not callable(encode_documents):
+            return self.encode(texts)
+        return self._cached(texts, self.model + DOCUMENTS, encode_documents)
+
+    def _cached(
+        self, texts: Sequence[str], model: str, encode: Callable[[Sequence[str]], np.ndarray]
+    ) -> np.ndarray:
+        if not texts:
+            return np.asarray(encode(texts), dtype=np.float32)
+        keys = [text_key(model, text) for text in texts]
         with self._lock:
             missing = [i for i, key in enumerate(keys) if key not in self._vectors]
         if missing:
-            fresh = self.inner.encode([texts[i] for i in missing])
+            fresh = encode([texts[i] for i in missing])
             with self._lock:
                 for i, vector in zip(missing, fresh, strict=True):
                     self._vectors[keys[i]] = vector
@@ -72,7 +87,10 @@ class DiskCachedEncoder:
 
     def retain(self, texts: Iterable[str]) -> None:
         """Forget every stored vector except those of ``texts`` (called after a full rebuild)."""
-        self.save(keep={text_key(self.model, text) for text in texts})
+        texts = list(texts)
+        keep = {text_key(self.model, text) for text in texts}
+        keep |= {text_key(self.model + DOCUMENTS, text) for text in texts}
+        self.save(keep=keep)
 
     def save(self, keep: set[str] | None = None) -> None:
         """Write the cache (atomically); ``keep`` limits it to those keys (prunes old texts)."""

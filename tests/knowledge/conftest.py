@@ -10,6 +10,7 @@ import pytest
 
 from bot.knowledge.documents import FaqDocument
 from bot.knowledge.embedding import TextEncoder, load_encoder
+from bot.knowledge.encoders import E5Encoder, RoutedEncoder
 from bot.knowledge.faqfile import read_faq_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -23,15 +24,25 @@ class MemoEncoder:
     def __init__(self, inner: TextEncoder) -> None:
         self.inner = inner
         self.languages = getattr(inner, "languages", None)
-        self._memo: dict[str, np.ndarray] = {}
+        self._memo: dict[tuple[bool, str], np.ndarray] = {}
+        if callable(getattr(inner, "encode_documents", None)):
+            self.encode_documents = self._encode_documents
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [text for text in dict.fromkeys(texts) if text not in self._memo]
+        return self._memoised(texts, documents=False)
+
+    def _encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._memoised(texts, documents=True)
+
+    def _memoised(self, texts: Sequence[str], *, documents: bool) -> np.ndarray:
+        encode = self.inner.encode_documents if documents else self.inner.encode  # type: ignore[attr-defined]
+        missing = [t for t in dict.fromkeys(texts) if (documents, t) not in self._memo]
         if missing:
-            self._memo.update(zip(missing, self.inner.encode(missing), strict=True))
+            fresh = encode(missing)
+            self._memo.update(((documents, t), v) for t, v in zip(missing, fresh, strict=True))
         if not texts:
-            return self.inner.encode([])
-        return np.vstack([self._memo[text] for text in texts])
+            return encode([])
+        return np.vstack([self._memo[(documents, text)] for text in texts])
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +51,12 @@ def minilm() -> MemoEncoder:
     encoder = load_encoder("minilm")
     assert encoder is not None
     return MemoEncoder(encoder)
+
+
+@pytest.fixture(scope="session")
+def bundled(minilm: MemoEncoder) -> RoutedEncoder:
+    """The default encoder ("minilm+e5"): MiniLM for English, multilingual e5 for the rest."""
+    return RoutedEncoder([minilm, MemoEncoder(E5Encoder())])
 
 
 @pytest.fixture(scope="session")
