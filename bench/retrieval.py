@@ -1,11 +1,15 @@
 """Benchmark of FAQ retrieval: quality on the dev sets, speed at 10,000 entries.
 
-    python -m bench.retrieval [--json] [--encoder minilm|none|DIR] [--entries 10000]
-                              [--max-queries N] [--datasets DIR] [--cold-rebuild]
-    python -m bench.retrieval --calibrate [--encoder ...]   # refit the confidence curve
+    python -m bench.retrieval [--json] [--encoder minilm+e5|minilm|e5|none|DIR]
+                              [--entries 10000] [--max-queries N] [--datasets DIR]
+                              [--cold-rebuild] [--quality-only]
+    python -m bench.retrieval --calibrate [--encoder ...]   # refit the confidence curves
 
-Quality: P@1, R@5, MRR@10 and the confident mode's precision/coverage on every
-``DATASETS/*/dev.json`` (computed by ``bot.knowledge.metrics``, as `supportbot eval` does).
+Quality: P@1, R@5, MRR@10, the confident mode's precision/coverage and automation_rate on every
+``DATASETS/*/dev.json`` (computed by ``bot.knowledge.metrics``, as `supportbot eval` does), and
+the open world: the other dev sets' queries and bench/data/out_of_scope.yaml against each FAQ,
+plus the out-of-scope questions against the demo FAQ (prompts/faq.yaml), where every confident
+hit is a false positive.
 
 Speed: an index of ``--entries`` entries built from the dev FAQs (each entry a dev entry with a
 numbered suffix, so lexical postings are as long as in a real FAQ of that size). Their vectors
@@ -29,12 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from bench.calibration import calibrate
+from bench.calibration import DEMO_FAQ, calibrate, out_of_scope_questions
 from bot.knowledge.documents import FaqDocument
 from bot.knowledge.embedding import TextEncoder, load_encoder
 from bot.knowledge.encoders import RoutedEncoder, encoder_parts
+from bot.knowledge.faqfile import read_faq_file
 from bot.knowledge.index import FaqIndex, embedded_texts
-from bot.knowledge.metrics import load_dataset, retrieval_metrics
+from bot.knowledge.metrics import load_dataset, open_world_rate, retrieval_metrics
 
 DEFAULT_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 LATENCY_QUERIES = 200
@@ -125,11 +130,17 @@ def quality(
     encoder: TextEncoder | None, datasets: Sequence[Path], max_queries: int | None
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    for path in datasets:
-        documents, queries = load_dataset(path)
+    out_of_scope = out_of_scope_questions()
+    loaded = {path.parent.name: load_dataset(path) for path in datasets}
+    for name, (documents, queries) in loaded.items():
         index = FaqIndex(encoder)
         index.rebuild(documents)
-        results[path.parent.name] = retrieval_metrics(index, queries[:max_queries])
+        results[name] = retrieval_metrics(index, queries[:max_queries])
+        others = [q for other, (_, qs) in loaded.items() if other != name for q, _ in qs]
+        results[name].update(open_world_rate(index, others + out_of_scope))
+    demo = FaqIndex(encoder)
+    demo.rebuild(record.to_document() for record in read_faq_file(DEMO_FAQ))
+    results["demo_faq_out_of_scope"] = open_world_rate(demo, out_of_scope)
     return results
 
 
@@ -214,7 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-queries", type=int, default=None, help="per dataset, for quality")
     parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     parser.add_argument("--cold-rebuild", action="store_true", help="also encode all entries")
-    parser.add_argument("--calibrate", action="store_true", help="refit the confidence curve")
+    parser.add_argument("--calibrate", action="store_true", help="refit the confidence curves")
+    parser.add_argument("--quality-only", action="store_true", help="skip the speed part")
     args = parser.parse_args(argv)
 
     datasets = sorted(args.datasets.glob("*/dev.json"))
@@ -234,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result, indent=None if args.json else 2))
         return 0
     result["quality"] = quality(encoder, datasets, args.max_queries)
-    result["speed"] = speed(encoder, datasets, args.entries, args.cold_rebuild)
+    if not args.quality_only:
+        result["speed"] = speed(encoder, datasets, args.entries, args.cold_rebuild)
     result["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     if args.json:
         print(json.dumps(result))
