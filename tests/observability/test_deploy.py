@@ -75,7 +75,9 @@ def test_compose_file_matches_the_compose_specification() -> None:
     services = compose["services"]
     assert services["bot"]["deploy"]["replicas"] >= 2
     assert services["bot"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert services["migrate"]["command"] == [
+        "supportbot db upgrade && supportbot faq import /faq/faq.yaml"
+    ]
     environment = services["bot"]["environment"]
     assert environment["SUPPORTBOT_DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert environment["SUPPORTBOT_MODEL"].startswith("openai:")
