@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psutil
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -45,6 +46,14 @@ POLLER_HEARTBEAT_SECONDS = 20.0
 def instance_name(configured: str | None = None) -> str:
     """This instance in leases, job runs and metrics: the setting, or ``hostname:pid``."""
     return configured or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def dead_local_process(holder: str) -> bool:
+    """True when ``holder`` names (``hostname:pid``) a process of this machine that is gone."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    return not psutil.pid_exists(int(pid))
 
 
 @dataclass(slots=True)
@@ -228,11 +237,21 @@ class PollerLease:
         self.heartbeat_seconds = heartbeat_seconds
 
     async def take(self) -> None:
-        """Hold the slot, or raise ``UserFacingError`` naming the instance that polls."""
+        """Hold the slot, or raise ``UserFacingError`` naming the instance that polls.
+
+        A holder that was a process on this machine and is gone (a crash, a SIGKILL) is taken
+        over at once, so a restart by systemd does not wait for its lease to expire.
+        """
         async with self.session_factory() as s, s.begin():
             if await fleet.take(session=s, name=POLLER_LEASE, holder=self.holder, ttl=self.ttl):
                 return
             other = await fleet.holder_of(session=s, name=POLLER_LEASE)
+            gone = other.holder if other and dead_local_process(other.holder) else None
+            if gone and await fleet.take_over(
+                session=s, name=POLLER_LEASE, old=gone, new=self.holder, ttl=self.ttl
+            ):
+                log.warning("took the long-polling slot over from %s (gone)", gone)
+                return
         who = other.holder if other is not None else "another instance"
         raise UserFacingError(
             f"{who} is already long-polling with this database; long polling is "

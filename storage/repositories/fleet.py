@@ -40,6 +40,20 @@ async def take(
     return True
 
 
+async def take_over(
+    *, session: AsyncSession, name: str, old: str, new: str, ttl: timedelta
+) -> bool:
+    """Move lease ``name`` from ``old`` (known to be gone) to ``new``; False if it moved on."""
+    now = utcnow()
+    result = await session.execute(
+        update(Lease)
+        .where(Lease.name == name, Lease.holder == old)
+        .values(holder=new, acquired_at=now, expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def release(*, session: AsyncSession, name: str, holder: str) -> bool:
     """Give lease ``name`` up if ``holder`` has it."""
     result = await session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))

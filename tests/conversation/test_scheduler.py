@@ -3,7 +3,11 @@ leases that make a job run once per interval across instances, and the single po
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import socket
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import UserFacingError
-from bot.scheduler import POLLER_LEASE, MaintenanceJobs, PollerLease, build_scheduler, logged
+from bot.scheduler import (
+    POLLER_LEASE,
+    MaintenanceJobs,
+    PollerLease,
+    build_scheduler,
+    dead_local_process,
+    logged,
+)
 from storage.models import ChatSession, Message
 from storage.repositories import fleet, messages, sessions, stats, users
 
@@ -226,3 +237,20 @@ async def test_a_dead_pollers_lease_expires(session_factory) -> None:
     async with session_factory() as s:
         lease = await fleet.holder_of(session=s, name=POLLER_LEASE)
     assert lease is not None and lease.holder == "alive:2"
+
+
+async def test_a_crashed_poller_on_this_machine_is_taken_over_at_once(session_factory) -> None:
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await process.wait()  # its pid now names a process that is gone
+    here, gone = socket.gethostname(), process.pid
+    await PollerLease(session_factory, f"{here}:{gone}").take()
+    await PollerLease(session_factory, f"{here}:{os.getpid()}").take()  # no 60 s wait
+    async with session_factory() as s:
+        lease = await fleet.holder_of(session=s, name=POLLER_LEASE)
+    assert lease is not None and lease.holder == f"{here}:{os.getpid()}"
+
+    with pytest.raises(UserFacingError):  # the holder (this test's process) is alive
+        await PollerLease(session_factory, f"{here}:{os.getppid()}").take()
+    assert dead_local_process(f"{here}:{gone}")
+    assert not dead_local_process(f"{here}:{os.getppid()}")
+    assert not dead_local_process(f"elsewhere:{gone}")  # another machine's: cannot tell, wait
