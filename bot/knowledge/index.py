@@ -211,9 +211,8 @@ class FaqIndex:
     # --- searching ---------------------------------------------------------------------------
 
     def query_vector(self, query: str) -> np.ndarray | None:
-        """The query's embedding in the space of its language: from an LRU cache when it was
-        asked recently, or from the entries' own vectors when it is an entry's question or
-        variant word for word (for encoders that embed questions and entries alike)."""
+        """The query's embedding in its language's space: from an LRU cache, or an entry's own
+        vector when it is worded as that entry (if entries and questions embed alike)."""
         space = self.space_for(detect_language(query)) if self.encoder is not None else None
         if space is None:
             return None
@@ -286,7 +285,8 @@ class FaqIndex:
             order = candidates[np.argpartition(-fused[candidates], take - 1)[:take]]
             order = order[np.argsort(-fused[order], kind="stable")]
             best = float(fused[order[0]])
-            runner_up = float(fused[order[1]]) if len(order) > 1 else best - 1.0
+            lone = 0.0 if dense is None else best - 1.0  # lexically, the others score 0
+            runner_up = float(fused[order[1]]) if len(order) > 1 else lone
             hits: list[FaqHit] = []
             for rank, slot in enumerate(order[:k]):
                 score = float(fused[slot])

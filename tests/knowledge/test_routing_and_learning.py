@@ -17,10 +17,12 @@ from bot.knowledge.metrics import (
     key_facts,
     open_world_rate,
     retrieval_metrics,
+    search_like_customer,
     split_learned,
     with_learned,
 )
 from bot.knowledge.scoring import E5_WEIGHTS, weights_of
+from bot.knowledge.thresholds import CONFIDENT_THRESHOLD
 from bot.knowledge.vector_cache import DiskCachedEncoder
 from tests.knowledge.fakes import HashingEncoder
 
@@ -122,3 +124,16 @@ def test_key_facts_are_numbers_and_named_options() -> None:
     assert key_facts(answer) == {"Visa", "Mastercard", "PayPal", "12.99", "1", "2"}
     assert fact_share("Pay with Visa or PayPal; express is $12.99 (1-2 days).", answer) == 5 / 6
     assert fact_share("anything", "No facts here.") is None
+
+
+def test_lexical_only_shared_function_words_make_no_confident_match(
+    demo_documents: list[FaqDocument],
+) -> None:
+    """ "你们卖汽车吗" shares only 你们/卖/吗 with "你们卖礼品卡吗": without an encoder for Chinese,
+    the unknown 汽车 must keep it from a confident answer; the real question stays confident."""
+    index = FaqIndex(None)
+    index.rebuild(demo_documents)
+    hits = search_like_customer(index, "你们卖汽车吗")
+    assert all(hit.confidence < CONFIDENT_THRESHOLD for hit in hits)
+    best = search_like_customer(index, "你们卖礼品卡吗")[0]
+    assert best.document.id == "gift-cards-zh" and best.confidence >= CONFIDENT_THRESHOLD
