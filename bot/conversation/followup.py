@@ -55,6 +55,18 @@ class FollowUpContext:
     faq_ids: tuple[int, ...]  # the entries of the last answer: what the conversation is about
 
 
+_SAME_FOR = re.compile(
+    r"^\s*(and|or)?\s*(what|how) about\b|^\s*and (for|on|in|with|if)\b|^\s*same for\b"
+    r"|^\s*那.{1,12}呢|^.{1,10}呢\s*[？?]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def asks_same_for(text: str) -> bool:
+    """True for "what about X?", "and for X?", "那X呢？": the last question, for another X."""
+    return bool(_SAME_FOR.search(text))
+
+
 def looks_dependent(text: str) -> bool:
     """True when a message points back to earlier turns or is too short to stand alone."""
     if _EN_CUE.search(text) or _ZH_CUE.search(text):

@@ -20,7 +20,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from bot.conversation.followup import FollowUpContext, looks_dependent
+from bot.conversation.followup import FollowUpContext, asks_same_for, looks_dependent
 from bot.knowledge.documents import FaqHit
 from bot.knowledge.sentences import ScoredSentence, SentenceScorer, asked_kinds, given_kinds
 
@@ -125,14 +125,20 @@ class Lookup:
         answers_kind = {
             hit.document.id for _, hit in rated if asked & given_kinds(hit.document.answer)
         }
-        stay = self._stay(fits, context, dependent, answers_kind)
+        stay = self._stay(question, fits, context, dependent, answers_kind)
         if stay is not None:
             top = next(hit for _, hit in rated if hit.document.id == stay)
             floor = FOLLOWUP_CONFIDENCE
         else:
             value, top = rated[0]
-            floor = value - FIT_WEIGHT
-        rest = [hit for _, hit in rated if hit.document.id != top.document.id]
+            floor = value
+        # Entries the rating pushed down (stale, or unable to give the kind asked) must not
+        # look close to the chosen one to the policy ("did you mean" between them).
+        rest = [
+            FaqHit(hit.document, hit.score, max(0.0, min(hit.confidence, value)))
+            for value, hit in rated
+            if hit.document.id != top.document.id
+        ]
         # The policy ranks by confidence: the chosen entry must stay first.
         floor = max([floor, *(hit.confidence for hit in rest)])
         return [FaqHit(top.document, top.score, min(1.0, max(top.confidence, floor))), *rest]
@@ -156,6 +162,7 @@ class Lookup:
 
     @staticmethod
     def _stay(
+        question: str,
         fits: dict[object, float],
         context: FollowUpContext,
         dependent: bool,
@@ -175,7 +182,10 @@ class Lookup:
             (fit for k, fit in fits.items() if _as_int(k) not in context.faq_ids), default=0
         )
         if prior_fit < FIT_NEEDED:
-            return None
+            # "and for a sofa?" after a warranty answer: a new value for the same question,
+            # which nothing else fits either.
+            slot = dependent and asks_same_for(question) and other < FIT_NEEDED
+            return key if slot else None
         if answers_kind and key not in answers_kind:
             return None  # it cannot answer "how much" / "how long" / "how do I"
         if dependent and (key in answers_kind or other - prior_fit < MOVE_MARGIN):

@@ -23,7 +23,7 @@ from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
 MAX_RELATED_QUESTIONS = 2
 MAX_CONTEXT_ENTRIES = 3
 MAX_CHOICES = 3
-CHOICE_GAP = 0.25  # entries within this confidence of a non-confident best are "close"
+CHOICE_GAP = 0.15  # entries within this confidence of a non-confident best are "close"
 
 
 class Action(StrEnum):

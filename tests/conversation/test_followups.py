@@ -1,8 +1,8 @@
 """Follow-up questions borrow the previous turn, and never across /reset, the TTL or a hand-off.
 
-The real app (SQLite file, demo FAQ) ranks lexically here (``embedding_model: none``), so the
-outcomes are fixed by the FAQ's words: "and for express?" alone shares only "express" with
-several entries, and after "How much does shipping cost?" it is the shipping-cost entry.
+The real app (SQLite file) with the test shop's FAQ (``shop_faq``), ranked lexically
+(``embedding_model: none``): "how long does that take?" alone is the home-delivery entry; after
+"Do you deliver the Quibbit abroad?" it is the delivery-abroad entry.
 """
 
 from __future__ import annotations
@@ -18,16 +18,18 @@ from bot.conversation.exchange import Incoming, Reply
 from bot.conversation.followup import Earlier, context_of, looks_dependent
 from bot.conversation.handoff import HandoffService
 from bot.conversation.service import ConversationService
+from tests.conversation.shop_faq import SHOP_FAQ
 
-COST_Q = "How much does shipping cost?"
-FOLLOW_UP = "and for express?"
+COST_Q = "Do you deliver the Quibbit abroad?"
+FOLLOW_UP = "how long does that take?"
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[App]:
     lexical = settings.model_copy(update={"embedding_model": "none"})
-    async with open_app(lexical, load_model=False) as opened:
+    async with open_app(lexical, load_model=False, import_demo=False) as opened:
+        await opened.catalog.import_records(SHOP_FAQ, author="test")
         yield opened
 
 
@@ -72,7 +74,7 @@ async def test_follow_up_is_answered_with_the_previous_question(app: App) -> Non
 
     assert first.faq_ids == [cost]
     assert second.faq_ids[:1] == [cost]
-    assert "$12.99" in second.text
+    assert "7-14 business days" in second.text
 
 
 async def test_follow_up_never_crosses_reset(app: App) -> None:
