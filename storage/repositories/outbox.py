@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxItem, OutboxState
@@ -61,14 +61,19 @@ async def replace(
 async def mark_sent(
     *, session: AsyncSession, outbox_id: int, channel_message_id: int | None, now: datetime
 ) -> None:
-    row = await session.get(OutboxItem, outbox_id)
-    if row is not None:
-        row.state, row.channel_message_id, row.sent_at = (
-            OutboxState.SENT.value,
-            channel_message_id,
-            now,
+    """One ``UPDATE``: the time between Telegram accepting a reply and this commit is the one
+    window in which a crash repeats the reply, so it does no more than it must."""
+    await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == outbox_id)
+        .values(
+            state=OutboxState.SENT.value,
+            channel_message_id=channel_message_id,
+            sent_at=now,
+            attempts=OutboxItem.attempts + 1,
         )
-        row.attempts += 1
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def mark_attempt(

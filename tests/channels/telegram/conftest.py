@@ -89,6 +89,17 @@ def services(application: Application) -> TelegramServices:
     return services
 
 
+def thumb(message: dict[str, Any], prefix: str) -> str:
+    """The callback data of the message's first button whose data starts with ``prefix``."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return next(
+        b["callback_data"]
+        for row in rows
+        for b in row
+        if b.get("callback_data", "").startswith(prefix)
+    )
+
+
 def is_final(message: dict[str, Any]) -> bool:
     """Not a streaming preview (those end with an ellipsis)."""
     return not message.get("text", "").endswith(" …")

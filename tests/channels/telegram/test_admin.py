@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from telegram.ext import Application
 
 from storage.models import FaqEntry, FaqRevision, PromptRevision, PromptTemplate
-from tests.channels.telegram.conftest import ADMIN_ID, replies, services
+from tests.channels.telegram.conftest import ADMIN_ID, replies, services, thumb
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 
 EVERY_ADMIN_COMMAND = [
@@ -168,7 +168,7 @@ async def test_stats_and_unanswered_with_one_tap_fixes(
     fake_api.press(
         ann,
         fake_api.bot_messages(7)[2],
-        fake_api.bot_messages(7)[2]["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+        thumb(fake_api.bot_messages(7)[2], "fb:+1:"),
     )
     await fake_api.wait_until(lambda: fake_api.sent("answerCallbackQuery"))
     fake_api.send_text(admin, "/stats 1")

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from telegram.ext import Application
 
 from storage.models import ChatSession, Feedback, Message, User
-from tests.channels.telegram.conftest import SUPPORT_CHAT, replies, services
+from tests.channels.telegram.conftest import SUPPORT_CHAT, replies, services, thumb
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 
 
@@ -40,7 +40,7 @@ async def test_forget_after_confirmation_leaves_no_row_of_that_user(
     await replies(fake_api, 7, 1)
     await replies(fake_api, 8, 1)
     answer = fake_api.bot_messages(7)[0]
-    fake_api.press(ann, answer, answer["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    fake_api.press(ann, answer, thumb(answer, "fb:+1:"))
     await fake_api.wait_until(lambda: fake_api.sent("answerCallbackQuery"))
     fake_api.send_text(ann, "/reset")
     fake_api.send_text(ann, "/human")  # a second session, with a hand-off

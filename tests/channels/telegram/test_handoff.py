@@ -10,7 +10,7 @@ from telegram.ext import Application
 from bot.channels.telegram.relay import notify_overdue
 from bot.engine.fake import FakeEngine
 from storage.models import ChatSession, Message, SessionState, utcnow
-from tests.channels.telegram.conftest import SUPPORT_CHAT, replies, services, settled
+from tests.channels.telegram.conftest import SUPPORT_CHAT, replies, services, settled, thumb
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 
 SHIPPING_Q = "How long does shipping take?"
@@ -100,7 +100,7 @@ async def test_asking_for_a_person_in_words_and_via_thumbs_down_button(
     fake_api.send_text(ann, SHIPPING_Q)
     await fake_api.wait_until(lambda: any("3-5" in t for t in fake_api.bot_texts(7)))
     answer = next(m for m in fake_api.bot_messages(7) if "3-5" in m["text"])
-    fake_api.press(ann, answer, answer["reply_markup"]["inline_keyboard"][0][1]["callback_data"])
+    fake_api.press(ann, answer, thumb(answer, "fb:-1:"))
     await fake_api.wait_until(lambda: any("talk to a person" in t for t in fake_api.bot_texts(7)))
     offer = next(m for m in fake_api.bot_messages(7) if "talk to a person" in m["text"])
     fake_api.press(ann, offer, "human")
