@@ -29,6 +29,8 @@ Search = Callable[[str], Awaitable[list[FaqHit]]]
 ALONE_SHARE_DEPENDENT = 0.6  # what the search of a dependent message alone counts
 STALE_PENALTY = 0.5  # the entry just sent, when the new message fits none of its sentences
 KIND_PENALTY = 0.2  # an entry giving no answer of the kind asked ("how much", "how long")
+WEAK = 0.2  # a rating below this: nothing really fits the follow-up
+STILL_ON_TOPIC = 0.45  # a partial match: the entry pointed back to, when nothing else fits
 FOLLOWUP_CONFIDENCE = 0.8  # a dependent follow-up that stays with the entry just answered
 FIT_WEIGHT = 0.3  # how much the new message's best sentence in an entry counts in a follow-up
 FIT_NEEDED = 0.35  # sentence score of the new message alone that lets the prior entry keep it
@@ -132,13 +134,13 @@ class Lookup:
         else:
             value, top = rated[0]
             floor = value
-        # Entries the rating pushed down (stale, or unable to give the kind asked) must not
-        # look close to the chosen one to the policy ("did you mean" between them).
-        rest = [
-            FaqHit(hit.document, hit.score, max(0.0, min(hit.confidence, value)))
-            for value, hit in rated
-            if hit.document.id != top.document.id
-        ]
+            prior = next((h for _, h in rated if _as_int(h.document.id) in context.faq_ids), None)
+            others_answer = prior is not None and bool(answers_kind - {prior.document.id})
+            if dependent and value < WEAK and prior is not None and not others_answer:
+                # Nothing fits "can I reserve one?" well: the topic it points back to is the
+                # best guess, offered as a partial match ("I'm not completely sure…").
+                top, floor = prior, STILL_ON_TOPIC
+        rest = _demoted(rated, top)
         # The policy ranks by confidence: the chosen entry must stay first.
         floor = max([floor, *(hit.confidence for hit in rest)])
         return [FaqHit(top.document, top.score, min(1.0, max(top.confidence, floor))), *rest]
@@ -222,6 +224,16 @@ class Lookup:
         if value >= SENTENCE_ANSWERS and value - rival >= SENTENCE_MARGIN:
             return top
         return None
+
+
+def _demoted(rated: list[tuple[float, FaqHit]], top: FaqHit) -> list[FaqHit]:
+    """The other candidates; those the rating pushed down (stale, or unable to give the kind
+    asked) must not look close to the chosen one to the policy ("did you mean" between them)."""
+    return [
+        FaqHit(hit.document, hit.score, max(0.0, min(hit.confidence, value)))
+        for value, hit in rated
+        if hit.document.id != top.document.id
+    ]
 
 
 def _first(hits: list[FaqHit]) -> FaqHit | None:
