@@ -120,10 +120,7 @@ class Settings(BaseSettings):
     # --- knowledge -------------------------------------------------------------------------
     embedding_model: str = Field(
         "minilm+e5",
-        description=(
-            "Dense retrieval encoder: minilm+e5 (bundled MiniLM for English, bundled "
-            "multilingual e5 for other languages), minilm, e5, none, or a model folder."
-        ),
+        description="Dense encoder: minilm+e5 (bundled; e5: non-English), minilm, e5, none, a dir",
     )
 
     # --- conversation ----------------------------------------------------------------------

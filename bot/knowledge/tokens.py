@@ -39,7 +39,9 @@ CHINESE_STOP_WORDS = _words(
     "的 了 吗 呢 吧 啊 是 我 你 您 他 她 它 我们 你们 在 有 和 与 及 或 也 "
     "都 就 要 会 能 可以 可 怎么 怎样 怎么样 如何 什么 为什么 哪 哪里 哪儿 "
     "多少 几 请问 请 一下 这 那 这个 那个 么 一个 个 把 被 给 让 对 从 到 "
-    "想 需要 还 又 哦 嗯 呀 着 过 得 地 之 用 时 并 不了 只能 每个"
+    "想 需要 还 又 哦 嗯 呀 着 过 得 地 之 用 时 并 不了 只能 每个 "
+    # frames that the unmatched-terms confidence feature would count as unknown content words
+    "应该 应 该 做 告诉 知道 已经 还是 但是 因为 所以 如果 这样 自己 现在"
 )
 
 _RUN_PATTERN = re.compile(
