@@ -280,24 +280,6 @@ class Settings(BaseSettings):
         """True when generation is delegated to an OpenAI-compatible server."""
         return self.model.startswith("openai:")
 
-    def masked(self) -> dict[str, str]:
-        """The effective configuration as env-var name -> printable value, secrets masked."""
-        shown: dict[str, str] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                text = "****" + value.get_secret_value()[-4:] if value.get_secret_value() else ""
-            elif value is None:
-                text = ""
-            elif isinstance(value, list):
-                text = ",".join(str(v) for v in value)
-            else:
-                text = str(value)
-            if name == "database_url":
-                text = make_url(text).render_as_string(hide_password=True)
-            shown[ENV_PREFIX + name.upper()] = text
-        return shown
-
 
 def load_settings(**overrides: object) -> Settings:
     """Build Settings from the environment, turning validation errors into one ConfigError line."""
@@ -312,19 +294,3 @@ def load_settings(**overrides: object) -> Settings:
         raw = first.get("input")
         shown = "" if field.endswith(("token", "key", "secret")) else f" (got {raw!r})"
         raise ConfigError(f"{ENV_PREFIX}{field.upper()}: {message}{shown}") from None
-
-
-def settings_table() -> str:
-    """The configuration table of the README, generated from ``Settings`` so they never drift."""
-    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
-    for name, field in Settings.model_fields.items():
-        default = field.get_default(call_default_factory=True)
-        if isinstance(default, Path) and default.is_absolute():
-            default = (
-                default.relative_to(PROJECT_ROOT)
-                if default.is_relative_to(PROJECT_ROOT)
-                else default
-            )
-        shown = "" if default in (None, []) else f"`{default}`"
-        rows.append(f"| `{ENV_PREFIX}{name.upper()}` | {shown} | {field.description or ''} |")
-    return "\n".join(rows)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.config import PROJECT_ROOT, settings_table
+from bot.commands.config_cmd import settings_table
+from bot.config import PROJECT_ROOT
 
 START, END = "<!-- settings-table:start -->\n", "<!-- settings-table:end -->"
 
