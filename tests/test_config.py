@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.commands.config_cmd import masked
 from bot.config import ConfigError, Settings, load_settings
 
 
@@ -22,7 +23,7 @@ def test_defaults_and_comma_separated_admins(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUPPORTBOT_TELEGRAM_TOKEN", "123456:ABCDEF-secret-token-XYZW")
-    shown = load_settings(_env_file=None).masked()
+    shown = masked(load_settings(_env_file=None))
     assert shown["SUPPORTBOT_TELEGRAM_TOKEN"] == "****XYZW"
     assert "secret" not in " ".join(shown.values())
 
