@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ("bot/conversation/", "bot/knowledge/", "bot/prompting/", "bot/admin/", "bot/engine/")
+CORE = (
+    "bot/conversation/",
+    "bot/knowledge/",
+    "bot/prompting/",
+    "bot/admin/",
+    "bot/engine/",
+    "bot/delivery/",
+)
 ENTRY_POINTS = ("bot.channels", "bot.app", "bot.cli", "bot.commands", "bot.scheduler")
 
 
@@ -44,6 +51,18 @@ RULES = (
         except_in=("bot/channels/telegram/",),
     ),
     Rule("the core never imports a channel or the wiring", CORE, ENTRY_POINTS),
+    Rule(
+        "only the web console imports starlette or uvicorn",
+        ("bot/", "storage/"),
+        ("starlette", "uvicorn"),
+        except_in=("bot/channels/web/",),
+    ),
+    Rule(
+        "only observability imports prometheus_client",
+        ("bot/", "storage/"),
+        ("prometheus_client",),
+        except_in=("bot/observability/",),
+    ),
     Rule(
         "the prompt builder is pure: no database",
         ("bot/prompting/",),
