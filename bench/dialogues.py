@@ -1,6 +1,6 @@
 """Multi-turn accuracy: does the right FAQ entry answer each turn of a conversation?
 
-    python -m bench.dialogues [--file bench/data/dialogues.yaml] [--json] [--show]
+    python -m bench.dialogues [--file bench/data/dialogues.yaml] [--json] [--show] [--failures]
 
 Opens the whole app on a temporary SQLite file (database migrated, demo FAQ imported, the
 embedding model loaded; no generation model: which *entry* answers is what is measured, and
@@ -16,6 +16,8 @@ to a labelled turn is counted wrong, even when the right entry is among the choi
 Prints ``turns``, ``followup_turns`` (every turn after a conversation's first),
 ``followup_accuracy``, ``first_turn_accuracy``, and the accuracy on the follow-ups marked
 ``depends`` (those that cannot be understood alone). Deterministic: one run is enough.
+``--failures`` lists every wrong turn (expected, got, mode, confidence, the reply's start), the
+quickest way to see *why* a figure is what it is.
 """
 
 from __future__ import annotations
@@ -130,6 +132,9 @@ async def play(path: Path, show: bool) -> dict[str, Any]:
                                 "expect": step.expect,
                                 "got": got,
                                 "mode": reply.mode.value,
+                                "confidence": round(reply.confidence, 3),
+                                "turn": position + 1,
+                                "reply": reply.text[:100],
                             }
                         )
                     if show:
@@ -159,19 +164,30 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--show", action="store_true", help="print every turn as it is played")
+    parser.add_argument(
+        "--failures", action="store_true", help="list every wrong turn after the figures"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     result = asyncio.run(play(args.file, args.show))
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
-        return
-    for key, value in result.items():
-        if key != "misses":
-            print(f"{key}: {value}")
-    for miss in result["misses"]:
+    else:
+        for key, value in result.items():
+            if key != "misses":
+                print(f"{key}: {value}")
+    if args.failures or not args.json:
+        print_failures(result["misses"])
+
+
+def print_failures(misses: list[dict[str, Any]]) -> None:
+    """One block per wrong turn: where, what was said, expected vs got, how it was answered."""
+    print(f"failures: {len(misses)}")
+    for miss in misses:
         print(
-            f"  miss {miss['dialogue']}: {miss['say']!r} expected {miss['expect']}, got "
-            f"{miss['got']} ({miss['mode']})"
+            f"  {miss['dialogue']} turn {miss['turn']}: {miss['say']!r}\n"
+            f"      expected {miss['expect']}, got {miss['got']} "
+            f"(mode {miss['mode']}, confidence {miss['confidence']}) {miss['reply']!r}"
         )
 
 

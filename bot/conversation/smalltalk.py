@@ -62,6 +62,14 @@ _HUMAN_PATTERNS = (
     r"转人工|人工客服|人工服务|找人工|真人|客服人员|联系客服|转接客服|我要人工|接人工",
 )
 _HUMAN_RE = re.compile("|".join(f"(?:{p})" for p in _HUMAN_PATTERNS), re.IGNORECASE)
+# A question *about* when people are there ("周六有人工客服吗？", "are live agents there on
+# Sundays?") asks for the opening hours, not for a person now.
+_WHEN_RE = re.compile(
+    r"\b(when|what time|hours|weekends?|holidays?|mondays?|tuesdays?|wednesdays?"
+    r"|thursdays?|fridays?|saturdays?|sundays?)\b"
+    r"|周[一二三四五六日末]|星期|礼拜|几点|什么时候|时间|上班|下班|节假日|假期",
+    re.IGNORECASE,
+)
 _NON_WORD = re.compile(r"[^\w\s']+", re.UNICODE)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 MAX_SMALLTALK_CHARS = 60
@@ -113,5 +121,6 @@ def detect_smalltalk(text: str) -> Smalltalk | None:
 
 
 def wants_human(text: str) -> bool:
-    """True when the customer asks for a person instead of the bot."""
-    return bool(_HUMAN_RE.search(text))
+    """True when the customer asks for a person instead of the bot (not when they ask when
+    people are available: that is a question for the FAQ)."""
+    return bool(_HUMAN_RE.search(text)) and not _WHEN_RE.search(text)
