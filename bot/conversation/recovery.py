@@ -13,16 +13,21 @@ from collections.abc import Callable
 
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.service import ConversationService
-from bot.conversation.turns import Outcome, open_turn, store_reply
+from bot.conversation.turns import Outcome, open_turn, reply_of, store_reply
 from storage.models import SessionState
 
 
 async def record_late(
-    service: ConversationService, incoming: Incoming, apology: Callable[[str], str]
+    service: ConversationService,
+    incoming: Incoming,
+    apology: Callable[[str], str],
+    *,
+    origin: str | None = None,
 ) -> Reply:
     """Store ``incoming`` and, unless a person has the chat, the apology in its language.
 
     ``apology(language)`` gives the text. A ``HUMAN`` reply means: relay it to the agents.
+    ``origin`` as for ``ConversationService.handle``: a replay stores neither turn again.
     """
     turn = await open_turn(
         service.session_factory,
@@ -30,18 +35,12 @@ async def record_late(
         ttl=service.settings.session_ttl,
         language_for=lambda stored: service.resolve_language(incoming, stored=stored),
         now=service.clock(),
+        origin=origin,
     )
     if turn.state == SessionState.HUMAN:
         return Reply("", AnswerMode.HUMAN, turn.language, turn.session_id, turn.user_message_id)
-    text = apology(turn.language)
-    outcome = Outcome(text, AnswerMode.FALLBACK, unanswered=True, offer_human=True)
-    message_id = await store_reply(service.session_factory, turn, outcome, 0, service.clock())
-    return Reply(
-        text,
-        AnswerMode.FALLBACK,
-        turn.language,
-        turn.session_id,
-        turn.user_message_id,
-        message_id=message_id,
-        offer_human=True,
+    outcome = Outcome(
+        apology(turn.language), AnswerMode.FALLBACK, unanswered=True, offer_human=True
     )
+    message_id = await store_reply(service.session_factory, turn, outcome, 0, service.clock())
+    return reply_of(turn, turn.earlier_reply or outcome, message_id, 0)

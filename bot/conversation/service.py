@@ -28,7 +28,7 @@ from bot.conversation.lookup import Lookup, split_questions
 from bot.conversation.policy import Action, Decision, Thresholds, after_generation, decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
 from bot.conversation.texts import Texts, choose_language
-from bot.conversation.turns import Outcome, Turn, open_turn, store_reply
+from bot.conversation.turns import Outcome, Turn, open_turn, reply_of, store_reply
 from bot.engine.base import EngineBusy, GenerationEngine
 from bot.knowledge.catalog import FaqCatalog
 from bot.knowledge.documents import FaqHit
@@ -99,12 +99,18 @@ class ConversationService:
 
     # --- the main path -----------------------------------------------------------------------
 
-    async def handle(self, incoming: Incoming, on_text: TextSink | None = None) -> Reply:
-        """Store ``incoming``, answer it, store the answer; ``on_text`` streams what is shown."""
+    async def handle(
+        self, incoming: Incoming, on_text: TextSink | None = None, *, origin: str | None = None
+    ) -> Reply:
+        """Store ``incoming``, answer it, store the answer; ``on_text`` streams what is shown.
+
+        ``origin``: the channel's key of the update; handling it again (a replay) reuses the
+        stored question and, when there is one, the stored reply (see ``turns``).
+        """
         started = time.monotonic()
         emit = _Emitter(on_text)
         try:
-            turn = await self._open_turn(incoming)
+            turn = await self._open_turn(incoming, origin)
         except Exception:
             log.exception("could not store the message of user %s", incoming.user_id)
             language = self.resolve_language(incoming, stored=None)
@@ -113,6 +119,9 @@ class ConversationService:
             return Reply(text=text, mode=AnswerMode.FALLBACK, language=language)
         if turn.state == SessionState.HUMAN:  # an agent answers; the channel relays it
             return Reply("", AnswerMode.HUMAN, turn.language, turn.session_id, turn.user_message_id)
+        if turn.earlier_reply is not None:  # a replay: the words the first run stored
+            emit(turn.earlier_reply.text)
+            return reply_of(turn, turn.earlier_reply, turn.earlier_reply_id, 0)
         try:
             outcome = await self._answer(incoming.text, turn, emit)
         except Exception:
@@ -123,22 +132,7 @@ class ConversationService:
             emit(outcome.text)
         latency_ms = round((time.monotonic() - started) * 1000)
         message_id = await self._store_reply(turn, outcome, latency_ms)
-        return Reply(
-            outcome.text,
-            outcome.mode,
-            turn.language,
-            turn.session_id,
-            turn.user_message_id,
-            message_id=message_id,
-            faq_ids=outcome.faq_ids,
-            confidence=outcome.confidence,
-            latency_ms=latency_ms,
-            related_questions=outcome.related,
-            offer_human=outcome.offer_human,
-            choices=outcome.choices,
-            more=outcome.more,
-            more_ref=outcome.more_ref,
-        )
+        return reply_of(turn, outcome, message_id, latency_ms)
 
     def resolve_language(self, incoming: Incoming, *, stored: str | None) -> str:
         """The reply language (see ``bot.conversation.texts.choose_language``)."""
@@ -149,13 +143,14 @@ class ConversationService:
             default=self.settings.default_language,
         )
 
-    async def _open_turn(self, incoming: Incoming) -> Turn:
+    async def _open_turn(self, incoming: Incoming, origin: str | None = None) -> Turn:
         return await open_turn(
             self.session_factory,
             incoming,
             ttl=self.settings.session_ttl,
             language_for=lambda stored: self.resolve_language(incoming, stored=stored),
             now=self.clock(),
+            origin=origin,
         )
 
     async def _answer(self, text: str, turn: Turn, emit: _Emitter) -> Outcome:
@@ -264,9 +259,11 @@ class ConversationService:
 
     # --- what channels need besides answering ------------------------------------------------
 
-    async def record_rate_limited(self, incoming: Incoming, notice: str | None) -> None:
+    async def record_rate_limited(
+        self, incoming: Incoming, notice: str | None, *, origin: str | None = None
+    ) -> None:
         """Store a flooding customer's message (and the notice, if one is sent); no model call."""
-        turn = await self._open_turn(incoming)
+        turn = await self._open_turn(incoming, origin)
         if notice is not None:
             await self._store_reply(turn, Outcome(notice, AnswerMode.RATE_LIMITED), 0)
 

@@ -77,6 +77,9 @@ class Message(Base):
     """One turn: a customer's text, the bot's reply (with how it was made) or an agent's."""
 
     __tablename__ = "messages"
+    # A message a channel may hand over again (a replayed inbox update) carries an ``origin``
+    # key: one customer message and at most one reply per key, so a replay reuses them.
+    __table_args__ = (UniqueConstraint("origin", "role", name="uq_messages_origin"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(
@@ -96,6 +99,7 @@ class Message(Base):
     unanswered: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     channel_message_id: Mapped[int | None] = mapped_column(BigInteger)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    origin: Mapped[str | None] = mapped_column(String(96))  # e.g. "telegram:<chat>:<update>:0"
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
 

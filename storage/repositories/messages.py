@@ -27,9 +27,14 @@ async def add(
     latency_ms: int | None = None,
     unanswered: bool = False,
     channel_message_id: int | None = None,
+    origin: str | None = None,
     now: datetime | None = None,
 ) -> Message:
-    """Store one turn and flush it so it has an id."""
+    """Store one turn and flush it so it has an id.
+
+    ``origin`` names the update the turn belongs to (see ``by_origin``); storing a second
+    message of the same role and origin raises ``IntegrityError``.
+    """
     message = Message(
         session_id=session_id,
         role=role,
@@ -44,6 +49,7 @@ async def add(
         latency_ms=latency_ms,
         unanswered=unanswered,
         channel_message_id=channel_message_id,
+        origin=origin,
         created_at=now or utcnow(),
     )
     session.add(message)
@@ -54,6 +60,13 @@ async def add(
 async def get(*, session: AsyncSession, message_id: int) -> Message | None:
     """The message with this id."""
     return await session.get(Message, message_id)
+
+
+async def by_origin(*, session: AsyncSession, origin: str, role: str) -> Message | None:
+    """The message of this role already stored for the update ``origin`` (a replay's own)."""
+    return await session.scalar(
+        select(Message).where(Message.origin == origin, Message.role == role)
+    )
 
 
 async def history(

@@ -27,6 +27,7 @@ from typing import Any
 from telegram import Chat, Update
 from telegram.ext import Application
 
+from bot.channels.telegram.answers import origin_of
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.keyboards import human_keyboard
 from bot.channels.telegram.outgoing import DeliveryScope, enter_scope, leave_scope
@@ -175,7 +176,7 @@ class InboxWorker:
     async def _process(self, entry: InboxEntry, scope: DeliveryScope) -> None:
         update = Update.de_json(entry.payload, self.application.bot)
         if await self._is_late(entry, update):
-            await self._apologise_late(update)
+            await self._apologise_late(update, origin_of(entry))
         else:
             await self.application.process_update(update)
 
@@ -196,7 +197,7 @@ class InboxWorker:
         person = await self.services.handoff.with_human(user_external_id=user.id, chat_id=chat.id)
         return person is None  # with a person on the chat, the message is relayed as usual
 
-    async def _apologise_late(self, update: Update) -> None:
+    async def _apologise_late(self, update: Update, origin: str) -> None:
         message, chat, user = update.effective_message, update.effective_chat, update.effective_user
         assert message is not None and chat is not None and user is not None
         text = (message.text or "").strip()
@@ -205,7 +206,10 @@ class InboxWorker:
         incoming = incoming_for(user.id, chat.id, text, hint, user.full_name)
         conversation: Any = self.services.app.conversation
         reply = await record_late(
-            conversation, incoming, lambda lang: channel_text("apology_late", lang, question=quote)
+            conversation,
+            incoming,
+            lambda lang: channel_text("apology_late", lang, question=quote),
+            origin=origin,
         )
         if not reply.text:  # a person took the chat meanwhile: nothing for the bot to say
             return
