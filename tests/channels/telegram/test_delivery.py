@@ -5,6 +5,7 @@ The subprocess tests (SIGKILL, SIGTERM) are in ``test_restarts.py``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -182,3 +183,47 @@ async def test_an_admin_dialogue_and_flood_counts_survive_a_restart(
         assert "Save this entry?" in (await replies(fake_api, ADMIN_ID, 3))[2]
         fake_api.send_text(ann, SHIPPING_Q)  # a third message within the minute
         assert "very quickly" in (await replies(fake_api, 7, 3))[2]
+
+
+class DiesAfterStoring:
+    """The real conversation, except that after storing the question and the reply it hangs
+    forever: the run is stopped (or killed) before the reply is kept with the item or sent."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.stored = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    async def handle(self, incoming: Any, on_text: Any = None) -> Any:
+        await self.real.handle(incoming)
+        self.stored.set()
+        await asyncio.Event().wait()
+
+
+async def test_a_replay_after_the_answer_was_stored_stores_neither_question_nor_reply_again(
+    tg_settings: Settings, opener: Opener, fake_api: FakeBotApi
+) -> None:
+    settings = tg_settings.model_copy(update={"shutdown_grace_seconds": 0.2})
+    dying: list[DiesAfterStoring] = []
+
+    @asynccontextmanager
+    async def dying_opener() -> AsyncIterator[Any]:
+        async with opener() as app:
+            app.conversation = DiesAfterStoring(app.conversation)
+            dying.append(app.conversation)
+            yield app
+
+    ann = fake_api.user(7, "Ann")
+    async with serving(settings, dying_opener, tuning=FAST) as application:
+        fake_api.send_text(ann, SHIPPING_Q)
+        await asyncio.wait_for(dying[0].stored.wait(), 10)
+    async with serving(settings, opener, tuning=FAST) as application:
+        await fake_api.wait_until(lambda: answers_to(fake_api, 7, SHIPPING_A) or None)
+        await settled(application)
+        async with services(application).app.session_factory() as db:
+            rows = list(await db.execute(select(Message.role, Message.text).order_by(Message.id)))
+    assert answers_to(fake_api, 7, SHIPPING_A) == 1
+    assert [role for role, _ in rows] == ["user", "assistant"], rows
+    assert rows[0][1] == SHIPPING_Q and SHIPPING_A in rows[1][1]
