@@ -139,7 +139,8 @@ async def play(path: Path, show: bool) -> dict[str, Any]:
                         )
                     if show:
                         mark = "ok " if right else "BAD"
-                        print(f"{mark} {dialogue.id}: {step.say!r} -> {got} [{reply.mode}]")
+                        how = f"[{reply.mode} {reply.confidence:.3f}]"
+                        print(f"{mark} {dialogue.id}: {step.say!r} -> {got} {how}")
                         print(f"      {reply.text[:160]!r}")
                     position += 1
     total = sum(counts[k][1] for k in ("first", "followup"))

@@ -32,7 +32,10 @@ _EN_CUE = re.compile(
     re.IGNORECASE,
 )
 _ZH_CUE = re.compile(
-    r"^\s*(那|那么|还有|另外|这样|那样|如果)|呢\s*[？?]?\s*$|这个|那个|它|这种|那种|也|还[会能要可有]"
+    r"^\s*(那|那么|还有|另外|这样|那样|如果|具体)|呢\s*[？?]?\s*$|这个|那个|它|这种|那种|也|还[会能要可有]"
+    # Chinese drops the subject it already named: "买礼品卡能用吗？" (can *it*, the code, be
+    # used?), "摔坏了管不管？" (does *it*, the warranty, cover a fall?).
+    r"|(能用吗|可以用吗|管不管|管吗|算不算|行不行|行吗)\s*[？?]?\s*$"
 )
 
 

@@ -37,6 +37,7 @@ FIT_NEEDED = 0.35  # sentence score of the new message alone that lets the prior
 MOVE_MARGIN = 0.15  # another entry must fit the new message this much better to move on
 SENTENCE_ANSWERS = 0.55  # a sentence scoring this (and clearly ahead) answers a partial match
 SENTENCE_MARGIN = 0.1  # ... ahead of the best sentence of any other entry by this much
+TOPIC_BONUS = 0.1  # a follow-up pointing back: entries sharing a tag with the entry answered
 ENTRY_WEIGHT = 0.3  # how much the entry's own confidence adds to its sentences' scores
 _SPLIT = re.compile(
     r"(?:[,;，；]\s*|\s+)(?:and also|also|plus|besides|another question|by the way)\b[,:]?\s*"
@@ -73,6 +74,10 @@ class Lookup:
         """Hits for ``question``, resolved with ``context`` when it is a follow-up."""
         alone = await self.search(question)
         if context is None:
+            if alone and alone[0].confidence < self.confident and asks_same_for(question):
+                # "加急呢？" with nothing before it (a new session, after /reset): there is no
+                # question to borrow, so a partial match would be a guess at what was asked.
+                return Found([])
             return Found(alone)
         dependent = looks_dependent(question)
         confident = bool(alone) and alone[0].confidence >= self.confident
@@ -102,25 +107,10 @@ class Lookup:
         "how long would that take?", so the searches' confidence is a poor guide there);
         otherwise the candidates are rated by the better search and how well they fit.
         """
-        joint_of = {hit.document.id: hit for hit in joint}
-        alone_of = {hit.document.id: hit for hit in alone}
-        # A message that points back means the joint question; alone it is half a question.
-        alone_share = ALONE_SHARE_DEPENDENT if dependent else 1.0
-        candidates = {**alone_of, **joint_of}
+        candidates = {**{h.document.id: h for h in alone}, **{h.document.id: h for h in joint}}
         fits = self._fits(question, [hit.document for hit in candidates.values()])
         asked = asked_kinds(question)
-        rated: list[tuple[float, FaqHit]] = []
-        for entry_id, hit in candidates.items():
-            confidence = max(
-                joint_of[entry_id].confidence if entry_id in joint_of else 0.0,
-                alone_share * alone_of[entry_id].confidence if entry_id in alone_of else 0.0,
-            )
-            value = confidence + FIT_WEIGHT * fits.get(entry_id, 0.0)
-            if asked and not asked & given_kinds(hit.document.answer):
-                value -= KIND_PENALTY  # "how much is that?" needs an entry that names a price
-            if _as_int(entry_id) in context.faq_ids and fits.get(entry_id, 0.0) < FIT_NEEDED:
-                value -= STALE_PENALTY  # already said, and nothing in it fits the new message
-            rated.append((value, FaqHit(hit.document, hit.score, confidence)))
+        rated = self._rate(asked, alone, joint, fits, context, dependent)
         rated.sort(key=lambda item: -item[0])
         if not rated:
             return []
@@ -144,6 +134,46 @@ class Lookup:
         # The policy ranks by confidence: the chosen entry must stay first.
         floor = max([floor, *(hit.confidence for hit in rest)])
         return [FaqHit(top.document, top.score, min(1.0, max(top.confidence, floor))), *rest]
+
+    def _rate(
+        self,
+        asked: set[str],
+        alone: list[FaqHit],
+        joint: list[FaqHit],
+        fits: dict[object, float],
+        context: FollowUpContext,
+        dependent: bool,
+    ) -> list[tuple[float, FaqHit]]:
+        """Each candidate of both searches with its rating (unsorted), see ``_rank``."""
+        joint_of = {hit.document.id: hit for hit in joint}
+        alone_of = {hit.document.id: hit for hit in alone}
+        candidates = {**alone_of, **joint_of}
+        # A message that points back means the joint question; alone it is half a question.
+        alone_share = ALONE_SHARE_DEPENDENT if dependent else 1.0
+        prior_ids = set(context.faq_ids)
+        alone_top = alone[0] if alone and alone[0].confidence >= WEAK else None
+        topic = _open_topic(candidates, prior_ids, fits, asked)
+        rated: list[tuple[float, FaqHit]] = []
+        for entry_id, hit in candidates.items():
+            confidence = max(
+                joint_of[entry_id].confidence if entry_id in joint_of else 0.0,
+                alone_share * alone_of[entry_id].confidence if entry_id in alone_of else 0.0,
+            )
+            value = confidence + FIT_WEIGHT * fits.get(entry_id, 0.0)
+            # The message alone matching an entry confidently ("什么时候扣钱？" -> payment
+            # methods, "how do I make one?" -> accounts) outweighs the coarse cues below.
+            chosen_alone = entry_id in alone_of and alone_of[entry_id].confidence >= self.confident
+            if asked and not asked & given_kinds(hit.document.answer) and not chosen_alone:
+                value -= KIND_PENALTY  # "how much is that?" needs an entry that names a price
+            if dependent and topic & set(hit.document.tags) and _as_int(entry_id) not in prior_ids:
+                value += TOPIC_BONUS  # "具体怎么操作？" after a return question: the return steps
+            stale = _as_int(entry_id) in prior_ids and fits.get(entry_id, 0.0) < FIT_NEEDED
+            # ... and the message alone ranking the entry first says something in it fits.
+            first_alone = alone_top is not None and alone_top.document.id == entry_id
+            if stale and not (chosen_alone or first_alone):
+                value -= STALE_PENALTY  # already said, and nothing in it fits the new message
+            rated.append((value, FaqHit(hit.document, hit.score, confidence)))
+        return rated
 
     def _keep_topic(
         self, question: str, alone: list[FaqHit], joint: list[FaqHit], context: FollowUpContext
@@ -224,6 +254,26 @@ class Lookup:
         if value >= SENTENCE_ANSWERS and value - rival >= SENTENCE_MARGIN:
             return top
         return None
+
+
+def _open_topic(
+    candidates: dict[object, FaqHit],
+    prior_ids: set[int],
+    fits: dict[object, float],
+    asked: set[str],
+) -> set[str]:
+    """The tags of the entry just answered when it cannot answer this message (nothing in it
+    fits, or not the kind asked): its siblings by tag are then the likeliest next topic."""
+    return {
+        tag
+        for key, hit in candidates.items()
+        if _as_int(key) in prior_ids
+        and (
+            fits.get(key, 0.0) < FIT_NEEDED
+            or bool(asked and not asked & given_kinds(hit.document.answer))
+        )
+        for tag in hit.document.tags
+    }
 
 
 def _demoted(rated: list[tuple[float, FaqHit]], top: FaqHit) -> list[FaqHit]:

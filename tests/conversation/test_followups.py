@@ -15,9 +15,11 @@ import pytest
 from bot.app import App, open_app
 from bot.config import Settings
 from bot.conversation.exchange import Incoming, Reply
-from bot.conversation.followup import Earlier, context_of, looks_dependent
+from bot.conversation.followup import Earlier, FollowUpContext, context_of, looks_dependent
 from bot.conversation.handoff import HandoffService
+from bot.conversation.lookup import Lookup
 from bot.conversation.service import ConversationService
+from bot.knowledge.documents import FaqDocument, FaqHit
 from tests.conversation.shop_faq import SHOP_FAQ
 
 COST_Q = "Do you deliver the Quibbit abroad?"
@@ -130,7 +132,64 @@ def test_context_only_from_an_answered_exchange_right_before() -> None:
 
 
 def test_dependence_cues_in_english_and_chinese() -> None:
-    for text in ("and for express?", "how long does that take?", "那国际的呢？", "加急呢？"):
+    for text in (
+        "and for express?",
+        "how long does that take?",
+        "那国际的呢？",
+        "加急呢？",
+        "买礼品卡能用吗？",  # Chinese drops the subject already named
+        "摔坏了管不管？",
+        "具体怎么操作？",
+    ):
         assert looks_dependent(text), text
     for text in ("How do I reset my forgotten password?", "你们支持哪些付款方式？"):
         assert not looks_dependent(text), text
+
+
+ACCOUNT = FaqDocument(1, "Do I need an account?", "No, guests can order. Sign up is free.")
+CODES = FaqDocument(2, "How do I use a code?", "Press Apply at checkout.", tags=("payment",))
+STEPS = FaqDocument(3, "How do I return?", "Go to Orders and press Return.", tags=("returns",))
+POLICY = FaqDocument(4, "Return policy?", "Returns are free within 30 days.", tags=("returns",))
+
+
+def lookup_over(results: dict[str, list[FaqHit]]) -> Lookup:
+    """A Lookup over fixed search results (by exact query; anything else finds nothing)."""
+
+    async def search(text: str) -> list[FaqHit]:
+        return results.get(text, [])
+
+    return Lookup(search, None, confident=0.7)
+
+
+async def test_what_about_with_nothing_before_it_is_not_guessed() -> None:
+    guess = [FaqHit(CODES, 1.0, 0.3)]
+    lookup = lookup_over({"加急呢？": guess, "运费多少钱？": guess})
+    assert (await lookup.find("加急呢？", None)).hits == []  # after /reset: no question to borrow
+    assert (await lookup.find("运费多少钱？", None)).hits == guess  # a question of its own
+
+
+async def test_a_follow_up_the_message_alone_picks_confidently_stays() -> None:
+    # "how do I make one then?" after "do I need an account?": the account entry gives no steps
+    # and the scorer finds no sentence, but retrieval on the message alone is confident.
+    question = "ok how do I make one then?"
+    results = {
+        question: [FaqHit(ACCOUNT, 1.0, 0.75), FaqHit(CODES, 0.5, 0.1)],
+        f"Do I need an account? {question}": [FaqHit(ACCOUNT, 1.0, 0.72)],
+    }
+    context = FollowUpContext(("Do I need an account?",), (1,))
+    found = await lookup_over(results).find(question, context)
+    assert found.hits[0].document is ACCOUNT
+
+
+async def test_a_follow_up_the_answered_entry_cannot_answer_moves_to_a_sibling() -> None:
+    # "具体怎么操作？" after the return policy: the steps entry shares the "returns" tag.
+    question = "具体怎么操作？"
+    earlier_question = "东西不想要了能退吗？"
+    results = {
+        question: [FaqHit(CODES, 1.0, 0.09), FaqHit(STEPS, 0.9, 0.05)],
+        f"{earlier_question} {question}": [FaqHit(POLICY, 1.0, 0.3), FaqHit(CODES, 0.5, 0.08)],
+    }
+    results[f"{earlier_question} {question}"].append(FaqHit(STEPS, 0.4, 0.06))
+    context = FollowUpContext((earlier_question,), (4,))
+    found = await lookup_over(results).find(question, context)
+    assert found.hits[0].document is STEPS

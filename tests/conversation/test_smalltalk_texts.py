@@ -40,6 +40,11 @@ def test_smalltalk_only_when_nothing_else_is_said(text: str, kind: Smalltalk | N
         ("我要人工客服", True),
         ("how do I return an item", False),
         ("talk about shipping costs", False),
+        # Asking *when* people are there is a question for the FAQ, not a request now.
+        ("周六有人工客服吗？", False),
+        ("人工客服几点下班？", False),
+        ("can I talk to a real person on Sundays?", False),
+        ("connect me to an agent", True),
     ],
 )
 def test_requests_for_a_person(text: str, expected: bool) -> None:
