@@ -79,7 +79,9 @@ class Lookup:
                 # question to borrow, so a partial match would be a guess at what was asked.
                 return Found([])
             return Found(alone)
-        dependent = looks_dependent(question)
+        # A message retrieval cannot place at all ("how long do I have to tell you?") has no
+        # topic of its own: in a conversation it continues the one before.
+        dependent = looks_dependent(question) or not alone or alone[0].confidence < WEAK
         confident = bool(alone) and alone[0].confidence >= self.confident
         if not dependent and confident and not asked_kinds(question):
             return Found(alone)
