@@ -28,8 +28,8 @@ from typing import Any
 
 import psutil
 
+from storage import migrations
 from storage.db import make_engine
-from storage.models import Base
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 from tests.observability.fleet import FakeOpenAI, Fleet, RoundRobin
 from tests.observability.fleet_scenario import (
@@ -44,9 +44,7 @@ from tests.observability.fleet_scenario import (
 async def empty_database(url: str) -> None:
     engine = make_engine(url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.drop_all)
-            await connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        await migrations.drop_everything(engine)
     finally:
         await engine.dispose()
 

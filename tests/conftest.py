@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from storage import migrations
 from storage.db import make_engine, make_session_factory
-from storage.models import Base
 
 TEST_DATABASE_URL = "TEST_DATABASE_URL"  # e.g. postgresql+asyncpg://user:pw@127.0.0.1/db
 
@@ -32,9 +31,7 @@ def database_url(tmp_path: Path) -> str:
 async def _drop_everything(url: str) -> None:
     engine = make_engine(url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.drop_all)
-            await connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        await migrations.drop_everything(engine)
     finally:
         await engine.dispose()
 
