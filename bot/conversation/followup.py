@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.knowledge.language import detect_language
 from bot.knowledge.tokens import tokenize
 
 ANSWERED_MODES = frozenset({"faq", "generated", "fallback"})
@@ -78,12 +79,13 @@ def looks_dependent(text: str) -> bool:
 
 
 def context_of(
-    earlier: Sequence[Earlier], last_activity: datetime | None
+    earlier: Sequence[Earlier], last_activity: datetime | None, *, message: str
 ) -> FollowUpContext | None:
-    """The context the next message may use, or None (see the module docstring).
+    """The context ``message`` may use, or None (see the module docstring).
 
     ``earlier``: the session's recent messages, oldest first; ``last_activity``: the session's
-    last activity *before* the new message (None for a new session).
+    last activity *before* the new message (None for a new session). A customer who switches
+    language asks anew: the answer must come from the entries of their new language.
     """
     if len(earlier) < 2 or last_activity is None:
         return None
@@ -96,6 +98,9 @@ def context_of(
     if reply.role != "assistant" or question.role != "user" or not reply.faq_ids:
         return None
     if reply.mode not in ANSWERED_MODES:
+        return None
+    language = detect_language(question.text)
+    if detect_language(message, default=language) != language:
         return None
     if _naive(last_activity) > _naive(reply.created_at):  # a hand-off began (and ended) since
         return None

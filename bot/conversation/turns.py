@@ -151,7 +151,8 @@ async def _open(
                 for m in earlier
             ],
             system_template=template.body if template is not None else None,
-            context=None if is_new else context_of([_earlier(m) for m in earlier], before),
+            # a new session has no earlier messages, so context_of finds nothing to lend
+            context=context_of([_earlier(m) for m in earlier], before, message=incoming.text),
             origin=origin,
         )
 
@@ -174,7 +175,7 @@ async def _resume(s: AsyncSession, question: Message, origin: str, limit: int) -
             ChatMessage("user" if m.role == "user" else "assistant", m.text or "") for m in earlier
         ],
         system_template=template.body if template is not None else None,
-        context=context_of([_earlier(m) for m in earlier], before),
+        context=context_of([_earlier(m) for m in earlier], before, message=question.text or ""),
         origin=origin,
         earlier_reply=_outcome_of(reply) if reply is not None else None,
         earlier_reply_id=reply.id if reply is not None else None,

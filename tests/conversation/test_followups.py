@@ -122,13 +122,15 @@ def earlier(role: str, mode: str | None, faq_ids: tuple[int, ...], at: int) -> E
 
 def test_context_only_from_an_answered_exchange_right_before() -> None:
     answered = [earlier("user", None, (), 0), earlier("assistant", "faq", (3,), 1)]
-    assert context_of(answered, T0) is not None
-    assert context_of(answered, None) is None  # a new session
-    assert context_of(answered, T0 + timedelta(seconds=5)) is None  # activity after the reply
+    assert context_of(answered, T0, message=FOLLOW_UP) is not None
+    assert context_of(answered, None, message=FOLLOW_UP) is None  # a new session
+    later = T0 + timedelta(seconds=5)
+    assert context_of(answered, later, message=FOLLOW_UP) is None  # activity after the reply
     agent = [*answered, earlier("agent", None, (), 2)]
-    assert context_of(agent, T0) is None
+    assert context_of(agent, T0, message=FOLLOW_UP) is None
     unanswered = [earlier("user", None, (), 0), earlier("assistant", "handoff", (), 1)]
-    assert context_of(unanswered, T0) is None
+    assert context_of(unanswered, T0, message=FOLLOW_UP) is None
+    assert context_of(answered, T0, message="加急呢？") is None  # switched language: asked anew
 
 
 def test_dependence_cues_in_english_and_chinese() -> None:
