@@ -147,6 +147,7 @@ class BotRuntime:
                 task.cancel()
         if self.worker is not None:
             await self.worker.stop(self.settings.shutdown_grace_seconds)
+            await self.worker.delivery.close()  # the last sent-marks written
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
