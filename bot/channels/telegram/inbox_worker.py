@@ -38,6 +38,7 @@ from bot.channels.telegram.telegram_texts import channel_text
 from bot.conversation import normalize_language
 from bot.conversation.recovery import record_late
 from bot.delivery import DeliveryService, InboxEntry
+from bot.observability.logs import log_context
 
 log = logging.getLogger(__name__)
 QUOTE_CHARS = 80
@@ -143,6 +144,17 @@ class InboxWorker:
                 await self.delivery.renew(scope.entry, self.lease)
 
     async def _handle(self, scope: DeliveryScope) -> None:
+        """One item, its log lines carrying its chat, Telegram message and update ids."""
+        entry = scope.entry
+        message = entry.payload.get("message") or entry.payload.get("edited_message") or {}
+        with log_context(
+            chat_id=entry.chat_id,
+            message_id=message.get("message_id"),
+            request_id=f"update-{entry.update_id}",
+        ):
+            await self._handle_in_scope(scope)
+
+    async def _handle_in_scope(self, scope: DeliveryScope) -> None:
         entry = scope.entry
         token = enter_scope(scope)
         try:

@@ -22,10 +22,19 @@ from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.channels.telegram.formatting import split_text
 from bot.delivery import DeliveryService, InboxEntry, OutboxEntry
+from bot.observability import events
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,6 +63,19 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest | InvalidToken)
 
 
+def error_code(exc: BaseException) -> int | str:
+    """The code ``/metrics`` counts a failed Bot API call under."""
+    if isinstance(exc, RetryAfter):
+        return 429
+    if isinstance(exc, BadRequest):
+        return 400
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, TimedOut):
+        return "timeout"
+    return "network" if isinstance(exc, NetworkError) else "other"
+
+
 async def with_retries(call: Callable[[], Awaitable[T]], *, within: float) -> T:
     """``call()`` again on transient errors, with back-off (``retry_after`` honoured), for at
     most ``within`` seconds; then ``StillFailing``. Permanent errors are raised at once."""
@@ -63,6 +85,8 @@ async def with_retries(call: Callable[[], Awaitable[T]], *, within: float) -> T:
         try:
             return await call()
         except Exception as exc:
+            if isinstance(exc, TelegramError):
+                events.bot_api_error(error_code(exc))
             if not is_transient(exc):
                 raise
             pause = retry_seconds(exc) if isinstance(exc, RetryAfter) else backoff
@@ -180,7 +204,9 @@ class DeliveryScope:
         if message_id is None:  # an edit refused for good: the caller sends instead
             await self.delivery.not_sent(row, "edit refused", permanent=True)
         else:
+            accepted = time.monotonic()
             await self.delivery.sent(row, message_id)
+            events.sent_mark_took(time.monotonic() - accepted)
         return message_id
 
     async def flush(self, bot: Bot) -> bool:
@@ -206,7 +232,9 @@ class DeliveryScope:
                 log.warning("inbox item %s: reply %s refused (%s)", self.entry.id, seq, exc)
                 await self.delivery.not_sent(row, str(exc), permanent=True)
                 continue
+            accepted = time.monotonic()
             await self.delivery.sent(row, message_id)
+            events.sent_mark_took(time.monotonic() - accepted)
         return True
 
 

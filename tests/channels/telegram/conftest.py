@@ -23,6 +23,7 @@ from bot.channels.telegram.services import TelegramServices
 from bot.config import Settings
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.engine.fake import FakeEngine
+from bot.observability.logs import current_ids
 from tests.channels.telegram.fake_bot_api import TOKEN, FakeBotApi
 
 ADMIN_ID = 42
@@ -134,6 +135,7 @@ class ScriptedConversation:
         self.real = real
         self.scripts: dict[str, asyncio.Queue[str | None]] = {}
         self.handled: list[str] = []
+        self.log_ids: list[dict[str, Any]] = []  # the log ids bound while each text was handled
 
     def script(self, text: str) -> asyncio.Queue[str | None]:
         return self.scripts.setdefault(text, asyncio.Queue())
@@ -144,6 +146,7 @@ class ScriptedConversation:
     async def handle(
         self, incoming: Incoming, on_text: Callable[[str], None] | None = None
     ) -> Reply:
+        self.log_ids.append(current_ids())
         queue = self.scripts.get(incoming.text)
         if queue is None:
             reply = await self.real.handle(incoming, on_text)

@@ -78,3 +78,20 @@ async def test_flood_control_does_not_hold_back_messages_to_a_person(
         fake_api.send_text(ann, f"detail {i}")
     relayed = await replies(fake_api, SUPPORT_CHAT, 5)
     assert [t.rsplit("\n", 1)[1] for t in relayed[1:]] == [f"detail {i}" for i in range(4)]
+
+
+async def test_log_lines_of_an_answer_carry_its_chat_message_and_update(
+    scripted_bot: Application, fake_api: FakeBotApi, scripted: list[ScriptedConversation]
+) -> None:
+    [conversation] = scripted
+    ann, bob = fake_api.user(7, "Ann"), fake_api.user(8, "Bob")
+    fake_api.send_text(ann, "How long does shipping take?")
+    fake_api.send_text(bob, "What payment methods do you accept?")
+    await replies(fake_api, 7, 1)
+    await replies(fake_api, 8, 1)
+    by_chat = {ids["chat_id"]: ids for ids in conversation.log_ids}
+    assert set(by_chat) == {7, 8}  # each answer saw its own chat's ids, never the other's
+    sent = {m["chat"]["id"]: m for m in (u["message"] for u in fake_api.pushed)}
+    for chat_id, ids in by_chat.items():
+        assert ids["message_id"] == sent[chat_id]["message_id"]
+        assert ids["request_id"].startswith("update-")

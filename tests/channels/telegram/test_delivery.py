@@ -18,6 +18,7 @@ from telegram.ext import Application
 
 from bot.channels.telegram import serving
 from bot.config import Settings
+from bot.observability import events
 from storage.models import Message
 from tests.channels.telegram.conftest import (
     ADMIN_ID,
@@ -57,7 +58,14 @@ async def test_a_redelivered_update_is_answered_once(
     assert asked == [SHIPPING_Q, PAYMENT_Q]
 
 
+def counted(metric: str, **labels: str) -> float:
+    """A sample of the process-wide event counters (what ``/metrics`` shows)."""
+    return events.REGISTRY.get_sample_value(metric, labels) or 0.0
+
+
 async def test_a_5xx_or_reset_on_send_is_retried(bot: Application, fake_api: FakeBotApi) -> None:
+    network_errors = counted("supportbot_bot_api_errors_total", code="network")
+    marks = counted("supportbot_sent_mark_seconds_count")
     ann = fake_api.user(7, "Ann")
     fake_api.fail("sendMessage", status=502, times=2)
     fake_api.fail("sendMessage", status=0, times=1)  # a reset connection
@@ -67,6 +75,8 @@ async def test_a_5xx_or_reset_on_send_is_retried(bot: Application, fake_api: Fak
     statuses = [c.status for c in fake_api.calls if c.method == "sendMessage"]
     assert statuses == [502, 502, 0, 200]
     await settled(bot)
+    assert counted("supportbot_bot_api_errors_total", code="network") == network_errors + 3
+    assert counted("supportbot_sent_mark_seconds_count") >= marks + 1  # the window, measured
 
 
 async def test_a_reply_telegram_keeps_refusing_waits_in_the_outbox_and_goes_out_in_order(
