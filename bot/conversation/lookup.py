@@ -11,6 +11,8 @@
 
 ``best_sentence`` rates the sentences of a few candidate entries; a partial match whose best
 sentence clearly answers the question is answered with that entry, focused on that sentence.
+A standalone partial match whose answer has no sentence about the question at all is dropped
+(see ``fitting.nothing_fits``): the customer gets the offer of a person, not a guess.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from bot.conversation.fitting import best_sentence, fits, nothing_fits
 from bot.conversation.followup import FollowUpContext, asks_same_for, looks_dependent
-from bot.knowledge.documents import FaqHit
+from bot.knowledge.documents import FaqDocument, FaqHit
 from bot.knowledge.sentences import ScoredSentence, SentenceScorer, asked_kinds, given_kinds
 
 Search = Callable[[str], Awaitable[list[FaqHit]]]
@@ -35,10 +38,7 @@ FOLLOWUP_CONFIDENCE = 0.8  # a dependent follow-up that stays with the entry jus
 FIT_WEIGHT = 0.3  # how much the new message's best sentence in an entry counts in a follow-up
 FIT_NEEDED = 0.35  # sentence score of the new message alone that lets the prior entry keep it
 MOVE_MARGIN = 0.15  # another entry must fit the new message this much better to move on
-SENTENCE_ANSWERS = 0.55  # a sentence scoring this (and clearly ahead) answers a partial match
-SENTENCE_MARGIN = 0.1  # ... ahead of the best sentence of any other entry by this much
 TOPIC_BONUS = 0.1  # a follow-up pointing back: entries sharing a tag with the entry answered
-ENTRY_WEIGHT = 0.3  # how much the entry's own confidence adds to its sentences' scores
 _SPLIT = re.compile(
     r"(?:[,;，；]\s*|\s+)(?:and also|also|plus|besides|another question|by the way)\b[,:]?\s*"
     r"|[?？]\s+(?=\S)"
@@ -78,6 +78,13 @@ class Lookup:
                 # "加急呢？" with nothing before it (a new session, after /reset): there is no
                 # question to borrow, so a partial match would be a guess at what was asked.
                 return Found([])
+            if alone and alone[0].confidence < self.confident:
+                # A partial match whose answer says nothing about the question ("is the blue
+                # jacket waterproof?" -> the return policy): nothing in the FAQ is relevant.
+                unrelated = await asyncio.to_thread(
+                    nothing_fits, self.scorer, question, alone[0].document
+                )
+                return Found([] if unrelated else alone)
             return Found(alone)
         # A message retrieval cannot place at all ("how long do I have to tell you?") has no
         # topic of its own: in a conversation it continues the one before.
@@ -226,36 +233,13 @@ class Lookup:
             return key
         return key if prior_fit >= other else None
 
-    def _fits(self, question: str, documents: Sequence[object]) -> dict[object, float]:
+    def _fits(self, question: str, documents: Sequence[FaqDocument]) -> dict[object, float]:
         """The best sentence score of ``question`` alone in each entry."""
-        if self.scorer is None:
-            return {}
-        fits: dict[object, float] = {}
-        for sentence in self.scorer.score(question, documents):  # type: ignore[arg-type]
-            key = sentence.document.id
-            fits[key] = max(fits.get(key, 0.0), sentence.score)
-        return fits
+        return fits(self.scorer, question, documents)
 
     def best_sentence(self, question: str, hits: Sequence[FaqHit]) -> ScoredSentence | None:
-        """The sentence that clearly answers ``question`` among ``hits``' entries, if any.
-
-        A sentence's value is its own score plus a share of its entry's confidence, so a
-        sentence of an entry retrieval ranked nowhere needs to fit the question much better.
-        """
-        if self.scorer is None or not hits:
-            return None
-        confidence = {hit.document.id: hit.confidence for hit in hits}
-        rated = [
-            (s.score + ENTRY_WEIGHT * confidence[s.document.id], s)
-            for s in self.scorer.score(question, [hit.document for hit in hits])
-        ]
-        if not rated:
-            return None
-        value, top = max(rated, key=lambda pair: pair[0])
-        rival = max((v for v, s in rated if s.document.id != top.document.id), default=0.0)
-        if value >= SENTENCE_ANSWERS and value - rival >= SENTENCE_MARGIN:
-            return top
-        return None
+        """The sentence that clearly answers ``question`` among ``hits``' entries, if any."""
+        return best_sentence(self.scorer, question, hits)
 
 
 def _open_topic(
