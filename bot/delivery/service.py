@@ -198,6 +198,27 @@ class DeliveryService:
             )  # fmt: skip
             return OutboxEntry.of(row)
 
+    async def record_shown(
+        self,
+        entry: InboxEntry,
+        seq: int,
+        chat_id: int,
+        kind: str,
+        body: dict[str, Any],
+        channel_message_id: int,
+    ) -> OutboxEntry:
+        """Store a message the channel has already shown (a streamed preview), as sent."""
+        async with self.session_factory() as s, s.begin():
+            row = await outbox.add(
+                session=s, inbox_id=entry.id, seq=seq, chat_id=chat_id, kind=kind, body=body,
+                now=self.clock(),
+            )  # fmt: skip
+            await outbox.mark_sent(
+                session=s, outbox_id=row.id, channel_message_id=channel_message_id,
+                now=self.clock(),
+            )  # fmt: skip
+        return OutboxEntry(row.id, seq, chat_id, kind, body, "sent", channel_message_id)
+
     async def replace(self, row: OutboxEntry, kind: str, body: dict[str, Any]) -> None:
         async with self.session_factory() as s, s.begin():
             await outbox.replace(session=s, outbox_id=row.id, kind=kind, body=body)

@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 PLACEHOLDER_ID = 0  # the message id a handler sees for a reply that is stored, not yet sent
 MAX_BACKOFF = 5.0
+PREVIEW_SEQ = 0  # an item's streamed preview, kept apart from its numbered replies
+SENDS_IN_FLIGHT = 4
+"""Per process, at most this many replies are between "handed to Telegram" and "marked sent"
+at once: the most one crash can repeat. Telegram's own limit is about 30 messages a second,
+and four sends in flight keep up with it at round trips up to about 130 ms."""
 
 
 class StillFailing(NetworkError):
@@ -172,6 +177,7 @@ class DeliveryScope:
     entry: InboxEntry
     rows: dict[int, OutboxEntry]
     retry_within: float
+    in_flight: asyncio.Semaphore  # the process's SENDS_IN_FLIGHT slots
     seq: int = 0
     deferred: bool = False  # a reply is pending: later ones are stored, not sent now
     closing: bool = False  # the bot is stopping: what the handler sends now is not recorded
@@ -192,7 +198,7 @@ class DeliveryScope:
         if self.deferred:
             return PLACEHOLDER_ID
         try:
-            message_id = await transmit(bot, kind, body, within=self.retry_within)
+            message_id = await self._send_and_mark(bot, kind, body, row)
         except StillFailing as exc:
             log.warning("inbox item %s: reply %s left pending (%s)", self.entry.id, self.seq, exc)
             await self.delivery.not_sent(row, str(exc), permanent=False)
@@ -203,11 +209,39 @@ class DeliveryScope:
             raise
         if message_id is None:  # an edit refused for good: the caller sends instead
             await self.delivery.not_sent(row, "edit refused", permanent=True)
-        else:
-            accepted = time.monotonic()
-            await self.delivery.sent(row, message_id)
-            events.sent_mark_took(time.monotonic() - accepted)
         return message_id
+
+    async def _send_and_mark(
+        self, bot: Bot, kind: str, body: dict[str, Any], row: OutboxEntry
+    ) -> int | None:
+        """Send (retried) and mark sent within one of the process's ``SENDS_IN_FLIGHT`` slots,
+        taken per try, so a 429 pause does not hold one."""
+
+        async def attempt() -> int | None:
+            async with self.in_flight:
+                message_id = await (_edit_once if kind == "edit" else _send_once)(bot, body)
+                if message_id is not None:
+                    accepted = time.monotonic()
+                    await self.delivery.sent(row, message_id)
+                    events.sent_mark_took(time.monotonic() - accepted)
+                return message_id
+
+        return await with_retries(attempt, within=self.retry_within)
+
+    def earlier_preview(self) -> int | None:
+        """The preview message an earlier claim of this item showed, if any: a replay finishes
+        that message instead of leaving it half-written above a new one."""
+        row = self.rows.get(PREVIEW_SEQ)
+        return row.channel_message_id if row is not None and row.sent else None
+
+    async def remember_preview(self, chat_id: int, message_id: int) -> None:
+        """Keep the id of the preview just shown (``earlier_preview``), stored as sent."""
+        if self.closing or PREVIEW_SEQ in self.rows:
+            return
+        body = {"chat_id": chat_id, "message_id": message_id}
+        self.rows[PREVIEW_SEQ] = await self.delivery.record_shown(
+            self.entry, PREVIEW_SEQ, chat_id, "preview", body, message_id
+        )
 
     async def flush(self, bot: Bot) -> bool:
         """Send this item's pending replies in order; True when none is left pending.
@@ -217,14 +251,14 @@ class DeliveryScope:
         """
         for seq in sorted(self.rows):
             row = self.rows[seq]
-            if not row.pending:
+            if not row.pending or seq == PREVIEW_SEQ:
                 continue
             kind, body = row.kind, row.body
             if kind == "edit":
                 kind, body = "send", {k: v for k, v in body.items() if k != "message_id"}
                 await self.delivery.replace(row, kind, body)
             try:
-                message_id = await transmit(bot, kind, body, within=self.retry_within)
+                await self._send_and_mark(bot, kind, body, row)
             except StillFailing as exc:
                 await self.delivery.not_sent(row, str(exc), permanent=False)
                 return False
@@ -232,9 +266,6 @@ class DeliveryScope:
                 log.warning("inbox item %s: reply %s refused (%s)", self.entry.id, seq, exc)
                 await self.delivery.not_sent(row, str(exc), permanent=True)
                 continue
-            accepted = time.monotonic()
-            await self.delivery.sent(row, message_id)
-            events.sent_mark_took(time.monotonic() - accepted)
         return True
 
 

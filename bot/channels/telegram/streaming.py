@@ -3,7 +3,9 @@
 Telegram allows about one edit per second per chat, so text pieces are accumulated and the
 message is edited at most every ``edit_interval``; a ``RetryAfter`` pauses the edits (the final
 text still gets through). When the reply is complete it replaces the preview in one clean edit
-(split into further messages past 4,096 characters) with its buttons.
+(split into further messages past 4,096 characters) with its buttons. The preview's message id
+is kept in the item's outbox: a replay after a crash edits that message, so the customer is not
+left with a half-written answer above the finished one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import RetryAfter, TelegramError
 
 from bot.channels.telegram.formatting import OutgoingText, streaming_preview
+from bot.channels.telegram.outgoing import current_scope
 from bot.channels.telegram.sending import edit_text, retry_seconds, send_parts, send_text
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,9 @@ class ReplyStream:
         self._progress: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> ReplyStream:
+        scope = current_scope()
+        if scope is not None:  # a replay after a crash: finish the preview it left, if any
+            self.preview_message_id = scope.earlier_preview()
         self._typing = asyncio.create_task(self._keep_typing())
         self._progress = asyncio.create_task(self._show_progress())
         return self
@@ -132,6 +138,9 @@ class ReplyStream:
                         self.chat_id, preview, parse_mode=ParseMode.HTML
                     )
                     self.preview_message_id = sent.message_id
+                    scope = current_scope()
+                    if scope is not None:
+                        await scope.remember_preview(self.chat_id, sent.message_id)
                 else:
                     await self.bot.edit_message_text(
                         preview,

@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -237,3 +238,38 @@ async def test_a_replay_after_the_answer_was_stored_stores_neither_question_nor_
     assert answers_to(fake_api, 7, SHIPPING_A) == 1
     assert [role for role, _ in rows] == ["user", "assistant"], rows
     assert rows[0][1] == SHIPPING_Q and SHIPPING_A in rows[1][1]
+
+
+async def test_a_preview_cut_by_a_restart_is_finished_in_place_not_left_half_written(
+    tg_settings: Settings, opener: Opener, fake_api: FakeBotApi
+) -> None:
+    settings = tg_settings.model_copy(update={"shutdown_grace_seconds": 0.2})
+    story = "tell me a story"
+    runs: list[ScriptedConversation] = []
+
+    @asynccontextmanager
+    async def scripted_opener() -> AsyncIterator[Any]:
+        async with opener() as app:
+            app.conversation = ScriptedConversation(app.conversation)
+            app.conversation.script(story)
+            runs.append(app.conversation)
+            yield app
+
+    ann = fake_api.user(7, "Ann")
+    tuning = replace(FAST, edit_interval=0.05, first_chunk_delay=0.0)
+    async with serving(settings, scripted_opener, tuning=tuning):
+        fake_api.send_text(ann, story)
+        runs[0].script(story).put_nowait("Once")
+        await fake_api.wait_until(lambda: fake_api.sent("sendMessage", 7))
+        [preview] = fake_api.bot_messages(7)
+        runs[0].script(story).put_nowait(" upon")  # an edit follows once the preview is kept
+        await fake_api.wait_until(lambda: fake_api.sent("editMessageText", 7))
+    async with serving(settings, scripted_opener, tuning=tuning):
+        for piece in ("Once upon a time.", None):
+            runs[1].script(story).put_nowait(piece)
+        await fake_api.wait_until(
+            lambda: any(m["text"] == "Once upon a time." for m in fake_api.bot_messages(7))
+        )
+    shown = [m for m in fake_api.bot_messages(7) if "restarting" not in m["text"]]
+    assert [m["text"] for m in shown] == ["Once upon a time."]  # no half-written preview left
+    assert shown[0]["message_id"] == preview["message_id"]  # finished in place
