@@ -1,6 +1,7 @@
 """Load and faults through the real bot process: nothing lost, nothing twice, in order.
 
     python -m bench.load [--customers 200] [--seconds 120] [--faults] [--no-kill] [--json]
+    python -m bench.load --instances 3 --database postgresql [--customers 100] [--no-kill] [--json]
 
 Starts the fake Bot API (``tests/channels/telegram/fake_bot_api.py``: updates kept until a
 ``getUpdates`` offset confirms them, so unconfirmed ones are redelivered to a restarted bot) on
@@ -8,6 +9,11 @@ Starts the fake Bot API (``tests/channels/telegram/fake_bot_api.py``: updates ke
 ``supportbot run`` runs, with the FakeEngine for generation, lexical retrieval, a fresh SQLite
 file). Customers send questions with think time (2-20 s) without waiting for answers; halfway
 the bot is killed with SIGKILL and started again; at the end it is stopped with SIGTERM.
+
+``--instances N`` (more than one) or ``--database postgresql``: the scale-out run of
+``bench.load_fleet`` instead: N ``supportbot run`` instances in webhook mode on one PostgreSQL
+database (``--database-url``, else ``TEST_DATABASE_URL``; it is emptied) behind a round-robin
+balancer, compared with one instance, one of the N SIGKILLed mid-way unless ``--no-kill``.
 
 ``--faults``: 10 % of ``sendMessage`` / ``editMessageText`` / ``sendChatAction`` calls fail
 (half 429 with ``retry_after`` 1, a quarter 502, a quarter a reset connection) and 5 % of
@@ -229,6 +235,15 @@ def score(
     )  # fmt: skip
 
 
+def scale_out(args: argparse.Namespace) -> int:
+    """Several instances on PostgreSQL: ``bench.load_fleet`` with the same customers."""
+    from bench import load_fleet
+
+    argv = ["--instances", str(max(args.instances, 1)), "--database-url", args.database_url]
+    argv += ["--customers", str(min(args.customers, 200))] + (["--kill"] if args.kill else [])
+    return load_fleet.main(argv)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=200)
@@ -237,7 +252,12 @@ def main() -> None:
     parser.add_argument("--no-kill", dest="kill", action="store_false")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--instances", type=int, default=1)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL", ""))
     args = parser.parse_args()
+    if args.instances > 1 or args.database == "postgresql":
+        sys.exit(scale_out(args))
     logging.getLogger("tornado.access").setLevel(logging.CRITICAL)
     with tempfile.TemporaryDirectory(prefix="supportbot-load-") as folder:
         result = asyncio.run(drive(args, Path(folder)))

@@ -37,6 +37,8 @@ from tests.observability.fleet_scenario import (
     Customers,
     fleet_env,
     fleet_totals,
+    repeated_replies,
+    sent_mark_window,
     start_fleet,
 )
 
@@ -91,12 +93,13 @@ async def run_once(instances: int, args: argparse.Namespace, folder: Path) -> di
         lost, duplicates, out_of_order = await customers.problems(within=5)
         live = [i for i in fleet.instances if i.alive]
         received, answered = await fleet_totals(live[0].url("/metrics"))
+        window = await sent_mark_window([i.url("/metrics") for i in live])
         memory = rss_mb(fleet)
     except TimeoutError:
         seconds = float("nan")
         lost, duplicates, out_of_order = await customers.problems(within=1)
         received = answered = float("nan")
-        memory = []
+        window, memory = {}, []
     finally:
         await balancer.close()
         await fleet.stop()
@@ -108,7 +111,8 @@ async def run_once(instances: int, args: argparse.Namespace, folder: Path) -> di
         "killed": sum(i.killed for i in fleet.instances),
         "messages": sent,
         "lost": len(lost),
-        "duplicates": len(duplicates),
+        "duplicates": len(duplicates),  # chats with a reply shown twice in a row
+        "repeated_replies": repeated_replies(duplicates),
         "out_of_order": len(out_of_order),
         "seconds": round(seconds, 2),
         "answered_per_second": round(sent / seconds, 1) if seconds == seconds else None,
@@ -117,6 +121,7 @@ async def run_once(instances: int, args: argparse.Namespace, folder: Path) -> di
         "metrics_received": received,
         "metrics_answered": answered,
         "rss_mb": memory,
+        "sent_mark_window_survivors": window,  # the killed instance's figures die with it
     }
 
 

@@ -88,7 +88,11 @@ class Customers:
         )
 
     async def problems(self, within: float = 120.0) -> tuple[list[Any], list[Any], list[Any]]:
-        """(lost, duplicated, out of order) chats, waiting ``within`` for the answers."""
+        """(lost, duplicated, out of order) chats, waiting ``within`` for the answers.
+
+        A chat whose answers are all there in order, one of them shown twice in a row (the
+        repeat a crash can cause, ``docs/telegram.md``), is duplicated; any other extra or
+        missing answer, or a wrong order, is out of order."""
         lost, duplicates, out_of_order = [], [], []
         for chat_id, questions in self.sent.items():
             try:
@@ -96,11 +100,19 @@ class Customers:
             except TimeoutError:
                 lost.append((chat_id, self.answers(chat_id)))
                 continue
-            if len(got) > len(questions):
-                duplicates.append((chat_id, got))
-            elif not all(ANSWERS[q] in text for q, text in zip(questions, got, strict=True)):
+            shown = [text for text, _ in itertools.groupby(got)]  # a repeat right after itself
+            if len(shown) != len(questions) or not all(
+                ANSWERS[q] in text for q, text in zip(questions, shown, strict=True)
+            ):
                 out_of_order.append((chat_id, questions, got))
+            elif len(got) > len(questions):
+                duplicates.append((chat_id, got))
         return lost, duplicates, out_of_order
+
+
+def repeated_replies(duplicates: list[Any]) -> int:
+    """How many replies were shown twice, over the duplicated chats of ``problems``."""
+    return sum(len(got) - sum(1 for _ in itertools.groupby(got)) for _, got in duplicates)
 
 
 def parse_metrics(text: str) -> dict[tuple[str, Labels], float]:
@@ -126,3 +138,23 @@ async def fleet_totals(metrics_url: str) -> tuple[float, float]:
         if name == "supportbot_messages_answered_total" and telegram in labels
     )
     return received, answered
+
+
+async def sent_mark_window(metrics_urls: list[str]) -> dict[str, Any]:
+    """How long replies Telegram had stayed unmarked (``supportbot_sent_mark_seconds``), over
+    the given instances: how many, the mean, and how many took over 5 and over 25 ms."""
+    count = total = over_5ms = over_25ms = 0.0
+    async with httpx.AsyncClient(timeout=10) as client:
+        for url in metrics_urls:
+            found = parse_metrics((await client.get(url)).text)
+            name = "supportbot_sent_mark_seconds"
+            n = found.get((f"{name}_count", ()), 0.0)
+            count, total = count + n, total + found.get((f"{name}_sum", ()), 0.0)
+            over_5ms += n - found.get((f"{name}_bucket", (("le", "0.005"),)), n)
+            over_25ms += n - found.get((f"{name}_bucket", (("le", "0.025"),)), n)
+    return {
+        "marks": int(count),
+        "mean_ms": round(1000 * total / count, 2) if count else None,
+        "over_5ms": int(over_5ms),
+        "over_25ms": int(over_25ms),
+    }

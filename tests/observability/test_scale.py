@@ -1,6 +1,7 @@
 """Three ``supportbot run`` processes in webhook mode on one PostgreSQL database, behind a
 round-robin balancer: 100 customers, one instance SIGKILLed in the middle. Every message is
-answered exactly once and in order per chat, maintenance jobs run once per interval across the
+answered, in order per chat, and once (but for the repeats a SIGKILL can cause, at most the
+killed instance's sends in flight), maintenance jobs run once per interval across the
 fleet, and every surviving instance's ``/metrics`` adds up to the messages sent.
 
 Runs only on PostgreSQL (``TEST_DATABASE_URL``): several processes sharing one SQLite file is
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from bot.channels.telegram.outgoing import SENDS_IN_FLIGHT
 from storage.db import make_engine, make_session_factory
 from storage.repositories import fleet as fleet_runs
 from tests.channels.telegram.fake_bot_api import FakeBotApi
@@ -30,6 +32,7 @@ from tests.observability.fleet_scenario import (
     Customers,
     fleet_env,
     fleet_totals,
+    repeated_replies,
     start_fleet,
 )
 
@@ -123,7 +126,11 @@ async def test_three_instances_one_killed_every_message_answered_once_in_order(
 
         problems = await customers.problems(within=120)
         report(tmp_path, balancer, problems)
-        assert problems == ([], [], [])
+        lost, duplicates, out_of_order = problems
+        assert (lost, out_of_order) == ([], [])
+        # The one thing a SIGKILL may do (docs/telegram.md): repeat replies Telegram had and
+        # the killed instance had not yet marked sent, at most its sends in flight.
+        assert repeated_replies(duplicates) <= SENDS_IN_FLIGHT, duplicates
 
         runs = await job_runs_once_all_fired(database_url, fleet)
         intervals = (time.monotonic() - fleet.instances[0].started_at) / INTERVAL.total_seconds()
