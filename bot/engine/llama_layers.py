@@ -8,16 +8,14 @@ only its own copies and the transformers model is released.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import mmap
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from bot.engine.linear import Linear
+from bot.engine.memory import drop_pages
 
 
 @dataclass(slots=True)
@@ -61,32 +59,6 @@ def own_tensor(tensor: torch.Tensor, *, copy: bool) -> torch.Tensor:
     return tensor.detach().clone() if copy else tensor.detach()
 
 
-_MADV_DONTNEED = 4
-_libc = None
-with contextlib.suppress(OSError):
-    _libc = ctypes.CDLL("libc.so.6", use_errno=True)
-
-
-def drop_pages(tensors: Iterable[torch.Tensor]) -> None:
-    """Tell the kernel we are done with the pages under ``tensors`` (released weights).
-
-    A model loaded from safetensors reads its weights through one memory map of the whole
-    file; the pages it touches stay resident until the last tensor on that map goes, so
-    prepacking copy by copy used to hold the original and the packed weights at once (+260 MB
-    at the peak for the bundled model). Only for tensors that are never read again: a
-    private mapping's page would read back from the file, an anonymous one as zeros.
-    """
-    if _libc is None:
-        return
-    page = mmap.PAGESIZE
-    for tensor in tensors:
-        start = tensor.data_ptr()
-        end = start + tensor.untyped_storage().nbytes()
-        first, last = -(-start // page) * page, end // page * page
-        if last > first:
-            _libc.madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED)
-
-
 def take_layer(layer: nn.Module, *, prepack: bool, rows_hint: int) -> LayerWeights:
     """One decoder layer's weights, with q/k/v and gate/up fused; with ``prepack`` the
     layer's own tensors are released at once (so the peak holds one layer twice, not all)."""
@@ -110,7 +82,10 @@ def take_layer(layer: nn.Module, *, prepack: bool, rows_hint: int) -> LayerWeigh
     return weights
 
 
-def release(module: nn.Module) -> None:
-    """Drop ``module``'s weights (pages and tensors): the engine holds its own copies."""
-    drop_pages(t.detach() for t in [*module.parameters(), *module.buffers()] if t.is_cpu)
+def release(module: nn.Module, keep: torch.Tensor | None = None) -> None:
+    """Drop ``module``'s weights (pages and tensors): the engine holds its own copies, or
+    ``keep`` itself (a tensor the engine goes on reading: its pages are left alone)."""
+    kept = keep.untyped_storage().data_ptr() if keep is not None else None
+    tensors = [*module.parameters(), *module.buffers()]
+    drop_pages(t.detach() for t in tensors if t.is_cpu and t.untyped_storage().data_ptr() != kept)
     module.to("meta")

@@ -8,8 +8,6 @@ in a thread (``load_engine`` does).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import gc
 import logging
 import os
@@ -24,6 +22,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig, PreTra
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from bot.engine.base import EngineUnavailable
+from bot.engine.memory import trim_heap
 from bot.engine.model_source import SETTING, ModelSource
 
 log = logging.getLogger(__name__)
@@ -70,8 +69,7 @@ def configure_threads(threads: int | None) -> int:
 def release_free_memory() -> None:
     """Collect garbage and hand freed heap pages back to the OS (glibc), so RSS drops."""
     gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    trim_heap()
 
 
 def _cache_folder(source: ModelSource, dtype: torch.dtype, cache_dir: Path) -> Path:

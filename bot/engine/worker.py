@@ -22,6 +22,7 @@ import torch
 
 from bot.engine.base import EngineBusy, EngineUnavailable, FinishReason
 from bot.engine.jobs import Job, Outbox, Tokenization, WorkerStats
+from bot.engine.memory import trim_heap
 from bot.engine.packed_llama import PackedLlama
 from bot.engine.prefill import Order, Plan, PrefillPlanner, backlog_after
 from bot.engine.prefix_cache import PrefixCache
@@ -240,6 +241,8 @@ class InferenceWorker:
             job.prompt_kv = None
             job.first_token_at = now
             self._decoding.append(job)
+        if completed:
+            trim_heap()  # the prompts' keys/values and prefill activations left holes
         self.stats.max_rows = max(self.stats.max_rows, len(self._decoding))
         finished: list[tuple[int, FinishReason]] = []
         row_of = [*range(len(rows)), *range(first_new_row, first_new_row + len(completed))]
