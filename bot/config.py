@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     engine_queue_size: int = Field(64, ge=1, description="Waiting requests before EngineBusy.")
     # --- engine prefix cache (issue 13) ---
     engine_cache_mb: float = Field(
-        128, ge=0, description="MB of prompt keys/values reused across requests (0: off)."
+        32, ge=0, description="MB of prompt keys/values reused across requests (0: off)."
     )
     max_new_tokens: int = Field(160, ge=1, description="Cap on generated tokens per reply.")
     generation_timeout_seconds: float = Field(

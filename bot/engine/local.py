@@ -89,7 +89,7 @@ class LocalEngine(GenerationEngine):
         max_new_tokens: int | None = None,
         prefill_chunk: int = 512,
         prefill_order: Order = "fifo",
-        cache_mb: float = 256,
+        cache_mb: float = 32,
         cache_block: int = 16,
         threads: int | None = None,
         decode_pause: float = 1.5,
