@@ -7,7 +7,8 @@ imported), answers five questions on stdin, and reads the child's peak RSS from 
 (what ``/usr/bin/time -v`` reports as "Maximum resident set size"). ``stages``: a second child
 opens the same parts one after the other, in the order the app opens them, and records the
 resident and peak memory after each: imports, the retrieval encoder and index, jieba's
-dictionary, the generation model (loaded, then taken over by the engine) and one answer.
+dictionary, the first focused FAQ answer (sentence vectors), the generation model loaded, taken
+over by the engine, and one answer.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def stages() -> list[dict[str, Any]]:
     from bot.knowledge.embedding import load_encoder
     from bot.knowledge.faqfile import read_faq_file
     from bot.knowledge.index import FaqIndex
+    from bot.knowledge.sentences import SentenceScorer
     from bot.knowledge.tokens import _jieba
 
     encoder = mark("retrieval encoder", lambda: load_encoder(settings.embedding_model))
@@ -102,19 +104,46 @@ def stages() -> list[dict[str, Any]]:
     records = read_faq_file(settings.prompts_dir / "faq.yaml")
     mark("FAQ index (demo)", lambda: index.rebuild(r.to_document() for r in records))
     mark("jieba dictionary", _jieba)
-    mark("generation engine + one answer", lambda: asyncio.run(_engine_and_answer(settings)))
+    hit = index.search(QUESTIONS[0])[0]
+    mark(
+        "first focused FAQ answer", lambda: SentenceScorer(index).focus(QUESTIONS[0], hit.document)
+    )
+    _engine_stages(settings, mark)
     return marks
 
 
-async def _engine_and_answer(settings: Any) -> str:
+def _engine_stages(settings: Any, mark: Callable[[str, Callable[[], Any]], Any]) -> None:
+    """The generation model loaded, taken over by the engine, then answering once."""
     from bot.engine.base import ChatMessage, GenerationRequest
-    from bot.engine.registry import load_engine
+    from bot.engine.loading import choose_dtype, configure_threads, load_model
+    from bot.engine.local import LocalEngine
+    from bot.engine.model_source import resolve_model
 
-    engine = await load_engine(settings)
+    threads = configure_threads(settings.model_threads)
+    source, dtype = resolve_model(settings.model), choose_dtype(settings.model_dtype)
+    loaded = mark(
+        "generation model loaded", lambda: load_model(source, dtype, settings.model_cache_dir)
+    )
+    engine = mark(
+        "engine took over the weights",
+        lambda: LocalEngine(
+            loaded.model,
+            loaded.tokenizer,
+            max_batch=settings.engine_max_batch,
+            cache_mb=settings.engine_cache_mb,
+            threads=threads,
+        ),
+    )
     messages = [ChatMessage("system", "You are helpful."), ChatMessage("user", QUESTIONS[1])]
-    result = await engine.generate(GenerationRequest(messages, max_new_tokens=32))
-    await engine.close()
-    return result.text
+
+    async def answer() -> str:
+        engine.start()
+        await engine.warm_up()
+        result = await engine.generate(GenerationRequest(messages, max_new_tokens=32))
+        await engine.close()
+        return result.text
+
+    mark("warm-up + one answer", lambda: asyncio.run(answer()))
 
 
 def measure_stages() -> list[dict[str, Any]]:
