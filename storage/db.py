@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -113,3 +114,28 @@ async def optimize(engine: AsyncEngine) -> bool:
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (the service returns them)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def open_quick_commit_connection(engine: AsyncEngine) -> AsyncConnection:
+    """A connection on which every statement commits on its own (one round trip, no BEGIN or
+    COMMIT) and, on PostgreSQL, returns before its WAL reaches the disk.
+
+    For the outbox's sent-marks only, where a few milliseconds less is a smaller window for a
+    repeated reply. The bot being killed loses nothing by it (the server has the commit); only
+    a crash of the database server itself in that fraction of a second can forget a mark, and a
+    forgotten mark repeats one reply, it never loses one.
+    """
+    connection = await engine.connect()
+    await connection.execution_options(isolation_level="AUTOCOMMIT")
+    if engine.dialect.name == "postgresql":
+        await connection.exec_driver_sql("SET synchronous_commit TO OFF")
+    return connection
+
+
+async def close_quick_commit_connection(connection: AsyncConnection) -> None:
+    """Undo ``open_quick_commit_connection``'s settings and give the connection back."""
+    try:
+        if connection.dialect.name == "postgresql":
+            await connection.exec_driver_sql("RESET synchronous_commit")
+    finally:
+        await connection.close()

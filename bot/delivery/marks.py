@@ -6,8 +6,9 @@ flight and a pool of 15 connections, a mark used to wait for a free pooled conne
 retrieval and answering work: 13-33 ms median, 250 ms under load. Here every mark goes through
 one connection kept for this purpose alone, and marks that arrive while a write is running are
 written together in the next transaction (group commit), so a mark waits at most for one
-earlier small write and its own. On PostgreSQL the mark's commit does not wait for the WAL
-flush (``commit_without_flush_wait``).
+earlier small write and its own. The connection commits every statement on its own, so a batch
+is one ``UPDATE`` and one round trip, and on PostgreSQL that commit does not wait for the WAL
+flush (``storage.db.open_quick_commit_connection``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from storage.db import close_quick_commit_connection, open_quick_commit_connection
 from storage.repositories import outbox
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,7 @@ class SentMarks:
             while self._queue or await self._more_coming():
                 batch, self._queue = self._queue, []
                 try:
-                    connection = connection or await self.engine.connect()
+                    connection = connection or await open_quick_commit_connection(self.engine)
                     await self._write(connection, batch)
                 except Exception as exc:
                     log.warning("sent marks failed (%s); the connection is opened again", exc)
@@ -92,7 +94,7 @@ class SentMarks:
                 _settle(batch, None)
         finally:
             if connection is not None:
-                await connection.close()
+                await close_quick_commit_connection(connection)
 
     async def _more_coming(self) -> bool:
         """Wait up to ``linger`` for the next mark; False (and no writer) when none came."""
@@ -106,13 +108,10 @@ class SentMarks:
         return False
 
     async def _write(self, connection: AsyncConnection, batch: list[_Mark]) -> None:
-        async with AsyncSession(bind=connection) as session, session.begin():
-            await outbox.commit_without_flush_wait(session=session)
-            for item in batch:
-                await outbox.mark_sent(
-                    session=session, outbox_id=item.outbox_id,
-                    channel_message_id=item.channel_message_id, now=item.at,
-                )  # fmt: skip
+        sent = {item.outbox_id: item.channel_message_id for item in batch}
+        async with AsyncSession(bind=connection) as session:
+            await outbox.mark_sent_many(session=session, sent=sent, now=batch[-1].at)
+            await session.commit()
         self.batches += 1
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxItem, OutboxState
@@ -76,16 +76,23 @@ async def mark_sent(
     )
 
 
-async def commit_without_flush_wait(*, session: AsyncSession) -> None:
-    """PostgreSQL: this transaction's commit returns before its WAL reaches the disk.
-
-    For sent marks only. The bot being killed loses nothing by it (the server has the commit);
-    only a crash of the database server itself within a fraction of a second can forget a mark,
-    and a forgotten mark repeats one reply, it never loses one. SQLite has no such switch (its
-    commit is already a local file write).
-    """
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+async def mark_sent_many(
+    *, session: AsyncSession, sent: dict[int, int | None], now: datetime
+) -> None:
+    """``mark_sent`` for several replies in one statement (outbox id -> Telegram message id):
+    a batch of sent-marks costs one round trip, however many replies it holds."""
+    message_ids = case(sent, value=OutboxItem.id) if len(sent) > 1 else next(iter(sent.values()))
+    await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(list(sent)))
+        .values(
+            state=OutboxState.SENT.value,
+            channel_message_id=message_ids,
+            sent_at=now,
+            attempts=OutboxItem.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def mark_attempt(
