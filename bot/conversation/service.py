@@ -35,6 +35,7 @@ from bot.knowledge.documents import FaqHit
 from bot.knowledge.index import FaqIndex
 from bot.knowledge.language import detect_language
 from bot.knowledge.sentences import SentenceScorer
+from bot.observability import events
 from bot.prompting.builder import SYSTEM_TEMPLATE_NAME
 from bot.prompting.templates import default_template
 from storage.models import SessionState, utcnow
@@ -179,11 +180,14 @@ class ConversationService:
         return made or await self._generate(question, decision, turn, emit)
 
     async def _search(self, question: str) -> list[FaqHit]:
-        """Entries in the language the question is written in, else in any language."""
+        """Entries in the language the question is written in, else in any language (timed for
+        ``/metrics``: the stored reply latency also holds answering and the database)."""
+        started = time.monotonic()
         written = detect_language(question, default=self.settings.default_language)
         hits = await self.catalog.lookup(question, SEARCH_K, written)
         if not hits:
             hits = await asyncio.to_thread(self.catalog.search, question, SEARCH_K, None)
+        events.retrieval_took(time.monotonic() - started)
         return hits
 
     async def _generate(

@@ -13,6 +13,7 @@ from bot.conversation.service import ConversationService
 from bot.conversation.texts import Texts
 from bot.engine.base import EngineBusy, EngineError
 from bot.engine.fake import FakeEngine
+from bot.observability import events
 from storage.models import ChatSession, Feedback, Message
 from storage.repositories import faq, sessions
 from tests.conversation.conftest import HOURS, RETURNS, SHIPPING, FixedCatalog, make_service
@@ -46,6 +47,18 @@ async def test_confident_match_sends_the_curated_answer_verbatim(
     assert (bot_row.mode, bot_row.faq_ids, bot_row.text) == ("faq", [1], SHIPPING.answer)
     assert bot_row.confidence == 0.95 and bot_row.latency_ms is not None
     assert reply.message_id == bot_row.id and reply.user_message_id == user_row.id
+
+
+async def test_each_retrieval_is_timed_for_metrics(
+    service: ConversationService, catalog: FixedCatalog
+) -> None:
+    def timed() -> float:
+        return events.REGISTRY.get_sample_value("supportbot_retrieval_seconds_count") or 0.0
+
+    catalog.answer_with((SHIPPING, 0.95))
+    before = timed()
+    await service.handle(ask("how long does shipping take?"))
+    assert timed() >= before + 1
 
 
 async def test_partial_match_sends_a_grounded_generation(
