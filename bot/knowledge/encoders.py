@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from bot.knowledge.documents import FaqDocument, embedded_texts
 from bot.knowledge.embedding import EncoderError, TextEncoder
 from bot.knowledge.language import detect_language
 
@@ -151,3 +152,22 @@ def encode_by_space(
         fresh = document_encoder(parts[space]).encode(texts)
         vectors.update(((space, text), vector) for text, vector in zip(texts, fresh, strict=True))
     return vectors
+
+
+def document_rows(
+    parts: Sequence[TextEncoder],
+    spaces: Sequence[int | None],
+    documents: Sequence[FaqDocument],
+    known: dict[tuple[int, str], np.ndarray],
+) -> tuple[list[np.ndarray | None], dict[tuple[int, str], np.ndarray]]:
+    """Each document's embedding rows in its space (None: no space), and the vectors that had
+    to be encoded for them (texts not in ``known``, keyed by (space, text))."""
+    keys = [
+        [(space, text) for text in embedded_texts(doc)] if space is not None else []
+        for doc, space in zip(documents, spaces, strict=True)
+    ]
+    missing = list(dict.fromkeys(key for group in keys for key in group if key not in known))
+    new = encode_by_space(parts, missing)
+    vectors = {**known, **new}
+    rows = [np.vstack([vectors[key] for key in group]) if group else None for group in keys]
+    return rows, new

@@ -22,15 +22,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from bot.knowledge.dense import DenseRows
-from bot.knowledge.documents import (
-    FaqDocument,
-    FaqHit,
-    FaqId,
-    embedded_texts,
-    primary_language,
-)
+from bot.knowledge.documents import FaqDocument, FaqHit, FaqId, embedded_texts, primary_language
 from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import document_encoder, encode_by_space, encoder_parts
+from bot.knowledge.encoders import document_encoder, document_rows, encoder_parts
 from bot.knowledge.language import detect_language
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.phrasings import EXACT_BONUS, Phrasings
@@ -43,6 +37,7 @@ from bot.knowledge.scoring import (
     scaled_lexical,
     weights_of,
 )
+from bot.knowledge.second_opinion import SecondOpinion
 from bot.knowledge.tokens import tokenize
 
 QUERY_CACHE_SIZE = 2048
@@ -70,6 +65,7 @@ class FaqIndex:
         self._dense: list[DenseRows | None] = [None for _ in encoder_parts(encoder)]
         self._vectors: dict[VectorKey, np.ndarray] = {}
         self._query_cache: OrderedDict[VectorKey, np.ndarray] = OrderedDict()
+        self._second = SecondOpinion(encoder)  # e5 on uncertain English top hits
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -121,6 +117,7 @@ class FaqIndex:
                 dense[space] = dense[space] or DenseRows(rows.shape[1])
                 dense[space].set(slot, rows)  # type: ignore[union-attr]
                 keep.update((space, text) for text in embedded_texts(doc))
+        self._second.rebuild([(n, d) for n, d in enumerate(unique) if self._reviewed(d.language)])
         with self._lock:
             self._documents = list(unique)
             self._slot_of = {doc.id: slot for slot, doc in enumerate(unique)}
@@ -164,6 +161,7 @@ class FaqIndex:
                 if self._dense[space] is None:
                     self._dense[space] = DenseRows(vectors.shape[1])
                 self._dense[space].set(slot, vectors)  # type: ignore[union-attr]
+        self._second.set(slot, document if self._reviewed(document.language) else None)
 
     def remove(self, document_id: FaqId) -> None:
         """Drop one entry (no-op for an unknown id); the next search no longer returns it."""
@@ -180,6 +178,7 @@ class FaqIndex:
                 if rows is not None:
                     rows.clear(slot)
             self._free_slots.append(slot)
+            self._second.set(slot, None)
 
     def _language_id(self, code: str) -> int:
         return self._language_numbers.setdefault(code, len(self._language_numbers))
@@ -192,21 +191,17 @@ class FaqIndex:
     ) -> list[tuple[int | None, np.ndarray | None]]:
         """(space, embedding rows) per document, encoding only texts not seen before."""
         spaces = [self._document_space(doc) for doc in documents]
-        keys = [
-            [(space, text) for text in embedded_texts(doc)] if space is not None else []
-            for doc, space in zip(documents, spaces, strict=True)
-        ]
         with self._lock:
             known = dict(self._vectors)
-        missing = list(dict.fromkeys(key for group in keys for key in group if key not in known))
-        new = encode_by_space(encoder_parts(self.encoder), missing)
-        known.update(new)
+        rows, new = document_rows(encoder_parts(self.encoder), spaces, documents, known)
         with self._lock:
             self._vectors.update(new)
-        return [
-            (space, np.vstack([known[key] for key in group]) if group else None)
-            for space, group in zip(spaces, keys, strict=True)
-        ]
+        return list(zip(spaces, rows, strict=True))
+
+    def _reviewed(self, language: str) -> bool:
+        """True when ``language``'s entries and questions get e5's second opinion."""
+        space = self.space_for(language) if self._second.active else None
+        return space is not None and self._second.covers(encoder_parts(self.encoder)[space])
 
     # --- searching ---------------------------------------------------------------------------
 
@@ -297,4 +292,6 @@ class FaqIndex:
                 assert document is not None
                 value = confidence(score, margin, weights, unmatched, cosine)
                 hits.append(FaqHit(document, score, value))
-            return hits
+        if self._reviewed(detect_language(query)):
+            self._second.review(query, hits, int(order[0]), np.isfinite(fused))
+        return hits

@@ -53,7 +53,8 @@ def test_each_language_is_embedded_in_its_own_space() -> None:
     english, other = EnglishHashing(), DocumentAwareHashing()
     index = FaqIndex(RoutedEncoder([english, other]))
     index.rebuild([SHIPPING, RETURNS, RETURNS_ZH])
-    assert set(other.documents) == {"如何办理退货？", "如何办理退货？\n收货后 30 天内可以退货。"}
+    # English entries go to e5 too, but only as its second opinion (see test_second_opinion)
+    assert {"如何办理退货？", "如何办理退货？\n收货后 30 天内可以退货。"} <= set(other.documents)
     assert "如何办理退货？" not in english.encoded
     assert index.space_for("zh") == 1 and index.space_for("en") == 0
     assert index.weights_of_space(1) is E5_WEIGHTS
