@@ -8,7 +8,8 @@ needed). Measured on the dev sets (bench/retrieval.py, issue 9): alone it ranks 
 on English (P@1 0.869 vs 0.956 on stackfaq, 0.819 vs 0.789 on quebec_covid_faq); fused with
 MiniLM and BM25 it moved P@1 by -0.003 / +0.010 for about 10 ms more per English query, so English
 stays on MiniLM and e5 serves every other language (``RoutedEncoder``), which gives Chinese a
-dense ranker at no cost to English latency.
+dense ranker at no cost to English latency. e5 still judges English, but only as a second
+opinion on uncertain top hits (``second_opinion``), where it raised the dev sets' automation.
 
 e5 was trained with "query: " and "passage: " prefixes: customer questions get the first, FAQ
 texts the second (``encode_documents``; measured better than "query: " on both sides, P@1 +0.015
