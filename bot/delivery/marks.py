@@ -22,7 +22,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from storage.db import close_quick_commit_connection, open_quick_commit_connection
+from storage.db import close_quick_commit_connection, make_engine, open_quick_commit_connection
+from storage.models import utcnow
 from storage.repositories import outbox
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,15 @@ class SentMarks:
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
         self.batches = 0  # transactions written (tests read it)
+        self._owns_engine = False
+
+    @classmethod
+    def on_own_engine(cls, database_url: str) -> SentMarks:
+        """Marks on an engine of their own, for another event loop (``SendLane``'s thread);
+        ``close`` disposes of it."""
+        marks = cls(make_engine(database_url), utcnow)
+        marks._owns_engine = True
+        return marks
 
     async def mark(self, outbox_id: int, channel_message_id: int | None) -> None:
         """Return once the mark is committed; raises what the write raised."""
@@ -76,6 +86,8 @@ class SentMarks:
         self._wake.set()
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+        if self._owns_engine:
+            await self.engine.dispose()
 
     async def _write_all(self) -> None:
         connection: AsyncConnection | None = None

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.telegram.outgoing import SENDS_IN_FLIGHT
+from bot.channels.telegram.send_lane import SENDS_IN_FLIGHT
 from storage.db import make_engine, make_session_factory
 from storage.repositories import fleet as fleet_runs
 from tests.channels.telegram.fake_bot_api import FakeBotApi

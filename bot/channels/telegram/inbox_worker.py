@@ -30,13 +30,9 @@ from telegram.ext import Application
 from bot.channels.telegram.answers import origin_of
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.keyboards import human_keyboard
-from bot.channels.telegram.outgoing import (
-    SENDS_IN_FLIGHT,
-    DeliveryScope,
-    enter_scope,
-    leave_scope,
-)
+from bot.channels.telegram.outgoing import DeliveryScope, enter_scope, leave_scope
 from bot.channels.telegram.replies import incoming_for
+from bot.channels.telegram.send_lane import SendLane
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import TelegramServices
 from bot.channels.telegram.telegram_texts import channel_text
@@ -59,7 +55,11 @@ class InboxWorker:
     """Claims and handles inbox items until stopped (see the module docstring)."""
 
     def __init__(
-        self, application: Application, services: TelegramServices, delivery: DeliveryService
+        self,
+        application: Application,
+        services: TelegramServices,
+        delivery: DeliveryService,
+        lane: SendLane | None = None,
     ) -> None:
         settings = services.settings
         self.application = application
@@ -68,7 +68,7 @@ class InboxWorker:
         self.slots = settings.delivery_workers
         self.lease = timedelta(seconds=settings.delivery_lease_seconds)
         self.retry_within = settings.send_retry_seconds
-        self.sends_in_flight = asyncio.Semaphore(SENDS_IN_FLIGHT)
+        self.lane = lane
         self.max_age = timedelta(minutes=settings.recovery_max_age_minutes)
         self.poll_interval = 1.0
         self.handled = 0  # items finished by this worker (tests and benchmarks read it)
@@ -123,7 +123,7 @@ class InboxWorker:
             log.info("stopping: %d answers in progress handed back to the inbox", len(late))
 
     def _start(self, entry: InboxEntry) -> None:
-        scope = DeliveryScope(self.delivery, entry, {}, self.retry_within, self.sends_in_flight)
+        scope = DeliveryScope(self.delivery, entry, {}, self.retry_within, self.lane)
         task = asyncio.create_task(self._handle(scope), name=f"inbox-item-{entry.id}")
         self._tasks[task] = scope
         task.add_done_callback(self._finished)

@@ -23,6 +23,7 @@ from telegram.ext import Application
 
 from bot.channels.telegram.inbox_worker import InboxWorker
 from bot.channels.telegram.intake import WebhookServer, poll_updates
+from bot.channels.telegram.send_lane import SendLane
 from bot.channels.telegram.services import TelegramServices, services_of_application
 from bot.config import Settings
 
@@ -70,6 +71,7 @@ class BotRuntime:
         self.webhook = webhook
         self.poll_timeout = poll_timeout
         self.worker: InboxWorker | None = None
+        self.lane: SendLane | None = None
         self._stop_intake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._server: WebhookServer | None = None
@@ -100,7 +102,9 @@ class BotRuntime:
         waiting = await delivery.open_count()
         log.info("inbox: %d waiting (%d taken back), %d old purged", waiting, released, purged)
         await application.start()
-        self.worker = InboxWorker(application, services, delivery)
+        self.lane = SendLane(application.bot, self.settings.database_url)
+        await self.lane.start()
+        self.worker = InboxWorker(application, services, delivery, self.lane)
         self._watch(asyncio.create_task(self.worker.run(), name="inbox-dispatcher"))
         if self.webhook:
             await self._start_webhook(delivery)
@@ -147,7 +151,9 @@ class BotRuntime:
                 task.cancel()
         if self.worker is not None:
             await self.worker.stop(self.settings.shutdown_grace_seconds)
-            await self.worker.delivery.close()  # the last sent-marks written
+            await self.worker.delivery.close()
+        if self.lane is not None:
+            await self.lane.close()  # the last sent-marks written
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -36,15 +36,14 @@ from bot.channels.telegram.formatting import split_text
 from bot.delivery import DeliveryService, InboxEntry, OutboxEntry
 from bot.observability import events
 
+if TYPE_CHECKING:
+    from bot.channels.telegram.send_lane import SendLane
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PLACEHOLDER_ID = 0  # the message id a handler sees for a reply that is stored, not yet sent
 MAX_BACKOFF = 5.0
 PREVIEW_SEQ = 0  # an item's streamed preview, kept apart from its numbered replies
-SENDS_IN_FLIGHT = 4
-"""Per process, at most this many replies are between "handed to Telegram" and "marked sent"
-at once: the most one crash can repeat. Telegram's own limit is about 30 messages a second,
-and four sends in flight keep up with it at round trips up to about 130 ms."""
 
 
 class StillFailing(NetworkError):
@@ -162,11 +161,14 @@ async def _edit_once(bot: Bot, body: dict[str, Any]) -> int | None:
     return None
 
 
+async def send_or_edit_once(bot: Bot, kind: str, body: dict[str, Any]) -> int | None:
+    """One try of one outbox reply; its message id (None: an edit was refused)."""
+    return await (_edit_once(bot, body) if kind == "edit" else _send_once(bot, body))
+
+
 async def transmit(bot: Bot, kind: str, body: dict[str, Any], *, within: float) -> int | None:
-    """One outbox reply to Telegram, retried; its message id (None: an edit was refused)."""
-    if kind == "edit":
-        return await with_retries(lambda: _edit_once(bot, body), within=within)
-    return await with_retries(lambda: _send_once(bot, body), within=within)
+    """One reply to Telegram, retried; its message id (None: an edit was refused)."""
+    return await with_retries(lambda: send_or_edit_once(bot, kind, body), within=within)
 
 
 @dataclass(slots=True)
@@ -177,7 +179,7 @@ class DeliveryScope:
     entry: InboxEntry
     rows: dict[int, OutboxEntry]
     retry_within: float
-    in_flight: asyncio.Semaphore  # the process's SENDS_IN_FLIGHT slots
+    lane: SendLane | None = None  # where replies are sent and marked (see send_lane)
     seq: int = 0
     deferred: bool = False  # a reply is pending: later ones are stored, not sent now
     closing: bool = False  # the bot is stopping: what the handler sends now is not recorded
@@ -214,17 +216,16 @@ class DeliveryScope:
     async def _send_and_mark(
         self, bot: Bot, kind: str, body: dict[str, Any], row: OutboxEntry
     ) -> int | None:
-        """Send (retried) and mark sent within one of the process's ``SENDS_IN_FLIGHT`` slots,
-        taken per try, so a 429 pause does not hold one."""
+        """Through the process's ``SendLane`` when it has one (the inbox worker's), else on
+        this loop: sent, retried, and marked sent as soon as Telegram has it."""
+        if self.lane is not None:
+            return await self.lane.send_and_mark(kind, body, row.id, within=self.retry_within)
 
         async def attempt() -> int | None:
-            async with self.in_flight:
-                message_id = await (_edit_once if kind == "edit" else _send_once)(bot, body)
-                if message_id is not None:
-                    accepted = time.monotonic()
-                    await self.delivery.sent(row, message_id)
-                    events.sent_mark_took(time.monotonic() - accepted)
-                return message_id
+            message_id = await send_or_edit_once(bot, kind, body)
+            if message_id is not None:
+                await self.delivery.sent(row, message_id)
+            return message_id
 
         return await with_retries(attempt, within=self.retry_within)
 

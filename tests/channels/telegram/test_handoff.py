@@ -49,6 +49,7 @@ async def test_round_trip_customer_agent_customer_done_then_bot_answers_again(
     typing = fake_api.sent("sendChatAction", 7)
     assert all(c.at < customer_message_at for c in typing), "not even typing"
 
+    await settled(bot)  # the relayed message's id is recorded once its handling is done
     fake_api.send_text(
         agent, "Sorry Ann, it leaves today.", chat_id=SUPPORT_CHAT, reply_to=relayed_message
     )
@@ -156,6 +157,7 @@ async def test_agent_told_when_the_customer_cannot_be_reached(
     ann, agent = fake_api.user(7, "Ann"), fake_api.user(900, "Sam")
     fake_api.send_text(ann, "/human")
     await replies(fake_api, SUPPORT_CHAT, 1)
+    await settled(bot)  # the ticket's message id is recorded once the /human handling is done
     fake_api.fail("copyMessage", status=403, description="Forbidden: bot was blocked by the user")
     ticket = fake_api.bot_messages(SUPPORT_CHAT)[0]
     fake_api.send_text(agent, "Hello?", chat_id=SUPPORT_CHAT, reply_to=ticket)
