@@ -61,26 +61,16 @@ async def replace(
 async def mark_sent(
     *, session: AsyncSession, outbox_id: int, channel_message_id: int | None, now: datetime
 ) -> None:
-    """One ``UPDATE``: the time between Telegram accepting a reply and this commit is the one
-    window in which a crash repeats the reply, so it does no more than it must."""
-    await session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.id == outbox_id)
-        .values(
-            state=OutboxState.SENT.value,
-            channel_message_id=channel_message_id,
-            sent_at=now,
-            attempts=OutboxItem.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    """The channel accepted this reply: never send it again."""
+    await mark_sent_many(session=session, sent={outbox_id: channel_message_id}, now=now)
 
 
 async def mark_sent_many(
     *, session: AsyncSession, sent: dict[int, int | None], now: datetime
 ) -> None:
-    """``mark_sent`` for several replies in one statement (outbox id -> Telegram message id):
-    a batch of sent-marks costs one round trip, however many replies it holds."""
+    """Several replies the channel accepted, in one ``UPDATE`` (outbox id -> its message id):
+    the time between Telegram accepting a reply and this commit is the one window in which a
+    crash repeats it, so a batch of marks costs one round trip, however many it holds."""
     message_ids = case(sent, value=OutboxItem.id) if len(sent) > 1 else next(iter(sent.values()))
     await session.execute(
         update(OutboxItem)
