@@ -34,6 +34,13 @@ class Incoming:
     language_hint: str | None = None
     user_name: str | None = None
 
+    def __post_init__(self) -> None:
+        # A lone UTF-16 surrogate (an undecodable byte from a terminal, a hand-made JSON) can be
+        # neither stored nor sent: it becomes U+FFFD, so the message is kept, not refused.
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in self.text):
+            valid = self.text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+            object.__setattr__(self, "text", valid)
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:

@@ -49,6 +49,17 @@ async def test_confident_match_sends_the_curated_answer_verbatim(
     assert reply.message_id == bot_row.id and reply.user_message_id == user_row.id
 
 
+async def test_a_lone_surrogate_is_stored_as_a_replacement_character_and_answered(
+    service: ConversationService, catalog: FixedCatalog, session_factory
+) -> None:
+    catalog.answer_with((SHIPPING, 0.95))
+    reply = await service.handle(ask("shipping\udc00?"))
+    assert reply.mode is AnswerMode.FAQ  # not the "something went wrong" apology
+    user_row, _ = await stored_messages(session_factory)
+    assert user_row.text == "shipping\ufffd?"
+    assert ask("\ud83d\ude00").text == "\U0001f600"  # a surrogate pair is one character
+
+
 async def test_each_retrieval_is_timed_for_metrics(
     service: ConversationService, catalog: FixedCatalog
 ) -> None:
