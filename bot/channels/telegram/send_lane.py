@@ -53,6 +53,7 @@ class SendLane:
         self._bot: ExtBot[Any] | None = None
         self._marks: SentMarks | None = None
         self._slots: asyncio.Semaphore | None = None
+        self.waiting = 0  # replies ready to go, waiting for one of the slots (tests read it)
 
     async def start(self) -> None:
         """Start the thread and open the lane's client and database engine."""
@@ -104,12 +105,19 @@ class SendLane:
         assert bot is not None and marks is not None and slots is not None, "start() first"
 
         async def attempt() -> int | None:
-            async with slots:
+            self.waiting += 1
+            try:
+                await slots.acquire()
+            finally:
+                self.waiting -= 1
+            try:
                 message_id = await send_or_edit_once(bot, kind, body)
                 if message_id is not None:
                     accepted = time.monotonic()
                     await marks.mark(outbox_id, message_id)
                     events.sent_mark_took(time.monotonic() - accepted)
                 return message_id
+            finally:
+                slots.release()
 
         return await with_retries(attempt, within=within)

@@ -79,6 +79,9 @@ class FakeBotApi(BotApiMethods):
         self.webhook: dict[str, Any] = {}
         self.failures: list[Failure] = []
         self.chaos: Chaos | None = None
+        self.sends_held: asyncio.Event | None = None  # set: sendMessage waits until it is set
+        self.sends_in_flight = 0  # sendMessage calls received and not yet answered
+        self.most_sends_in_flight = 0
         self._updates: list[dict[str, Any]] = []
         self.pushed: list[dict[str, Any]] = []  # every update injected, in order
         self._update_ids = itertools.count(1)
@@ -304,11 +307,24 @@ class FakeBotApi(BotApiMethods):
     # --- the Bot API methods ------------------------------------------------------------------
     async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answer one Bot API call (recorded, except the long polls)."""
+        if method == "sendMessage" and self.sends_held is not None:
+            await self._hold_send()
         status, body = await self._answer(method, params)
         if method != "getUpdates":
             self.calls.append(ApiCall(method, params, status))
             self._notify()
         return status, body
+
+    async def _hold_send(self) -> None:
+        """Keep a sendMessage waiting until ``sends_held`` is set, counting those waiting."""
+        assert self.sends_held is not None
+        self.sends_in_flight += 1
+        self.most_sends_in_flight = max(self.most_sends_in_flight, self.sends_in_flight)
+        self._notify()
+        try:
+            await self.sends_held.wait()
+        finally:
+            self.sends_in_flight -= 1
 
     async def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getUpdates":

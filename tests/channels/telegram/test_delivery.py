@@ -18,6 +18,7 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.channels.telegram import serving
+from bot.channels.telegram.send_lane import SENDS_IN_FLIGHT
 from bot.config import Settings
 from bot.observability import events
 from storage.models import Message
@@ -78,6 +79,25 @@ async def test_a_5xx_or_reset_on_send_is_retried(bot: Application, fake_api: Fak
     await settled(bot)
     assert counted("supportbot_bot_api_errors_total", code="network") == network_errors + 3
     assert counted("supportbot_sent_mark_seconds_count") >= marks + 1  # the window, measured
+
+
+async def test_at_most_four_replies_are_in_flight_the_most_a_crash_can_repeat(
+    bot: Application, fake_api: FakeBotApi
+) -> None:
+    fake_api.sends_held = asyncio.Event()  # Telegram takes the requests and does not answer
+    customers = [fake_api.user(100 + i, f"Customer {i}") for i in range(10)]
+    for customer in customers:
+        fake_api.send_text(customer, SHIPPING_Q)
+    await fake_api.wait_until(lambda: fake_api.sends_in_flight == SENDS_IN_FLIGHT or None)
+    lane = bot.bot_data.runtime.lane
+    async with asyncio.timeout(20):  # the lane runs on its own thread: nothing to await on
+        while lane.waiting < len(customers) - SENDS_IN_FLIGHT:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    assert fake_api.sends_in_flight == SENDS_IN_FLIGHT  # the other six wait for a slot
+    fake_api.sends_held.set()
+    for customer in customers:
+        assert SHIPPING_A in (await replies(fake_api, customer["id"], 1, within=20))[0]
+    assert fake_api.most_sends_in_flight == SENDS_IN_FLIGHT  # ten answers ready, four sent
 
 
 async def test_a_reply_telegram_keeps_refusing_waits_in_the_outbox_and_goes_out_in_order(
