@@ -240,7 +240,7 @@ def scale_out(args: argparse.Namespace) -> int:
     from bench import load_fleet
 
     argv = ["--instances", str(max(args.instances, 1)), "--database-url", args.database_url]
-    argv += ["--customers", str(min(args.customers, 200))] + (["--kill"] if args.kill else [])
+    argv += ["--customers", str(args.customers)] + (["--kill"] if args.kill else [])
     return load_fleet.main(argv)
 
 

@@ -110,7 +110,7 @@ async def job_runs_once_all_fired(database_url: str, fleet: Fleet) -> dict[str, 
         await engine.dispose()
 
 
-async def test_three_instances_one_killed_every_message_answered_once_in_order(
+async def test_three_instances_one_killed_every_message_answered_in_order(
     database_url: str, services: tuple[FakeBotApi, FakeOpenAI], tmp_path: Path
 ) -> None:
     api, llm = services
