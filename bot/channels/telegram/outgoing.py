@@ -183,6 +183,7 @@ class DeliveryScope:
     seq: int = 0
     deferred: bool = False  # a reply is pending: later ones are stored, not sent now
     closing: bool = False  # the bot is stopping: what the handler sends now is not recorded
+    preview_taken: bool = False  # earlier_preview has been handed out
     answers: list[dict[str, Any]] = field(default_factory=list)
 
     async def deliver(self, bot: Bot, kind: str, body: dict[str, Any]) -> int | None:
@@ -231,7 +232,11 @@ class DeliveryScope:
 
     def earlier_preview(self) -> int | None:
         """The preview message an earlier claim of this item showed, if any: a replay finishes
-        that message instead of leaving it half-written above a new one."""
+        that message instead of leaving it half-written above a new one. Handed out once, so
+        no second stream of the item could edit it."""
+        if self.preview_taken:
+            return None
+        self.preview_taken = True
         row = self.rows.get(PREVIEW_SEQ)
         return row.channel_message_id if row is not None and row.sent else None
 
