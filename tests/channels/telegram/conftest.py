@@ -161,6 +161,20 @@ class ScriptedConversation:
         return Reply(text=text, mode=AnswerMode.GENERATED, language="en", message_id=None)
 
 
+def with_conversation(opener: Opener, wrap: Callable[[Any], Any], made: list[Any]) -> Opener:
+    """``opener`` with the conversation service replaced by ``wrap(real service)``; every
+    wrapper made (one per start of the bot) is appended to ``made``."""
+
+    @asynccontextmanager
+    async def wrapped() -> AsyncIterator[Any]:
+        async with opener() as app:
+            app.conversation = wrap(app.conversation)
+            made.append(app.conversation)
+            yield app
+
+    return wrapped
+
+
 @pytest.fixture
 def scripted() -> list[ScriptedConversation]:
     """Filled with the ScriptedConversation once ``scripted_bot`` has started."""
@@ -172,14 +186,7 @@ async def scripted_bot(
     tg_settings: Settings, opener: Opener, scripted: list[ScriptedConversation]
 ) -> AsyncIterator[Application]:
     """The bot with the conversation service wrapped in a ScriptedConversation."""
-
-    @asynccontextmanager
-    async def scripted_opener() -> AsyncIterator[Any]:
-        async with opener() as app:
-            app.conversation = ScriptedConversation(app.conversation)
-            scripted.append(app.conversation)
-            yield app
-
+    scripted_opener = with_conversation(opener, ScriptedConversation, scripted)
     tuning = replace(FAST, edit_interval=0.3, first_chunk_delay=0.0)
     async with serving(tg_settings, scripted_opener, tuning=tuning) as application:
         yield application

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +29,7 @@ from tests.channels.telegram.conftest import (
     replies,
     services,
     settled,
+    with_conversation,
 )
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 from tests.channels.telegram.test_running import _free_port
@@ -136,13 +135,7 @@ async def test_stop_hands_an_answer_in_progress_back_and_the_next_start_answers_
 ) -> None:
     settings = tg_settings.model_copy(update={"shutdown_grace_seconds": 0.2})
     scripted: list[ScriptedConversation] = []
-
-    @asynccontextmanager
-    async def held_opener() -> AsyncIterator[Any]:
-        async with opener() as app:
-            app.conversation = ScriptedConversation(app.conversation)
-            scripted.append(app.conversation)
-            yield app
+    held_opener = with_conversation(opener, ScriptedConversation, scripted)
 
     ann = fake_api.user(7, "Ann")
     async with serving(settings, held_opener, tuning=FAST) as application:
@@ -238,13 +231,7 @@ async def test_a_replay_after_the_answer_was_stored_stores_neither_question_nor_
 ) -> None:
     settings = tg_settings.model_copy(update={"shutdown_grace_seconds": 0.2})
     dying: list[DiesAfterStoring] = []
-
-    @asynccontextmanager
-    async def dying_opener() -> AsyncIterator[Any]:
-        async with opener() as app:
-            app.conversation = DiesAfterStoring(app.conversation)
-            dying.append(app.conversation)
-            yield app
+    dying_opener = with_conversation(opener, DiesAfterStoring, dying)
 
     ann = fake_api.user(7, "Ann")
     async with serving(settings, dying_opener, tuning=FAST) as application:
@@ -267,13 +254,12 @@ async def test_a_preview_cut_by_a_restart_is_finished_in_place_not_left_half_wri
     story = "tell me a story"
     runs: list[ScriptedConversation] = []
 
-    @asynccontextmanager
-    async def scripted_opener() -> AsyncIterator[Any]:
-        async with opener() as app:
-            app.conversation = ScriptedConversation(app.conversation)
-            app.conversation.script(story)
-            runs.append(app.conversation)
-            yield app
+    def scripted_story(real: Any) -> ScriptedConversation:
+        conversation = ScriptedConversation(real)
+        conversation.script(story)  # before the replay at start can reach it
+        return conversation
+
+    scripted_opener = with_conversation(opener, scripted_story, runs)
 
     ann = fake_api.user(7, "Ann")
     tuning = replace(FAST, edit_interval=0.05, first_chunk_delay=0.0)
