@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.marks import SentMarks
 from storage.models import InboxItem, OutboxItem, utcnow
 from storage.repositories import inbox, outbox
 from storage.repositories.inbox import Received
@@ -99,11 +98,6 @@ class DeliveryService:
         self.channel = channel
         self.holder = holder
         self.clock = clock
-        self.marks = SentMarks(session_factory.kw["bind"], clock)
-
-    async def close(self) -> None:
-        """Write the sent-marks still queued and give their connection back."""
-        await self.marks.close()
 
     # --- inbox ---------------------------------------------------------------------------------
     async def store(self, received: Sequence[Received]) -> list[int]:
@@ -224,8 +218,13 @@ class DeliveryService:
             await outbox.replace(session=s, outbox_id=row.id, kind=kind, body=body)
 
     async def sent(self, row: OutboxEntry, channel_message_id: int | None) -> None:
-        """The channel accepted the reply: never send it again (``SentMarks``: at once)."""
-        await self.marks.mark(row.id, channel_message_id)
+        """The channel accepted the reply: never send it again. (The Telegram channel marks
+        through ``SentMarks`` on its send lane instead, as soon as Telegram answers.)"""
+        async with self.session_factory() as s, s.begin():
+            await outbox.mark_sent(
+                session=s, outbox_id=row.id, channel_message_id=channel_message_id,
+                now=self.clock(),
+            )  # fmt: skip
 
     async def not_sent(self, row: OutboxEntry, error: str, *, permanent: bool) -> None:
         """A try failed; ``permanent``: the channel refuses this reply for good."""

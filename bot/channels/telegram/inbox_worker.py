@@ -59,7 +59,7 @@ class InboxWorker:
         application: Application,
         services: TelegramServices,
         delivery: DeliveryService,
-        lane: SendLane | None = None,
+        lane: SendLane,
     ) -> None:
         settings = services.settings
         self.application = application
@@ -167,7 +167,7 @@ class InboxWorker:
             if entry.attempts > 1:  # an earlier claim may have stored or sent replies
                 scope.rows = {row.seq: row for row in await self.delivery.outbox_of(entry)}
             if entry.handled:
-                complete = await scope.flush(self.application.bot)
+                complete = await scope.flush()
             else:
                 await self._process(entry, scope)
                 complete = not scope.deferred

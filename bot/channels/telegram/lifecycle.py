@@ -151,7 +151,6 @@ class BotRuntime:
                 task.cancel()
         if self.worker is not None:
             await self.worker.stop(self.settings.shutdown_grace_seconds)
-            await self.worker.delivery.close()
         if self.lane is not None:
             await self.lane.close()  # the last sent-marks written
         for task in self._tasks:

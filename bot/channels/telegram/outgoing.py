@@ -3,11 +3,12 @@
 While the inbox worker handles an item, ``current_scope()`` is that item's ``DeliveryScope``
 (a context variable, so tasks the handler starts inherit it). ``sending.send_text`` and
 ``edit_text`` then go through ``DeliveryScope.deliver``: the n-th reply of the item is stored in
-the outbox (``seq`` n) *before* it is sent and marked sent with Telegram's message id after. A
-replay of the item (after a crash) skips the replies already sent, so the customer sees each
-once. A reply that keeps failing (429, 5xx, reset connections) for ``send_retry_seconds`` stays
-pending: the handler carries on, the rest of its replies are only stored, and the inbox worker
-sends them later in order; the chat's next message waits until they are out.
+the outbox (``seq`` n) *before* it is sent, then sent and marked sent with Telegram's message id
+on the process's ``send_lane.SendLane``. A replay of the item (after a crash) skips the replies
+already sent, so the customer sees each once. A reply that keeps failing (429, 5xx, reset
+connections) for ``send_retry_seconds`` stays pending: the handler carries on, the rest of its
+replies are only stored, and the inbox worker sends them later in order; the chat's next
+message waits until they are out.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class DeliveryScope:
     entry: InboxEntry
     rows: dict[int, OutboxEntry]
     retry_within: float
-    lane: SendLane | None = None  # where replies are sent and marked (see send_lane)
+    lane: SendLane  # where replies are sent and marked (see send_lane)
     seq: int = 0
     deferred: bool = False  # a reply is pending: later ones are stored, not sent now
     closing: bool = False  # the bot is stopping: what the handler sends now is not recorded
@@ -201,7 +202,9 @@ class DeliveryScope:
         if self.deferred:
             return PLACEHOLDER_ID
         try:
-            message_id = await self._send_and_mark(bot, kind, body, row)
+            message_id = await self.lane.send_and_mark(
+                kind, body, row.id, within=self.retry_within
+            )
         except StillFailing as exc:
             log.warning("inbox item %s: reply %s left pending (%s)", self.entry.id, self.seq, exc)
             await self.delivery.not_sent(row, str(exc), permanent=False)
@@ -213,22 +216,6 @@ class DeliveryScope:
         if message_id is None:  # an edit refused for good: the caller sends instead
             await self.delivery.not_sent(row, "edit refused", permanent=True)
         return message_id
-
-    async def _send_and_mark(
-        self, bot: Bot, kind: str, body: dict[str, Any], row: OutboxEntry
-    ) -> int | None:
-        """Through the process's ``SendLane`` when it has one (the inbox worker's), else on
-        this loop: sent, retried, and marked sent as soon as Telegram has it."""
-        if self.lane is not None:
-            return await self.lane.send_and_mark(kind, body, row.id, within=self.retry_within)
-
-        async def attempt() -> int | None:
-            message_id = await send_or_edit_once(bot, kind, body)
-            if message_id is not None:
-                await self.delivery.sent(row, message_id)
-            return message_id
-
-        return await with_retries(attempt, within=self.retry_within)
 
     def earlier_preview(self) -> int | None:
         """The preview message an earlier claim of this item showed, if any: a replay finishes
@@ -249,7 +236,7 @@ class DeliveryScope:
             self.entry, PREVIEW_SEQ, chat_id, "preview", body, message_id
         )
 
-    async def flush(self, bot: Bot) -> bool:
+    async def flush(self) -> bool:
         """Send this item's pending replies in order; True when none is left pending.
 
         A pending edit of a streamed preview becomes one final send: the preview may be gone,
@@ -264,7 +251,7 @@ class DeliveryScope:
                 kind, body = "send", {k: v for k, v in body.items() if k != "message_id"}
                 await self.delivery.replace(row, kind, body)
             try:
-                await self._send_and_mark(bot, kind, body, row)
+                await self.lane.send_and_mark(kind, body, row.id, within=self.retry_within)
             except StillFailing as exc:
                 await self.delivery.not_sent(row, str(exc), permanent=False)
                 return False
