@@ -23,6 +23,15 @@ class AnswerMode(StrEnum):
     CHOICE = "choice"  # "did you mean…": close entries offered, the customer picks one
 
 
+def without_lone_surrogates(text: str) -> str:
+    """``text`` with every lone UTF-16 surrogate (an undecodable byte from a terminal, a
+    ``\ud800`` in JSON) replaced by U+FFFD and split surrogate pairs joined: no database or
+    Telegram call can encode those, so the message is kept instead of refused."""
+    if not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One customer message, channel-neutral."""
@@ -35,11 +44,7 @@ class Incoming:
     user_name: str | None = None
 
     def __post_init__(self) -> None:
-        # A lone UTF-16 surrogate (an undecodable byte from a terminal, a hand-made JSON) can be
-        # neither stored nor sent: it becomes U+FFFD, so the message is kept, not refused.
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in self.text):
-            valid = self.text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-            object.__setattr__(self, "text", valid)
+        object.__setattr__(self, "text", without_lone_surrogates(self.text))
 
 
 @dataclass(frozen=True, slots=True)

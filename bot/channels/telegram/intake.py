@@ -28,6 +28,7 @@ import tornado.web
 from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot.conversation.exchange import without_lone_surrogates
 from bot.delivery import DeliveryService, Received
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,7 @@ def clean_text(value: Any) -> Any:
     """``value`` with every lone UTF-16 surrogate (JSON can carry ``\\ud800``) replaced by
     U+FFFD, in every string inside it: no database or Telegram call can encode those."""
     if isinstance(value, str):
-        if not any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            return value
-        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return without_lone_surrogates(value)
     if isinstance(value, dict):
         return {k: clean_text(v) for k, v in value.items()}
     if isinstance(value, list):
