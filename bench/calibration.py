@@ -35,6 +35,7 @@ from bot.knowledge.faqfile import read_faq_file
 from bot.knowledge.index import FaqIndex
 from bot.knowledge.language import detect_language
 from bot.knowledge.metrics import LabelledQuery, load_dataset
+from bot.knowledge.rerank import RERANK_WEIGHTS
 from bot.knowledge.scoring import DEFAULT_WEIGHTS, E5_WEIGHTS, FusionWeights
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,27 +56,31 @@ def out_of_scope_questions(path: Path = OUT_OF_SCOPE) -> list[str]:
     return [str(item["text"]) for item in data["questions"]]
 
 
-def family(index: FaqIndex, query: str) -> str:
-    """Which curve ranks ``query``: "minilm", "e5" or "lexical"."""
+def family(index: FaqIndex, query: str, reranked: bool = False) -> str:
+    """Which curve judged ``query``'s top hit: "mpnet" (re-ranked), "minilm", "e5" or "lexical"."""
+    if reranked:
+        return "mpnet"
     weights = index.weights_of_space(
         index.space_for(detect_language(query)) if index.encoder is not None else None
     )
     return {id(DEFAULT_WEIGHTS): "minilm", id(E5_WEIGHTS): "e5"}.get(id(weights), "lexical")
 
 
-def top_row(index: FaqIndex, query: str, gold: set[FaqId], drop: set[FaqId]) -> Row:
-    """(score, margin, unmatched, right) of the best hit not in ``drop``."""
+def top_row(index: FaqIndex, query: str, gold: set[FaqId], drop: set[FaqId]) -> tuple[Row, bool]:
+    """(score, margin, unmatched, right) of the best hit not in ``drop``, and whether it was
+    re-ranked by mpnet."""
     hits = [
         h
         for h in index.search(query, k=5, language=detect_language(query))
         if h.document.id not in drop
     ]
     if not hits:
-        return (0.0, 0.0, 1.0, 0.0)
+        return (0.0, 0.0, 1.0, 0.0), False
     best = hits[0]
     runner_up = hits[1].score if len(hits) > 1 else 0.0
     unmatched = index.unmatched_share(query, best.document.id)
-    return (best.score, best.score - runner_up, unmatched, float(best.document.id in gold))
+    row = (best.score, best.score - runner_up, unmatched, float(best.document.id in gold))
+    return row, best.reranked
 
 
 def demo_leave_one_out(documents: Sequence[FaqDocument]) -> Iterator[tuple[FaqDocument, str]]:
@@ -103,8 +108,9 @@ def samples(
     oos = out_of_scope_questions()
     rows: dict[tuple[str, str, str], list[Row]] = {}
 
-    def add(name: str, kind: str, index: FaqIndex, query: str, row: Row) -> None:
-        rows.setdefault((name, kind, family(index, query)), []).append(row)
+    def add(name: str, kind: str, index: FaqIndex, query: str, ranked: tuple[Row, bool]) -> None:
+        row, reranked = ranked
+        rows.setdefault((name, kind, family(index, query, reranked)), []).append(row)
 
     for name, (documents, queries) in sets.items():
         index = FaqIndex(encoder)
@@ -182,7 +188,7 @@ def calibrate(
             if key[2] == fam and (fam, key[0], key[1]) not in LEFT_OUT
         }
         bias, score, margin, unmatched = fit(mine)
-        base = {"minilm": DEFAULT_WEIGHTS, "e5": E5_WEIGHTS}.get(fam)
+        base = {"minilm": DEFAULT_WEIGHTS, "e5": E5_WEIGHTS, "mpnet": RERANK_WEIGHTS}.get(fam)
         fitted = replace(
             base or FusionWeights(dense=0.0, lexical=1.0),
             bias=bias,

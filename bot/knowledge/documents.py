@@ -30,6 +30,7 @@ class FaqHit:
     document: FaqDocument
     score: float  # raw fused score (comparable within one search only)
     confidence: float  # calibrated in [0, 1]: probability that this hit is the right entry
+    reranked: bool = False  # ranked and judged by the mpnet reranker (see ``rerank``)
 
 
 def primary_language(code: str) -> str:

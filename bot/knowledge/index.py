@@ -1,16 +1,15 @@
 """FaqIndex: hybrid (BM25 + sentence-embedding) retrieval over the FAQ, editable while serving.
 
 Entries occupy slots; the lexical and dense rankers score every slot in one vectorised pass
-(about 2 ms for 10,000 entries once the query is encoded; encoding it is the larger cost, about
-6-10 ms with MiniLM here, so recent questions and the entries' own wordings skip it), the
-scores are fused and calibrated (see ``scoring``), and the best k come back as ``FaqHit``s.
+(about 2 ms for 10,000 entries; encoding the query costs more, so recent questions and the
+entries' own wordings skip it), the scores are fused and calibrated (see ``scoring``), and the
+best k come back as ``FaqHit``s; uncertain ones get a second look (``second_looks``).
 ``upsert``/``remove`` touch one entry: an admin's edit is visible to the very next search.
 Embeddings are remembered by text, so ``rebuild`` only encodes what changed. A lock makes
 searches and edits from different threads safe; query encoding happens outside it.
 
-One vector space per encoder of a routed encoder (MiniLM: English, e5: the rest): entries and
-questions are embedded by the encoder of their language and meet in that space only (other
-entries score -1 there). An exact wording of an entry ranks it first (``phrasings``).
+One vector space per routed encoder (MiniLM: English, e5: the rest): entries and questions
+meet in their language's space only (others score -1). An exact wording ranks first.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from bot.knowledge.encoders import document_encoder, document_rows, encoder_part
 from bot.knowledge.language import detect_language
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.phrasings import EXACT_BONUS, Phrasings
+from bot.knowledge.rerank import RERANK_WEIGHTS, SKIP_AT
 from bot.knowledge.scoring import (
     DEFAULT_WEIGHTS,
     LEXICAL_ONLY_WEIGHTS,
@@ -37,7 +37,7 @@ from bot.knowledge.scoring import (
     scaled_lexical,
     weights_of,
 )
-from bot.knowledge.second_opinion import SecondOpinion
+from bot.knowledge.second_looks import SecondLooks
 from bot.knowledge.tokens import tokenize
 
 QUERY_CACHE_SIZE = 2048
@@ -65,7 +65,7 @@ class FaqIndex:
         self._dense: list[DenseRows | None] = [None for _ in encoder_parts(encoder)]
         self._vectors: dict[VectorKey, np.ndarray] = {}
         self._query_cache: OrderedDict[VectorKey, np.ndarray] = OrderedDict()
-        self._second = SecondOpinion(encoder)  # e5 on uncertain English top hits
+        self._looks = SecondLooks(encoder, self.space_for)  # mpnet and e5 on uncertain hits
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -83,8 +83,6 @@ class FaqIndex:
         with self._lock:
             return [doc for doc in self._documents if doc is not None]
 
-    # --- vector spaces -----------------------------------------------------------------------
-
     def space_for(self, language: str) -> int | None:
         """The vector space (encoder number) serving ``language``, or None: lexical only."""
         for number, part in enumerate(encoder_parts(self.encoder)):
@@ -98,8 +96,6 @@ class FaqIndex:
         if space is None or self._custom_weights:
             return self.lexical_weights if space is None else self.weights
         return weights_of(encoder_parts(self.encoder)[space])
-
-    # --- editing -----------------------------------------------------------------------------
 
     def rebuild(self, documents: Iterable[FaqDocument]) -> None:
         """Replace the whole index with ``documents`` (later duplicates of an id win)."""
@@ -117,7 +113,7 @@ class FaqIndex:
                 dense[space] = dense[space] or DenseRows(rows.shape[1])
                 dense[space].set(slot, rows)  # type: ignore[union-attr]
                 keep.update((space, text) for text in embedded_texts(doc))
-        self._second.rebuild([(n, d) for n, d in enumerate(unique) if self._reviewed(d.language)])
+        self._looks.rebuild(unique)
         with self._lock:
             self._documents = list(unique)
             self._slot_of = {doc.id: slot for slot, doc in enumerate(unique)}
@@ -161,7 +157,7 @@ class FaqIndex:
                 if self._dense[space] is None:
                     self._dense[space] = DenseRows(vectors.shape[1])
                 self._dense[space].set(slot, vectors)  # type: ignore[union-attr]
-        self._second.set(slot, document if self._reviewed(document.language) else None)
+        self._looks.set(slot, document)
 
     def remove(self, document_id: FaqId) -> None:
         """Drop one entry (no-op for an unknown id); the next search no longer returns it."""
@@ -178,7 +174,7 @@ class FaqIndex:
                 if rows is not None:
                     rows.clear(slot)
             self._free_slots.append(slot)
-            self._second.set(slot, None)
+            self._looks.set(slot, None)
 
     def _language_id(self, code: str) -> int:
         return self._language_numbers.setdefault(code, len(self._language_numbers))
@@ -197,13 +193,6 @@ class FaqIndex:
         with self._lock:
             self._vectors.update(new)
         return list(zip(spaces, rows, strict=True))
-
-    def _reviewed(self, language: str) -> bool:
-        """True when ``language``'s entries and questions get e5's second opinion."""
-        space = self.space_for(language) if self._second.active else None
-        return space is not None and self._second.covers(encoder_parts(self.encoder)[space])
-
-    # --- searching ---------------------------------------------------------------------------
 
     def query_vector(self, query: str) -> np.ndarray | None:
         """The query's embedding in its language's space: from an LRU cache, or an entry's own
@@ -272,10 +261,26 @@ class FaqIndex:
         if k <= 0 or not query.strip():
             return []
         fused, weights, terms, dense = self._fused_scores(query, language)
+        hits, top = self._hits(fused, weights, terms, k, dense)
+        spoken = detect_language(query)
+        unsure = bool(hits) and hits[0].confidence < SKIP_AT
+        if unsure and dense is not None and self._looks.reranks(spoken):  # mpnet looks again
+            rescored = self._looks.reranker.rescored(query, fused, dense)
+            if rescored is not None:
+                return self._hits(rescored, RERANK_WEIGHTS, terms, k, None)[0]
+        if hits and self._looks.reviews(spoken):
+            self._looks.second.review(query, hits, top, np.isfinite(fused))
+        return hits
+
+    def _hits(
+        self, fused: np.ndarray, weights: FusionWeights, terms: list[str], k: int,
+        dense: np.ndarray | None,
+    ) -> tuple[list[FaqHit], int]:  # fmt: skip
+        """The best ``k`` finite slots of ``fused`` as hits, and the best slot (-1: none)."""
         with self._lock:
             candidates = np.flatnonzero(np.isfinite(fused))
             if not len(candidates):
-                return []
+                return [], -1
             take = min(len(candidates), max(k, 2))
             order = candidates[np.argpartition(-fused[candidates], take - 1)[:take]]
             order = order[np.argsort(-fused[order], kind="stable")]
@@ -291,7 +296,5 @@ class FaqIndex:
                 document = self._documents[slot]
                 assert document is not None
                 value = confidence(score, margin, weights, unmatched, cosine)
-                hits.append(FaqHit(document, score, value))
-        if self._reviewed(detect_language(query)):
-            self._second.review(query, hits, int(order[0]), np.isfinite(fused))
-        return hits
+                hits.append(FaqHit(document, score, value, weights is RERANK_WEIGHTS))
+        return hits, int(order[0])

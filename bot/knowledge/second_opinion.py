@@ -28,21 +28,18 @@ encodes its texts with e5 (about 1 s for a long answer on a loaded machine).
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 
 import numpy as np
 
-from bot.knowledge.dense import DenseRows
-from bot.knowledge.documents import FaqDocument, FaqHit, embedded_texts
+from bot.knowledge.documents import FaqDocument, FaqHit
 from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import document_encoder, encoder_parts
+from bot.knowledge.encoders import encoder_parts
+from bot.knowledge.side_vectors import SideVectors
 
 BAND = (0.4, 0.85)  # top-hit confidences that are re-scored
 BIAS = -0.173
 CONFIDENCE_SLOPE = 0.661
 GAP_SLOPE = 46.864
-QUERY_CACHE_SIZE = 1024
 
 
 def is_e5(encoder: object) -> bool:
@@ -71,16 +68,12 @@ class SecondOpinion:
     def __init__(self, encoder: TextEncoder | None) -> None:
         parts = encoder_parts(encoder)
         e5 = [part for part in parts if is_e5(part)]
-        self.encoder: TextEncoder | None = e5[0] if e5 and len(parts) > 1 else None
+        self._side = SideVectors(e5[0]) if e5 and len(parts) > 1 else None
         self._served = {id(part) for part in parts if not is_e5(part)}
-        self._lock = threading.Lock()
-        self._rows: DenseRows | None = None
-        self._vectors: dict[str, np.ndarray] = {}
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def active(self) -> bool:
-        return self.encoder is not None
+        return self._side is not None
 
     def covers(self, part: TextEncoder | None) -> bool:
         """True when entries (and questions) of ``part``'s space get a second opinion."""
@@ -88,41 +81,21 @@ class SecondOpinion:
 
     def rebuild(self, entries: list[tuple[int, FaqDocument]]) -> None:
         """Vectors for ``entries`` (slot, document), replacing all others."""
-        if self.encoder is None:
-            return
-        vectors = self._encode([doc for _, doc in entries])
-        rows = None
-        for (slot, _), matrix in zip(entries, vectors, strict=True):
-            rows = rows or DenseRows(matrix.shape[1])
-            rows.set(slot, matrix)
-        with self._lock:
-            self._rows = rows
-            keep = {text for _, doc in entries for text in embedded_texts(doc)}
-            self._vectors = {text: v for text, v in self._vectors.items() if text in keep}
+        if self._side is not None:
+            self._side.rebuild(entries)
 
     def set(self, slot: int, document: FaqDocument | None) -> None:
         """The vectors of one entry (None: the slot has none here any more)."""
-        if self.encoder is None:
-            return
-        if document is None:
-            with self._lock:
-                if self._rows is not None:
-                    self._rows.clear(slot)
-            return
-        matrix = self._encode([document])[0]
-        with self._lock:
-            self._rows = self._rows or DenseRows(matrix.shape[1])
-            self._rows.set(slot, matrix)
+        if self._side is not None:
+            self._side.set(slot, document)
 
     def review(self, query: str, hits: list[FaqHit], top_slot: int, eligible: np.ndarray) -> None:
         """Re-score ``hits[0]`` in place when its confidence is uncertain (see ``BAND``)."""
-        if self.encoder is None or not hits or not BAND[0] <= hits[0].confidence < BAND[1]:
+        if self._side is None or not hits or not BAND[0] <= hits[0].confidence < BAND[1]:
             return
-        with self._lock:
-            rows = self._rows
-        if rows is None:
+        cosines = self._side.scores(query, len(eligible))
+        if cosines is None:
             return
-        cosines = rows.scores(self._query_vector(query), len(eligible))
         others = np.where(eligible, cosines, -np.inf)
         others[top_slot] = -np.inf
         if not np.isfinite(others).any():
@@ -132,32 +105,3 @@ class SecondOpinion:
         # It stays first: the policy ranks by confidence, and the curve judged the top hit only.
         floor = max((hit.confidence for hit in hits[1:]), default=0.0)
         hits[0] = FaqHit(top.document, top.score, max(floor, rescored(top.confidence, gap)))
-
-    def _query_vector(self, query: str) -> np.ndarray:
-        key = " ".join(query.split())
-        with self._lock:
-            cached = self._queries.get(key)
-            if cached is not None:
-                self._queries.move_to_end(key)
-                return cached
-        assert self.encoder is not None
-        vector = self.encoder.encode([key])[0]
-        with self._lock:
-            self._queries[key] = vector
-            while len(self._queries) > QUERY_CACHE_SIZE:
-                self._queries.popitem(last=False)
-        return vector
-
-    def _encode(self, documents: list[FaqDocument]) -> list[np.ndarray]:
-        """Passage vectors of each document's embedded texts, encoding only new texts."""
-        assert self.encoder is not None
-        with self._lock:
-            known = dict(self._vectors)
-        texts = [embedded_texts(doc) for doc in documents]
-        missing = list(dict.fromkeys(t for group in texts for t in group if t not in known))
-        if missing:
-            fresh = document_encoder(self.encoder).encode(missing)
-            known.update(zip(missing, fresh, strict=True))
-            with self._lock:
-                self._vectors.update(zip(missing, fresh, strict=True))
-        return [np.vstack([known[text] for text in group]) for group in texts]

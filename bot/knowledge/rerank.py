@@ -1,0 +1,96 @@
+"""all-mpnet-base-v2 re-ranks the English questions that MiniLM is unsure of.
+
+MiniLM (with BM25) ranks English in 4-8 ms, and when its calibrated confidence is high it is
+almost always right: on the dev sets, hits at or above ``SKIP_AT`` were right 99.6% (stackfaq)
+and 97.6% (quebec_covid_faq) of the time. Below it, the larger all-mpnet-base-v2 (``mpnet``, 12
+layers, 768 dimensions, about 18 ms per question on one core here) scores the ``POOL`` best
+candidates again: its cosine replaces MiniLM's in the fused score, BM25 and the exact-wording
+bonus stay as they were. Measured on the dev sets (bench/retrieval.py): P@1 0.9589 -> 0.9769
+(stackfaq) and 0.8154 -> 0.8296 (quebec_covid_faq), MRR@10 0.9768 -> 0.9884 / 0.8730 -> 0.8825.
+mpnet runs for 34% (stackfaq) and 43% (quebec) of English questions; confident ones stay as fast
+as before. Fusing e5 or MiniLM into the re-ranked score as well measured no better.
+
+A re-ranked top hit gets its confidence from its own curve (``RERANK_WEIGHTS``), fitted like
+the others (bench/calibration.py: the dev sets' queries, the same with their gold entry removed,
+the other set's queries and the hand-written out-of-scope questions), since mpnet's cosines sit
+on another scale than MiniLM's. The e5 second opinion is not used where mpnet re-ranks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.knowledge.embedding import TextEncoder
+from bot.knowledge.encoders import encoder_parts
+from bot.knowledge.scoring import FusionWeights
+from bot.knowledge.side_vectors import SideVectors
+
+POOL = 30  # candidates re-scored; the gold entry was among MiniLM's best 30 for 99% of questions
+SKIP_AT = 0.85  # a MiniLM confidence at or above this is kept as it is (where e5's band ends)
+RERANK_WEIGHTS = FusionWeights(
+    bias=-9.0, score_slope=9.0, margin_slope=12.0, unmatched_slope=0.0, dense_floor=0.0
+)
+
+
+def is_mpnet(encoder: object) -> bool:
+    """True for the mpnet reranker's encoder, also behind a cache or a wrapper (``inner``)."""
+    while encoder is not None:
+        if getattr(encoder, "family", None) == "mpnet":
+            return True
+        encoder = getattr(encoder, "inner", None)
+    return False
+
+
+class Reranker:
+    """mpnet vectors of the English entries; slots as in the owning ``FaqIndex``.
+
+    Inactive (every method a no-op) unless the index's encoder has an mpnet part beside the
+    encoder that ranks English ("minilm+e5+mpnet").
+    """
+
+    def __init__(self, encoder: TextEncoder | None) -> None:
+        parts = encoder_parts(encoder)
+        mpnet = [part for part in parts if is_mpnet(part)]
+        self._side = SideVectors(mpnet[0]) if mpnet and len(parts) > 1 else None
+        self.languages: frozenset[str] = (
+            getattr(mpnet[0], "languages", None) or frozenset({"en"}) if mpnet else frozenset()
+        )
+        self._served = {id(part) for part in parts if not is_mpnet(part)}
+
+    @property
+    def active(self) -> bool:
+        return self._side is not None
+
+    def covers(self, part: TextEncoder | None, language: str) -> bool:
+        """True when ``language``'s entries, ranked in ``part``'s space, are re-ranked."""
+        return (
+            self.active and part is not None and id(part) in self._served
+            and language in self.languages
+        )  # fmt: skip
+
+    def rebuild(self, entries: list[tuple[int, object]]) -> None:
+        """Vectors for ``entries`` (slot, document), replacing all others."""
+        if self._side is not None:
+            self._side.rebuild(entries)  # type: ignore[arg-type]
+
+    def set(self, slot: int, document: object | None) -> None:
+        """The vectors of one entry (None: the slot has none here any more)."""
+        if self._side is not None:
+            self._side.set(slot, document)  # type: ignore[arg-type]
+
+    def rescored(self, query: str, fused: np.ndarray, dense: np.ndarray) -> np.ndarray | None:
+        """``fused`` with mpnet's cosine in place of ``dense`` for the ``POOL`` best slots; the
+        others drop out (-inf). None when there is nothing to re-rank with."""
+        if self._side is None:
+            return None
+        finite = np.flatnonzero(np.isfinite(fused))
+        if len(finite) < 2:
+            return None
+        take = min(len(finite), POOL)
+        pool = finite[np.argpartition(-fused[finite], take - 1)[:take]]
+        cosines = self._side.scores(query, len(fused))
+        if cosines is None:
+            return None
+        out = np.full_like(fused, -np.inf)
+        out[pool] = fused[pool] - dense[pool] + cosines[pool]
+        return out

