@@ -119,8 +119,11 @@ class Settings(BaseSettings):
 
     # --- knowledge -------------------------------------------------------------------------
     embedding_model: str = Field(
-        "minilm+e5",
-        description="Dense encoder: minilm+e5 (bundled; e5: non-English), minilm, e5, none, a dir",
+        "minilm+e5+mpnet",
+        description=(
+            "Dense encoders: minilm+e5+mpnet (bundled; e5: non-English; mpnet re-ranks unsure "
+            "English), minilm+e5, minilm, e5, none, a dir"
+        ),
     )
 
     # --- conversation ----------------------------------------------------------------------

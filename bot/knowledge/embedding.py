@@ -97,12 +97,14 @@ def load_encoder(
         from bot.knowledge.mpnet import bundled_mpnet_path
 
         model = bundled_mpnet_path(cache_dir or DEFAULT_MODEL_DIR)
-        mpnet = TransformerEncoder(model, threads=threads, languages=ENGLISH_ONLY, family="mpnet")
+        mpnet = TransformerEncoder(
+            model, threads=threads, languages=ENGLISH_ONLY, family="mpnet", traced=False
+        )
         return _disk_cached(mpnet, cache_dir, "all-mpnet-base-v2")
     path = bundled_minilm_path() if key.lower() == BUNDLED_MINILM else Path(key).expanduser()
     if not (path / "config.json").is_file():
         raise EncoderError(
-            f"{key!r} is neither 'minilm', 'e5', 'minilm+e5', 'none' nor a "
+            f"{key!r} is neither 'minilm', 'e5', 'mpnet', a '+' of them, 'none' nor a "
             "sentence-transformers model directory"
         )
     # all-MiniLM-L6-v2 was trained on English pairs: on Chinese every text looks alike to it
@@ -134,6 +136,7 @@ class TransformerEncoder:
         languages: frozenset[str] | None = None,
         bfloat16: bool | None = None,
         family: str | None = None,
+        traced: bool = True,
     ) -> None:
         import torch
         import transformers
@@ -156,7 +159,8 @@ class TransformerEncoder:
             raise EncoderError(f"cannot load the embedding model in {path}: {exc}") from exc
         self.pooling = _pooling_mode(path)
         self.dimension = int(self._model.config.hidden_size)
-        self._single: Any = self._traced_single_text_model()
+        # mpnet runs eager: tracing and warming up its 12 layers took minutes at start and 53 MB
+        self._single: Any = self._traced_single_text_model() if traced else None
 
     def _traced_single_text_model(self) -> Any:
         """The model traced and frozen by TorchScript for one text, or None.

@@ -4,10 +4,8 @@ Entries occupy slots; the lexical and dense rankers score every slot in one vect
 (about 2 ms for 10,000 entries; encoding the query costs more, so recent questions and the
 entries' own wordings skip it), the scores are fused and calibrated (see ``scoring``), and the
 best k come back as ``FaqHit``s; uncertain ones get a second look (``second_looks``).
-``upsert``/``remove`` touch one entry: an admin's edit is visible to the very next search.
-Embeddings are remembered by text, so ``rebuild`` only encodes what changed. A lock makes
-searches and edits from different threads safe; query encoding happens outside it.
-
+``upsert``/``remove`` touch one entry, live at the next search; ``rebuild`` encodes only new
+texts. A lock guards searches and edits across threads (query encoding happens outside it).
 One vector space per routed encoder (MiniLM: English, e5: the rest): entries and questions
 meet in their language's space only (others score -1). An exact wording ranks first.
 """
@@ -267,14 +265,15 @@ class FaqIndex:
         if unsure and dense is not None and self._looks.reranks(spoken):  # mpnet looks again
             rescored = self._looks.reranker.rescored(query, fused, dense)
             if rescored is not None:
-                return self._hits(rescored, RERANK_WEIGHTS, terms, k, None)[0]
+                gaps = self._looks.second.gaps(query, np.isfinite(fused))
+                return self._hits(rescored, RERANK_WEIGHTS, terms, k, None, gaps)[0]
         if hits and self._looks.reviews(spoken):
             self._looks.second.review(query, hits, top, np.isfinite(fused))
         return hits
 
     def _hits(
         self, fused: np.ndarray, weights: FusionWeights, terms: list[str], k: int,
-        dense: np.ndarray | None,
+        dense: np.ndarray | None, gaps: np.ndarray | None = None,
     ) -> tuple[list[FaqHit], int]:  # fmt: skip
         """The best ``k`` finite slots of ``fused`` as hits, and the best slot (-1: none)."""
         with self._lock:
@@ -295,6 +294,7 @@ class FaqIndex:
                 cosine = float(dense[slot]) if dense is not None else None
                 document = self._documents[slot]
                 assert document is not None
-                value = confidence(score, margin, weights, unmatched, cosine)
+                gap = float(gaps[slot]) if gaps is not None else 0.0
+                value = confidence(score, margin, weights, unmatched, cosine, gap)
                 hits.append(FaqHit(document, score, value, weights is RERANK_WEIGHTS))
         return hits, int(order[0])

@@ -44,6 +44,9 @@ class FusionWeights:
     # A hit whose dense cosine is below dense_floor loses confidence (to none at floor - RAMP):
     # the meaning model must agree, not only shared words (see ``confidence``).
     dense_floor: float = 0.0
+    # + gap_slope * (e5's cosine of the hit - e5's best cosine of any other entry): a second
+    # model's agreement (only the mpnet reranker's curve uses it, see ``rerank``)
+    gap_slope: float = 0.0
 
 
 DEFAULT_WEIGHTS = FusionWeights(dense_floor=0.55)  # MiniLM (English)
@@ -97,6 +100,7 @@ def confidence(
     weights: FusionWeights,
     unmatched: float = 0.0,
     dense: float | None = None,
+    gap: float = 0.0,
 ) -> float:
     """Calibrated probability that a hit with this score, margin, share of the query's content
     terms left unmatched and dense cosine is the right entry.
@@ -106,7 +110,7 @@ def confidence(
     MiniLM cosine is 0.44. Below 0.55, confident dev-set answers were 1 in 100 (and right).
     """
     logit = weights.bias + weights.score_slope * score + weights.margin_slope * margin
-    logit += weights.unmatched_slope * unmatched
+    logit += weights.unmatched_slope * unmatched + weights.gap_slope * gap
     if logit >= 0:
         value = 1.0 / (1.0 + math.exp(-logit))
     else:

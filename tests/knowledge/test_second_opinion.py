@@ -71,3 +71,11 @@ def test_english_entries_get_e5_vectors_only_beside_another_encoder() -> None:
     assert set(embedded_texts(RETURNS)) <= set(e5.documents)
     assert not SecondOpinion(EnglishHashing()).active
     assert not SecondOpinion(DocumentAwareHashing()).active  # e5 alone ranks English itself
+
+
+def test_gaps_measure_each_entry_against_the_best_other() -> None:
+    second = opinion()
+    gaps = second.gaps("when will it arrive", np.array([True, True]))
+    assert gaps is not None and gaps.tolist() == [1.0, -1.0]
+    assert second.gaps("when will it arrive", np.array([True, False])) is None  # one candidate
+    assert SecondOpinion(EnglishHashing()).gaps("when will it arrive", np.array([True])) is None
