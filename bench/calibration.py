@@ -16,7 +16,9 @@ phrasing is taken off its entry and asked as a question. It is the only Chinese 
 have, so it is what the e5 (non-English) curve is fitted on, together with the Chinese
 out-of-scope questions. Rows are grouped by the weights their query was ranked with (MiniLM for
 English, e5 for other languages, lexical when no encoder serves the language), and one logistic
-curve is fitted per group.
+curve is fitted per group. Top hits re-ranked by mpnet form their own group ("mpnet"); its curve
+and table here are for inspection: ``rerank.RERANK_WEIGHTS`` also weighs e5's agreement, and was
+fitted as ``bot/knowledge/rerank.py`` says.
 """
 
 from __future__ import annotations

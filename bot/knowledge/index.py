@@ -266,7 +266,7 @@ class FaqIndex:
             rescored = self._looks.reranker.rescored(query, fused, dense)
             if rescored is not None:
                 gaps = self._looks.second.gaps(query, np.isfinite(fused))
-                return self._hits(rescored, RERANK_WEIGHTS, terms, k, None, gaps)[0]
+                return self._hits(rescored, RERANK_WEIGHTS, terms, k, dense, gaps)[0]
         if hits and self._looks.reviews(spoken):
             self._looks.second.review(query, hits, top, np.isfinite(fused))
         return hits

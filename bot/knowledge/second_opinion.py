@@ -1,5 +1,9 @@
 """A second opinion from e5 on an uncertain English top hit.
 
+Where the mpnet reranker is loaded (the default), it looks at uncertain English questions
+instead, and this e5 view becomes a feature of its confidence (``gaps``); what follows is the
+second opinion as it works without it.
+
 English is ranked by MiniLM (with BM25), whose calibrated confidence is the only judge of
 whether the curated answer is sent. The multilingual e5 encoder is loaded anyway (it serves the
 other languages) and is an independent model: when it also prefers the top entry over every

@@ -55,8 +55,11 @@ def minilm() -> MemoEncoder:
 
 @pytest.fixture(scope="session")
 def bundled(minilm: MemoEncoder) -> RoutedEncoder:
-    """The default encoder ("minilm+e5"): MiniLM for English, multilingual e5 for the rest."""
-    return RoutedEncoder([minilm, MemoEncoder(E5Encoder())])
+    """The default encoder ("minilm+e5+mpnet"): MiniLM for English, multilingual e5 for the
+    rest, mpnet re-ranking uncertain English questions (unpacked into data/models once)."""
+    mpnet = load_encoder("mpnet")
+    assert mpnet is not None
+    return RoutedEncoder([minilm, MemoEncoder(E5Encoder()), MemoEncoder(mpnet)])
 
 
 @pytest.fixture(scope="session")

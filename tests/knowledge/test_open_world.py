@@ -1,4 +1,5 @@
-"""Issue 9 retrieval rules on the demo FAQ with the default encoder (MiniLM + multilingual e5):
+"""Issue 9 retrieval rules on the demo FAQ with the default encoders (MiniLM, multilingual e5
+and the mpnet reranker):
 exact wordings rank their entry first, questions outside the FAQ get no confident answer, and
 Chinese questions get dense retrieval."""
 
