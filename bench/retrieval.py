@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from bench.calibration import DEMO_FAQ, calibrate, out_of_scope_questions
+from bench.timed_index import TimedFaqIndex, percentile
 from bot.knowledge.documents import FaqDocument
 from bot.knowledge.embedding import TextEncoder, load_encoder
 from bot.knowledge.encoders import RoutedEncoder, encoder_parts
@@ -108,11 +109,6 @@ def first_perturbed(encoder: TextEncoder | None) -> PerturbedEncoder | None:
     return next((p for p in encoder_parts(encoder) if isinstance(p, PerturbedEncoder)), None)
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def timed_ms(action: Callable[[], Any]) -> float:
     start = time.perf_counter()
     action()
@@ -149,9 +145,10 @@ def quality(
     out_of_scope = out_of_scope_questions()
     loaded = {path.parent.name: load_dataset(path) for path in datasets}
     for name, (documents, queries) in loaded.items():
-        index = FaqIndex(encoder)
+        index = TimedFaqIndex(encoder)
         index.rebuild(documents)
         results[name] = retrieval_metrics(index, queries[:max_queries])
+        results[name]["latency"] = index.latency()  # each question's first search
         others = [q for other, (_, qs) in loaded.items() if other != name for q, _ in qs]
         results[name].update(open_world_rate(index, others + out_of_scope))
     demo = FaqIndex(encoder)
@@ -192,24 +189,17 @@ def speed(
                 timed_ms(lambda: cold_index.rebuild(documents)) / 1000.0, 2
             )
 
-    index = FaqIndex(encoder)
+    index = TimedFaqIndex(encoder)
     index.rebuild(documents)  # first build fills the vector cache (not timed)
     report["rebuild_s"] = round(timed_ms(lambda: index.rebuild(documents)) / 1000.0, 3)
 
     index.search("warm up", k=5)
-    cold = [timed_ms(lambda q=query: index.search(q, k=5)) for query in queries]
-    cached = [timed_ms(lambda q=query: index.search(q, k=5)) for query in queries]
-    report["search_p50_ms"] = round(percentile(cold, 0.5), 2)
-    report["search_p95_ms"] = round(percentile(cold, 0.95), 2)
     # The synthetic entries are near-copies of each other, so far more questions are uncertain
-    # (and re-ranked by mpnet) here than on a real FAQ: split the times by that.
-    reranked = [bool(hits) and hits[0].reranked for hits in map(index.search, queries)]
-    report["reranked_share"] = round(sum(reranked) / max(len(reranked), 1), 3)
-    for label, wanted in (("reranked", True), ("not_reranked", False)):
-        times = [ms for ms, was in zip(cold, reranked, strict=True) if was == wanted]
-        report[f"search_{label}_p50_ms"] = round(percentile(times, 0.5), 2) if times else None
-    report["search_cached_p50_ms"] = round(percentile(cached, 0.5), 2)
-    report["search_cached_p95_ms"] = round(percentile(cached, 0.95), 2)
+    # (and re-ranked by mpnet) here than on a real FAQ: the times are also split by that.
+    report.update(index.timed(queries))
+    cached = index.timed(queries)
+    report["search_cached_p50_ms"] = cached["search_p50_ms"]
+    report["search_cached_p95_ms"] = cached["search_p95_ms"]
     if perturbed is not None:
         fresh = [f"{query} please" for query in queries[:100]]
         encodes = [timed_ms(lambda q=query: perturbed.inner.encode([q])) for query in fresh]

@@ -4,14 +4,14 @@ MiniLM (with BM25) ranks English in a few milliseconds, and when its calibrated 
 high it is almost always right: on the dev sets, top hits at or above ``SKIP_AT`` were right
 247/248 (stackfaq) and 974/988 (quebec_covid_faq) times. Below it, the larger all-mpnet-base-v2
 (12 layers, 768 dimensions; it ranks better alone, P@1 0.979 / 0.800 against MiniLM's 0.959 /
-0.789, but costs about 18-25 ms per question on one core here) scores the ``POOL`` best
-candidates again: its cosine replaces MiniLM's in the fused score, BM25 and the exact-wording
-bonus stay as they were. mpnet runs for about 36% (stackfaq) and 48% (quebec) of English
-questions; sure ones stay as fast as before. What was measured on the way (cross-validated on
-the dev sets): a learned mix of every signal (MiniLM, e5 and mpnet on question, question +
-answer and answer sentences, BM25 per field) reached P@1 0.972 / 0.849, the simple sum here
-0.977 / 0.830; even an oracle choosing between MiniLM's and e5's top hit stays at 0.875 on
-quebec, whose misses are mostly genuinely near-duplicate entries.
+0.789) scores the ``POOL`` best candidates again: its cosine replaces MiniLM's in the fused
+score, BM25 and the exact-wording bonus stay as they were. mpnet runs for about 36% (stackfaq)
+and 48% (quebec) of English questions; such a search takes about 40 ms here (mpnet eager on one
+core, plus e5 for the confidence, below), a sure one 4-7 ms as before (bench/retrieval.py).
+Measured on the way (cross-validated on the dev sets): a learned mix of every signal
+(MiniLM, e5 and mpnet on question, question + answer and answer sentences, BM25 per field)
+reached P@1 0.972 / 0.849, the simple sum here 0.977 / 0.830; even an oracle choosing between
+MiniLM's and e5's top hit stays at 0.875 on quebec, whose misses are mostly near-duplicates.
 
 A re-ranked hit's confidence has its own curve (``RERANK_WEIGHTS``): score, margin, unmatched
 terms and e5's agreement (its cosine of the hit minus its best cosine of any other entry,
@@ -28,11 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.knowledge.documents import FaqDocument
 from bot.knowledge.embedding import ENGLISH_ONLY, TextEncoder
-from bot.knowledge.encoders import encoder_parts
 from bot.knowledge.scoring import FusionWeights
-from bot.knowledge.side_vectors import SideVectors
+from bot.knowledge.side_vectors import SideModel
 
 POOL = 30  # candidates re-scored; the gold entry was among MiniLM's best 30 for 99% of questions
 SKIP_AT = 0.85  # a MiniLM confidence at or above this is kept as it is (where e5's band ends)
@@ -47,16 +45,7 @@ RERANK_WEIGHTS = FusionWeights(
 )
 
 
-def is_mpnet(encoder: object) -> bool:
-    """True for the mpnet reranker's encoder, also behind a cache or a wrapper (``inner``)."""
-    while encoder is not None:
-        if getattr(encoder, "family", None) == "mpnet":
-            return True
-        encoder = getattr(encoder, "inner", None)
-    return False
-
-
-class Reranker:
+class Reranker(SideModel):
     """mpnet vectors of the English entries; slots as in the owning ``FaqIndex``.
 
     Inactive (every method a no-op) unless the index's encoder has an mpnet part beside the
@@ -64,33 +53,13 @@ class Reranker:
     """
 
     def __init__(self, encoder: TextEncoder | None) -> None:
-        parts = encoder_parts(encoder)
-        mpnet = [part for part in parts if is_mpnet(part)]
-        self._side = SideVectors(mpnet[0]) if mpnet and len(parts) > 1 else None
-        served = getattr(mpnet[0], "languages", None) if mpnet else frozenset()
+        super().__init__(encoder, "mpnet")
+        served = getattr(self.model, "languages", None) if self.model else frozenset()
         self.languages: frozenset[str] = ENGLISH_ONLY if served is None else served
-        self._served = {id(part) for part in parts if not is_mpnet(part)}
-
-    @property
-    def active(self) -> bool:
-        return self._side is not None
 
     def covers(self, part: TextEncoder | None, language: str) -> bool:
         """True when ``language``'s entries, ranked in ``part``'s space, are re-ranked."""
-        return (
-            self.active and part is not None and id(part) in self._served
-            and language in self.languages
-        )  # fmt: skip
-
-    def rebuild(self, entries: list[tuple[int, FaqDocument]]) -> None:
-        """Vectors for ``entries`` (slot, document), replacing all others."""
-        if self._side is not None:
-            self._side.rebuild(entries)
-
-    def set(self, slot: int, document: FaqDocument | None) -> None:
-        """The vectors of one entry (None: the slot has none here any more)."""
-        if self._side is not None:
-            self._side.set(slot, document)
+        return self.serves(part) and language in self.languages
 
     def rescored(self, query: str, fused: np.ndarray, dense: np.ndarray) -> np.ndarray | None:
         """``fused`` with mpnet's cosine in place of ``dense`` for the ``POOL`` best slots; the

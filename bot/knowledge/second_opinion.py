@@ -35,10 +35,9 @@ import math
 
 import numpy as np
 
-from bot.knowledge.documents import FaqDocument, FaqHit
+from bot.knowledge.documents import FaqHit
 from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import encoder_parts
-from bot.knowledge.side_vectors import SideVectors
+from bot.knowledge.side_vectors import SideModel, of_family
 
 BAND = (0.4, 0.85)  # top-hit confidences that are re-scored
 BIAS = -0.173
@@ -48,11 +47,7 @@ GAP_SLOPE = 46.864
 
 def is_e5(encoder: object) -> bool:
     """True for the e5 encoder, also behind a cache or a benchmark wrapper (``inner``)."""
-    while encoder is not None:
-        if getattr(encoder, "family", None) == "e5":
-            return True
-        encoder = getattr(encoder, "inner", None)
-    return False
+    return of_family(encoder, "e5")
 
 
 def rescored(confidence: float, gap: float) -> float:
@@ -62,7 +57,7 @@ def rescored(confidence: float, gap: float) -> float:
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-class SecondOpinion:
+class SecondOpinion(SideModel):
     """e5 vectors of the entries another encoder ranks; slots as in the owning ``FaqIndex``.
 
     Inactive (every method a no-op) unless the index's encoder routes some languages to a
@@ -70,28 +65,11 @@ class SecondOpinion:
     """
 
     def __init__(self, encoder: TextEncoder | None) -> None:
-        parts = encoder_parts(encoder)
-        e5 = [part for part in parts if is_e5(part)]
-        self._side = SideVectors(e5[0]) if e5 and len(parts) > 1 else None
-        self._served = {id(part) for part in parts if not is_e5(part)}
-
-    @property
-    def active(self) -> bool:
-        return self._side is not None
+        super().__init__(encoder, "e5")
 
     def covers(self, part: TextEncoder | None) -> bool:
         """True when entries (and questions) of ``part``'s space get a second opinion."""
-        return self.active and part is not None and id(part) in self._served
-
-    def rebuild(self, entries: list[tuple[int, FaqDocument]]) -> None:
-        """Vectors for ``entries`` (slot, document), replacing all others."""
-        if self._side is not None:
-            self._side.rebuild(entries)
-
-    def set(self, slot: int, document: FaqDocument | None) -> None:
-        """The vectors of one entry (None: the slot has none here any more)."""
-        if self._side is not None:
-            self._side.set(slot, document)
+        return self.serves(part)
 
     def gaps(self, query: str, eligible: np.ndarray) -> np.ndarray | None:
         """Per slot, e5's cosine minus its best cosine of any *other* eligible slot (the

@@ -4,7 +4,8 @@ Two models look again at a hit the first ranking is unsure of: e5's second opini
 (``second_opinion``) and the mpnet reranker (``rerank``). Each keeps its own vectors of the
 entries it reviews, in the owning ``FaqIndex``'s slots, and of recent questions. This is that
 store: texts already encoded are never encoded again, so an admin's edit costs only its new
-texts, and a question asked again costs no encoding.
+texts, and a question asked again costs no encoding. ``SideModel`` is what both share: finding
+their model among the index's encoders and keeping its vectors in step with the entries.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from bot.knowledge.dense import DenseRows
 from bot.knowledge.documents import FaqDocument, embedded_texts
 from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import document_encoder
+from bot.knowledge.encoders import document_encoder, encoder_parts
 
 QUERY_CACHE_SIZE = 1024
 
@@ -90,3 +91,44 @@ class SideVectors:
             with self._lock:
                 self._vectors.update(zip(missing, fresh, strict=True))
         return [np.vstack([known[text] for text in group]) for group in texts]
+
+
+def of_family(encoder: object, family: str) -> bool:
+    """True when ``encoder`` is of ``family`` ("e5", "mpnet"), also behind a cache or a
+    benchmark wrapper (``inner``)."""
+    while encoder is not None:
+        if getattr(encoder, "family", None) == family:
+            return True
+        encoder = getattr(encoder, "inner", None)
+    return False
+
+
+class SideModel:
+    """A model of ``family`` beside the encoders that rank, with its vectors of the entries it
+    looks at. Inactive (every method a no-op) unless the index's encoder has such a part and
+    another one that ranks."""
+
+    def __init__(self, encoder: TextEncoder | None, family: str) -> None:
+        parts = encoder_parts(encoder)
+        mine = [part for part in parts if of_family(part, family)]
+        self.model: TextEncoder | None = mine[0] if mine else None
+        self._side = SideVectors(mine[0]) if mine and len(parts) > 1 else None
+        self._served = {id(part) for part in parts if not of_family(part, family)}
+
+    @property
+    def active(self) -> bool:
+        return self._side is not None
+
+    def serves(self, part: TextEncoder | None) -> bool:
+        """True when ``part`` is one of the ranking encoders this model looks beside."""
+        return self.active and part is not None and id(part) in self._served
+
+    def rebuild(self, entries: list[tuple[int, FaqDocument]]) -> None:
+        """Vectors for ``entries`` (slot, document), replacing all others."""
+        if self._side is not None:
+            self._side.rebuild(entries)
+
+    def set(self, slot: int, document: FaqDocument | None) -> None:
+        """The vectors of one entry (None: the slot has none here any more)."""
+        if self._side is not None:
+            self._side.set(slot, document)

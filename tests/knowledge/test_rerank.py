@@ -19,6 +19,7 @@ from bot.knowledge.rerank import SKIP_AT, Reranker
 from tests.knowledge.test_routing_and_learning import DocumentAwareHashing, EnglishHashing
 from tests.knowledge.test_second_opinion import PointingE5
 
+QUESTION = "how long does my parcel take, where is it now"  # close to both: MiniLM is unsure
 SHIPPING = FaqDocument(1, "How long does shipping take?", "3-5 business days.")
 TRACKING = FaqDocument(2, "Where is my parcel now?", "Follow the tracking link in your email.")
 CHINESE = FaqDocument(3, "可以退货吗？", "30天内可以退货。", language="zh")
@@ -45,7 +46,7 @@ class PointingMpnet:
 def indexed(question_points_to: int) -> tuple[FaqIndex, PointingMpnet]:
     directions = {text: 0 for text in embedded_texts(SHIPPING)}
     directions |= {text: 1 for text in embedded_texts(TRACKING)}
-    directions["shipping of my parcel"] = question_points_to
+    directions[QUESTION] = question_points_to
     reranker = PointingMpnet(directions)
     index = FaqIndex(RoutedEncoder([EnglishHashing(), DocumentAwareHashing(), reranker]))
     index.rebuild([SHIPPING, TRACKING, CHINESE])
@@ -55,7 +56,7 @@ def indexed(question_points_to: int) -> tuple[FaqIndex, PointingMpnet]:
 def test_an_uncertain_english_question_is_ranked_by_mpnet() -> None:
     for points_to, first in ((1, TRACKING), (0, SHIPPING)):
         index, _ = indexed(points_to)
-        hits = index.search("shipping of my parcel", k=2)
+        hits = index.search(QUESTION, k=2)
         assert hits[0].document == first and hits[0].reranked
         assert hits[0].confidence > hits[1].confidence
 
@@ -75,10 +76,10 @@ def test_only_english_entries_get_mpnet_vectors_and_edits_keep_them_current() ->
     index, reranker = indexed(1)
     assert not set(embedded_texts(CHINESE)) & set(reranker.encoded)
     index.remove(TRACKING.id)
-    hits = index.search("shipping of my parcel", k=3)
+    hits = index.search(QUESTION, k=3)
     assert hits[0].document == SHIPPING and TRACKING not in [hit.document for hit in hits]
     index.upsert(TRACKING)
-    assert index.search("shipping of my parcel", k=1)[0].document == TRACKING
+    assert index.search(QUESTION, k=1)[0].document == TRACKING
 
 
 def test_the_reranker_needs_another_encoder_beside_it() -> None:
@@ -122,19 +123,18 @@ def test_a_missing_part_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_e5_agreeing_with_the_reranked_hit_raises_its_confidence() -> None:
-    question = "shipping of my parcel"
     mpnet_points = {text: 0 for text in embedded_texts(SHIPPING)}
-    mpnet_points |= {text: 1 for text in embedded_texts(TRACKING)} | {question: 1}
+    mpnet_points |= {text: 1 for text in embedded_texts(TRACKING)} | {QUESTION: 1}
     confidences = []
     for e5_says in (1, 0):
         e5_points = {text: 0 for text in embedded_texts(SHIPPING)}
-        e5_points |= {text: 1 for text in embedded_texts(TRACKING)} | {question: e5_says}
+        e5_points |= {text: 1 for text in embedded_texts(TRACKING)} | {QUESTION: e5_says}
         encoder = RoutedEncoder(
             [EnglishHashing(), PointingE5(e5_points), PointingMpnet(mpnet_points)]
         )
         index = FaqIndex(encoder)
         index.rebuild([SHIPPING, TRACKING])
-        top = index.search(question, k=2)[0]
+        top = index.search(QUESTION, k=2)[0]
         assert top.document == TRACKING and top.reranked
         confidences.append(top.confidence)
     agreed, doubted = confidences
