@@ -18,7 +18,8 @@ out-of-scope questions. Rows are grouped by the weights their query was ranked w
 English, e5 for other languages, lexical when no encoder serves the language), and one logistic
 curve is fitted per group. Top hits re-ranked by mpnet form their own group ("mpnet"); its curve
 and table here are for inspection: ``rerank.RERANK_WEIGHTS`` also weighs e5's agreement, and was
-fitted as ``bot/knowledge/rerank.py`` says.
+fitted as ``bot/knowledge/rerank.py`` says. With mpnet loaded, the "minilm" group holds only the
+questions MiniLM was sure of: refit MiniLM's curve with ``--encoder minilm+e5``.
 """
 
 from __future__ import annotations
