@@ -186,11 +186,7 @@ class DeliveryService:
     ) -> OutboxEntry:
         """Store one reply before it is sent."""
         async with self.session_factory() as s, s.begin():
-            row = await outbox.add(
-                session=s, inbox_id=entry.id, seq=seq, chat_id=chat_id, kind=kind, body=body,
-                now=self.clock(),
-            )  # fmt: skip
-            return OutboxEntry.of(row)
+            return OutboxEntry.of(await self._add(s, entry, seq, chat_id, kind, body))
 
     async def record_shown(
         self,
@@ -203,15 +199,22 @@ class DeliveryService:
     ) -> OutboxEntry:
         """Store a message the channel has already shown (a streamed preview), as sent."""
         async with self.session_factory() as s, s.begin():
-            row = await outbox.add(
-                session=s, inbox_id=entry.id, seq=seq, chat_id=chat_id, kind=kind, body=body,
-                now=self.clock(),
-            )  # fmt: skip
+            row = await self._add(s, entry, seq, chat_id, kind, body)
             await outbox.mark_sent(
                 session=s, outbox_id=row.id, channel_message_id=channel_message_id,
                 now=self.clock(),
             )  # fmt: skip
         return OutboxEntry(row.id, seq, chat_id, kind, body, "sent", channel_message_id)
+
+    async def _add(
+        self, s: AsyncSession, entry: InboxEntry, seq: int, chat_id: int, kind: str,
+        body: dict[str, Any],
+    ) -> OutboxItem:  # fmt: skip
+        """Insert one outbox row of ``entry`` (in the caller's transaction)."""
+        return await outbox.add(
+            session=s, inbox_id=entry.id, seq=seq, chat_id=chat_id, kind=kind, body=body,
+            now=self.clock(),
+        )  # fmt: skip
 
     async def replace(self, row: OutboxEntry, kind: str, body: dict[str, Any]) -> None:
         async with self.session_factory() as s, s.begin():
