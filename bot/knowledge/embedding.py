@@ -147,7 +147,7 @@ class TransformerEncoder:
         self.path = path
         self.threads = threads
         self.languages = languages
-        self.family = family  # "mpnet": the reranker (see side_vectors.of_family)
+        self.family = family  # "mpnet": the reranker (see encoders.of_family)
         self._torch = torch
         self._lock = threading.Lock()
         self.bfloat16 = cpu_supports_bfloat16() if bfloat16 is None else bfloat16

@@ -120,6 +120,16 @@ class RoutedEncoder:
                 retain(keep)
 
 
+def of_family(encoder: object, family: str) -> bool:
+    """True when ``encoder`` is of ``family`` ("e5", "mpnet"), also behind a cache or a
+    benchmark wrapper (``inner``)."""
+    while encoder is not None:
+        if getattr(encoder, "family", None) == family:
+            return True
+        encoder = getattr(encoder, "inner", None)
+    return False
+
+
 def encoder_parts(encoder: TextEncoder | None) -> tuple[TextEncoder, ...]:
     """The encoders behind ``encoder``, one per vector space (none without an encoder)."""
     if encoder is None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.knowledge.encoders import of_family
 from bot.knowledge.lexical import K1
 
 
@@ -72,11 +73,7 @@ LEXICAL_ONLY_WEIGHTS = FusionWeights(
 
 def weights_of(encoder: object) -> FusionWeights:
     """The calibrated weights of an encoder's family (e5 or, by default, MiniLM's)."""
-    while encoder is not None:
-        if getattr(encoder, "family", None) == "e5":
-            return E5_WEIGHTS
-        encoder = getattr(encoder, "inner", None)  # a DiskCachedEncoder or a test wrapper
-    return DEFAULT_WEIGHTS
+    return E5_WEIGHTS if of_family(encoder, "e5") else DEFAULT_WEIGHTS
 
 
 def scaled_lexical(bm25: np.ndarray, idf_mass: float) -> np.ndarray:

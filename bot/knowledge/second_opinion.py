@@ -37,7 +37,8 @@ import numpy as np
 
 from bot.knowledge.documents import FaqHit
 from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.side_vectors import SideModel, of_family
+from bot.knowledge.encoders import of_family
+from bot.knowledge.side_vectors import SideModel
 
 BAND = (0.4, 0.85)  # top-hit confidences that are re-scored
 BIAS = -0.173

@@ -18,7 +18,7 @@ import numpy as np
 from bot.knowledge.dense import DenseRows
 from bot.knowledge.documents import FaqDocument, embedded_texts
 from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import document_encoder, encoder_parts
+from bot.knowledge.encoders import document_encoder, encoder_parts, of_family
 
 QUERY_CACHE_SIZE = 1024
 
@@ -91,16 +91,6 @@ class SideVectors:
             with self._lock:
                 self._vectors.update(zip(missing, fresh, strict=True))
         return [np.vstack([known[text] for text in group]) for group in texts]
-
-
-def of_family(encoder: object, family: str) -> bool:
-    """True when ``encoder`` is of ``family`` ("e5", "mpnet"), also behind a cache or a
-    benchmark wrapper (``inner``)."""
-    while encoder is not None:
-        if getattr(encoder, "family", None) == family:
-            return True
-        encoder = getattr(encoder, "inner", None)
-    return False
 
 
 class SideModel:
