@@ -9,7 +9,9 @@ ending it moves the session's last activity past the bot's last reply, and an ag
 a customer message the bot did not answer sits between the turns.
 
 ``looks_dependent`` is the cue detector: pronouns and connectives that point back ("that",
-"it", "and…", "what about…", "那…呢", "这个"), or a message too short to carry a topic.
+"it", "and…", "what about…", "那…呢", "这个"), or a fragment that names no topic of its own
+("express?", "how long?", "国际的"). A short but complete question ("Do you ship
+internationally?") is not a fragment.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.knowledge.language import detect_language
+from bot.knowledge.language import detect_language, is_han
 from bot.knowledge.tokens import tokenize
 
 ANSWERED_MODES = frozenset({"faq", "generated", "fallback"})
 CHOICE_MODE = "choice"
 MAX_CONTEXT_QUESTIONS = 2  # a chain of follow-ups borrows from at most two earlier questions
-SHORT_TERMS = 2  # a message with at most this many topic terms rarely stands alone
-
+FRAGMENT_TERMS = 1  # a message with at most this many topic terms may be a fragment
+# Words of a question's frame, not its topic: "how long?" names nothing to look up.
+_FRAME_TERMS = frozenset(
+    {"how", "much", "many", "long", "often", "soon", "ok", "okay", "多久", "多长时间", "多少钱"}
+)
 _EN_CUE = re.compile(
     r"^\s*(and|also|or|but|so|then|ok|okay|what about|how about|what if|and if|same for)\b"
     r"|\b(that|it|this|those|these|them|one|there|mine|yours?)\b",
@@ -37,6 +42,14 @@ _ZH_CUE = re.compile(
     # Chinese drops the subject it already named: "买礼品卡能用吗？" (can *it*, the code, be
     # used?), "摔坏了管不管？" (does *it*, the warranty, cover a fall?).
     r"|(能用吗|可以用吗|管不管|管吗|算不算|行不行|行吗)\s*[？?]?\s*$"
+)
+
+
+# An English sentence framed as a question of its own: "do you ship…?", "can I pay…?".
+_EN_QUESTION = re.compile(
+    r"^\s*(do|does|did|can|could|will|would|is|are|was|were|should|may|must|have|has|"
+    r"how|what|when|where|why|which|who)\s+\w+\s+\w+",
+    re.IGNORECASE,
 )
 
 
@@ -72,10 +85,28 @@ def asks_same_for(text: str) -> bool:
 
 
 def looks_dependent(text: str) -> bool:
-    """True when a message points back to earlier turns or is too short to stand alone."""
+    """True when a message points back to earlier turns or is a fragment of a question."""
     if _EN_CUE.search(text) or _ZH_CUE.search(text):
         return True
-    return len(set(tokenize(text))) <= SHORT_TERMS
+    return is_fragment(text)
+
+
+def topic_terms(text: str) -> set[str]:
+    """The words of a message that name what it is about (not "how long", "please")."""
+    return set(tokenize(text)) - _FRAME_TERMS
+
+
+def is_fragment(text: str) -> bool:
+    """A message naming at most one topic word and, in English, no question frame of its own
+    ("express?", "how long?", "国际的", "运费多少？"); "Do you ship internationally?" is whole."""
+    terms = topic_terms(text)
+    if not terms:
+        return True
+    if len(terms) > FRAGMENT_TERMS:
+        return False
+    if any(is_han(char) for char in text):
+        return True  # Chinese drops the subject it already named: "运费多少？" (to Japan)
+    return not _EN_QUESTION.match(text)
 
 
 def context_of(

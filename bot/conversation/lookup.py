@@ -1,7 +1,8 @@
 """Finding the entries that answer a message, using the conversation and sentence scores.
 
 ``Lookup.find`` is retrieval as the conversation sees it:
-- a message that stands on its own is searched alone;
+- a message that stands on its own is searched alone, also mid-conversation (a customer who
+  changes the subject gets the new subject's answer, never the old one's);
 - a follow-up ("and for express?") is also searched together with the earlier question(s), and
   each candidate entry is rated by the better of the two searches, plus a bonus for the entry the
   conversation is already about when the new message fits one of its sentences (so "how long
@@ -23,7 +24,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.conversation.fitting import best_sentence, fits, nothing_fits
-from bot.conversation.followup import FollowUpContext, asks_same_for, looks_dependent
+from bot.conversation.followup import (
+    FRAGMENT_TERMS,
+    FollowUpContext,
+    asks_same_for,
+    looks_dependent,
+    topic_terms,
+)
 from bot.knowledge.documents import FaqDocument, FaqHit
 from bot.knowledge.sentences import ScoredSentence, SentenceScorer, asked_kinds, given_kinds
 
@@ -38,6 +45,7 @@ FOLLOWUP_CONFIDENCE = 0.8  # a dependent follow-up that stays with the entry jus
 FIT_WEIGHT = 0.3  # how much the new message's best sentence in an entry counts in a follow-up
 FIT_NEEDED = 0.35  # sentence score of the new message alone that lets the prior entry keep it
 MOVE_MARGIN = 0.15  # another entry must fit the new message this much better to move on
+PARTIAL_MARGIN = 0.01  # a whole question resolved with the conversation stays below confident
 TOPIC_BONUS = 0.1  # a follow-up pointing back: entries sharing a tag with the entry answered
 _SPLIT = re.compile(
     r"(?:[,;，；]\s*|\s+)(?:and also|also|plus|besides|another question|by the way)\b[,:]?\s*"
@@ -71,35 +79,58 @@ class Lookup:
         self.confident = confident
 
     async def find(self, question: str, context: FollowUpContext | None) -> Found:
-        """Hits for ``question``, resolved with ``context`` when it is a follow-up."""
+        """Hits for ``question``, resolved with ``context`` when it is a follow-up.
+
+        Only a message that needs the conversation (it points back, or is a fragment: see
+        ``looks_dependent``) is searched with it. A whole question is searched alone even
+        mid-conversation, so a customer who changes the subject never gets the earlier topic's
+        answer ("how long does the speaker's battery last?" after a delivery question).
+        """
         alone = await self.search(question)
-        if context is None:
-            if alone and alone[0].confidence < self.confident and asks_same_for(question):
-                # "加急呢？" with nothing before it (a new session, after /reset): there is no
-                # question to borrow, so a partial match would be a guess at what was asked.
-                return Found([])
-            if alone and alone[0].confidence < self.confident:
-                # A partial match whose answer says nothing about the question ("is the blue
-                # jacket waterproof?" -> the return policy): nothing in the FAQ is relevant.
-                unrelated = await asyncio.to_thread(
-                    nothing_fits, self.scorer, question, alone[0].document
-                )
-                return Found([] if unrelated else alone)
-            return Found(alone)
-        # A message retrieval cannot place at all ("how long do I have to tell you?") has no
-        # topic of its own: in a conversation it continues the one before.
-        dependent = looks_dependent(question) or not alone or alone[0].confidence < WEAK
+        dependent = context is not None and looks_dependent(question)
         confident = bool(alone) and alone[0].confidence >= self.confident
-        if not dependent and confident and not asked_kinds(question):
-            return Found(alone)
+        if context is None or (confident and not dependent):
+            return Found(await self._standalone(question, alone, after_reset=context is None))
         joint = await self.search(" ".join([*context.questions, question]))
-        if not dependent and confident:  # stands alone, unless it asks the topic's price/time
-            kept = await asyncio.to_thread(self._keep_topic, question, alone, joint, context)
-            return Found(kept or alone, used_context=kept is not None)
-        ranked = await asyncio.to_thread(self._rank, question, alone, joint, context, dependent)
+        ranked = await asyncio.to_thread(self._rank, question, alone, joint, context)
+        if not dependent and ranked:
+            ranked = await asyncio.to_thread(self._borrowed, question, alone, ranked)
+            if ranked is None:  # nothing of the earlier topic fits: a new subject
+                return Found(await self._standalone(question, alone, after_reset=False))
         first = _first(alone)
         moved = bool(ranked) and (first is None or ranked[0].document.id != first.document.id)
         return Found(ranked, used_context=moved)
+
+    def _borrowed(
+        self, question: str, alone: list[FaqHit], ranked: list[FaqHit]
+    ) -> list[FaqHit] | None:
+        """A whole question that retrieval cannot place alone, resolved with the conversation
+        ("how long will the fix take?" after a warranty claim): the earlier topic may help only
+        when the chosen entry has a sentence the message's own words fit, and even then it is a
+        partial match, never a confident one ("Will child care services be maintained?" after
+        a delivery question must not get the delivery times stated as fact). None: no help."""
+        top = ranked[0]
+        first = _first(alone)
+        own = first is not None and first.document.id == top.document.id
+        if not own and self._fits(question, [top.document]).get(top.document.id, 0.0) < FIT_NEEDED:
+            return None
+        partial = min(top.confidence, self.confident - PARTIAL_MARGIN)
+        return [FaqHit(top.document, top.score, partial), *ranked[1:]]
+
+    async def _standalone(
+        self, question: str, alone: list[FaqHit], *, after_reset: bool
+    ) -> list[FaqHit]:
+        """The hits of a message answered on its own (see ``find``)."""
+        if not alone or alone[0].confidence >= self.confident:
+            return alone
+        if after_reset and asks_same_for(question):
+            # "加急呢？" with nothing before it (a new session, after /reset): there is no
+            # question to borrow, so a partial match would be a guess at what was asked.
+            return []
+        # A partial match whose answer says nothing about the question ("is the blue jacket
+        # waterproof?" -> the return policy): nothing in the FAQ is relevant.
+        unrelated = await asyncio.to_thread(nothing_fits, self.scorer, question, alone[0].document)
+        return [] if unrelated else alone
 
     def _rank(
         self,
@@ -107,9 +138,9 @@ class Lookup:
         alone: list[FaqHit],
         joint: list[FaqHit],
         context: FollowUpContext,
-        dependent: bool,
     ) -> list[FaqHit]:
-        """Candidates of both searches, best first (see the module docstring).
+        """Candidates of a dependent message's two searches, best first (see the module
+        docstring).
 
         The conversation *stays* with the entry just answered when the new message fits one of
         its sentences about as well as any other entry's (a follow-up's own words are generic,
@@ -119,14 +150,21 @@ class Lookup:
         candidates = {**{h.document.id: h for h in alone}, **{h.document.id: h for h in joint}}
         fits = self._fits(question, [hit.document for hit in candidates.values()])
         asked = asked_kinds(question)
-        rated = self._rate(asked, alone, joint, fits, context, dependent)
+        rated = self._rate(asked, alone, joint, fits, context)
         rated.sort(key=lambda item: -item[0])
         if not rated:
             return []
         answers_kind = {
             hit.document.id for _, hit in rated if asked & given_kinds(hit.document.answer)
         }
-        stay = self._stay(question, fits, context, dependent, answers_kind)
+        first = _first(alone)
+        # Only a message with words of its own can name another entry ("how long would that
+        # take?" names nothing: its generic best match is no evidence against the topic).
+        named = len(topic_terms(question)) > FRAGMENT_TERMS
+        chosen = (
+            first.document.id if named and first and first.confidence >= self.confident else None
+        )
+        stay = self._stay(question, fits, context, answers_kind, chosen)
         if stay is not None:
             top = next(hit for _, hit in rated if hit.document.id == stay)
             floor = FOLLOWUP_CONFIDENCE
@@ -135,7 +173,7 @@ class Lookup:
             floor = value
             prior = next((h for _, h in rated if _as_int(h.document.id) in context.faq_ids), None)
             others_answer = prior is not None and bool(answers_kind - {prior.document.id})
-            if dependent and value < WEAK and prior is not None and not others_answer:
+            if value < WEAK and prior is not None and not others_answer:
                 # Nothing fits "can I reserve one?" well: the topic it points back to is the
                 # best guess, offered as a partial match ("I'm not completely sure…").
                 top, floor = prior, STILL_ON_TOPIC
@@ -151,14 +189,13 @@ class Lookup:
         joint: list[FaqHit],
         fits: dict[object, float],
         context: FollowUpContext,
-        dependent: bool,
     ) -> list[tuple[float, FaqHit]]:
         """Each candidate of both searches with its rating (unsorted), see ``_rank``."""
         joint_of = {hit.document.id: hit for hit in joint}
         alone_of = {hit.document.id: hit for hit in alone}
         candidates = {**alone_of, **joint_of}
         # A message that points back means the joint question; alone it is half a question.
-        alone_share = ALONE_SHARE_DEPENDENT if dependent else 1.0
+        alone_share = ALONE_SHARE_DEPENDENT
         prior_ids = set(context.faq_ids)
         alone_top = alone[0] if alone and alone[0].confidence >= WEAK else None
         topic = _open_topic(candidates, prior_ids, fits, asked)
@@ -174,7 +211,7 @@ class Lookup:
             chosen_alone = entry_id in alone_of and alone_of[entry_id].confidence >= self.confident
             if asked and not asked & given_kinds(hit.document.answer) and not chosen_alone:
                 value -= KIND_PENALTY  # "how much is that?" needs an entry that names a price
-            if dependent and topic & set(hit.document.tags) and _as_int(entry_id) not in prior_ids:
+            if topic & set(hit.document.tags) and _as_int(entry_id) not in prior_ids:
                 value += TOPIC_BONUS  # "具体怎么操作？" after a return question: the return steps
             stale = _as_int(entry_id) in prior_ids and fits.get(entry_id, 0.0) < FIT_NEEDED
             # ... and the message alone ranking the entry first says something in it fits.
@@ -184,36 +221,21 @@ class Lookup:
             rated.append((value, FaqHit(hit.document, hit.score, confidence)))
         return rated
 
-    def _keep_topic(
-        self, question: str, alone: list[FaqHit], joint: list[FaqHit], context: FollowUpContext
-    ) -> list[FaqHit] | None:
-        """A confident standalone "how long/how much" question that the conversation's entry
-        answers better than the standalone best ("多少天之内有效？" after a price-drop answer)."""
-        prior = next((h for h in joint if _as_int(h.document.id) in context.faq_ids), None)
-        top = alone[0]
-        if prior is None or prior.document.id == top.document.id:
-            return None
-        if not asked_kinds(question) & given_kinds(prior.document.answer):
-            return None
-        fits = self._fits(question, [top.document, prior.document])
-        if fits.get(prior.document.id, 0.0) <= fits.get(top.document.id, 0.0):
-            return None
-        kept = FaqHit(prior.document, prior.score, max(top.confidence, FOLLOWUP_CONFIDENCE))
-        return [kept, *(hit for hit in alone if hit.document.id != prior.document.id)]
-
     @staticmethod
     def _stay(
         question: str,
         fits: dict[object, float],
         context: FollowUpContext,
-        dependent: bool,
         answers_kind: set[object],
+        chosen_alone: object | None,
     ) -> object | None:
         """The conversation's entry when the new message still is about it, else None.
 
         A message pointing back ("does that cost anything?") stays when the entry gives the
-        kind of answer asked for, or fits about as well as any other; a message that stands
-        alone stays only when the entry fits it best of all.
+        kind of answer asked for, or fits about as well as any other. A message that names a
+        topic of its own which retrieval confidently places elsewhere moves there ("I forgot my
+        password. How do I reset it?" points back to itself, not to the account deletion asked
+        before).
         """
         prior = [(fit, key) for key, fit in fits.items() if _as_int(key) in context.faq_ids]
         if not prior:
@@ -225,13 +247,15 @@ class Lookup:
         if prior_fit < FIT_NEEDED:
             # "and for a sofa?" after a warranty answer: a new value for the same question,
             # which nothing else fits either.
-            slot = dependent and asks_same_for(question) and other < FIT_NEEDED
+            slot = asks_same_for(question) and other < FIT_NEEDED
             return key if slot else None
         if answers_kind and key not in answers_kind:
             return None  # it cannot answer "how much" / "how long" / "how do I"
-        if dependent and (key in answers_kind or other - prior_fit < MOVE_MARGIN):
+        if chosen_alone not in (None, key):
+            return None
+        if key in answers_kind or other - prior_fit < MOVE_MARGIN:
             return key
-        return key if prior_fit >= other else None
+        return None
 
     def _fits(self, question: str, documents: Sequence[FaqDocument]) -> dict[object, float]:
         """The best sentence score of ``question`` alone in each entry."""
