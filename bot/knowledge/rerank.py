@@ -54,7 +54,9 @@ class Reranker(SideModel):
 
     def __init__(self, encoder: TextEncoder | None) -> None:
         super().__init__(encoder, "mpnet")
-        served = getattr(self.model, "languages", None) if self.model else frozenset()
+        # ``is None``, not truthiness: an on-disk vector cache is a sized thing, empty (false)
+        # until the reranker has encoded an entry, so the reranker never woke up (issue 18).
+        served = getattr(self.model, "languages", None) if self.model is not None else frozenset()
         self.languages: frozenset[str] = ENGLISH_ONLY if served is None else served
 
     def covers(self, part: TextEncoder | None, language: str) -> bool:

@@ -16,6 +16,7 @@ from bot.knowledge.embedding import EncoderError
 from bot.knowledge.encoders import RoutedEncoder
 from bot.knowledge.index import FaqIndex
 from bot.knowledge.rerank import SKIP_AT, Reranker
+from bot.knowledge.vector_cache import DiskCachedEncoder
 from tests.knowledge.test_routing_and_learning import DocumentAwareHashing, EnglishHashing
 from tests.knowledge.test_second_opinion import PointingE5
 
@@ -85,6 +86,14 @@ def test_only_english_entries_get_mpnet_vectors_and_edits_keep_them_current() ->
 def test_the_reranker_needs_another_encoder_beside_it() -> None:
     assert not Reranker(PointingMpnet({})).active
     assert not Reranker(RoutedEncoder([EnglishHashing(), DocumentAwareHashing()])).active
+
+
+def test_an_empty_vector_cache_in_front_of_mpnet_still_reranks(tmp_path: Path) -> None:
+    """The app wraps every part in a ``DiskCachedEncoder``, empty at first start (issue 18)."""
+    cached = DiskCachedEncoder(PointingMpnet({}), tmp_path / "mpnet.npz", "mpnet")
+    assert len(cached) == 0
+    reranker = Reranker(RoutedEncoder([EnglishHashing(), DocumentAwareHashing(), cached]))
+    assert reranker.active and reranker.languages == frozenset({"en"})
 
 
 def split_archive(folder: Path) -> list[Path]:
