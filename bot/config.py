@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.widget_config import WidgetSettings
 from storage.db import location_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ class ConfigError(UsageError):
     """A setting has an invalid value; the message names the variable and what is wrong."""
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, WidgetSettings):
     """Typed configuration of one supportbot deployment."""
 
     model_config = SettingsConfigDict(

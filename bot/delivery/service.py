@@ -233,3 +233,27 @@ class DeliveryService:
         """A try failed; ``permanent``: the channel refuses this reply for good."""
         async with self.session_factory() as s, s.begin():
             await outbox.mark_attempt(session=s, outbox_id=row.id, error=error, failed=permanent)
+
+    # --- a stream the reader confirms (the web chat) -------------------------------------------
+    async def stream_after(
+        self, chat_id: int, after_id: int, limit: int = 100
+    ) -> list[OutboxEntry]:
+        """The chat's replies with an id above ``after_id``, in order (sent ones too)."""
+        async with self.session_factory() as s:
+            rows = await outbox.for_chat_after(
+                session=s, channel=self.channel, chat_id=chat_id, after_id=after_id, limit=limit
+            )
+            return [OutboxEntry.of(r) for r in rows]
+
+    async def confirm(self, chat_id: int, upto_id: int) -> int:
+        """The reader holds every reply of the chat up to ``upto_id``: they are sent."""
+        async with self.session_factory() as s, s.begin():
+            return await outbox.confirm_chat(
+                session=s, channel=self.channel, chat_id=chat_id, upto_id=upto_id,
+                now=self.clock(),
+            )  # fmt: skip
+
+    async def forget_chat(self, chat_id: int) -> int:
+        """Delete the chat's replies and finished updates (the customer's ``/forget``)."""
+        async with self.session_factory() as s, s.begin():
+            return await outbox.forget_chat(session=s, channel=self.channel, chat_id=chat_id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxItem, OutboxState
+from storage.models import InboxItem, InboxState, OutboxItem, OutboxState
 
 
 async def for_item(*, session: AsyncSession, inbox_id: int) -> list[OutboxItem]:
@@ -104,3 +104,59 @@ async def count_pending(*, session: AsyncSession) -> int:
         )
         or 0
     )
+
+
+async def for_chat_after(
+    *, session: AsyncSession, channel: str, chat_id: int, after_id: int, limit: int
+) -> list[OutboxItem]:
+    """A chat's replies on ``channel`` with an id above ``after_id``, oldest first (a stream
+    resumed where its reader stopped: one chat's rows are written in id order)."""
+    rows = await session.scalars(
+        select(OutboxItem)
+        .join(InboxItem, InboxItem.id == OutboxItem.inbox_id)
+        .where(
+            InboxItem.channel == channel,
+            OutboxItem.chat_id == chat_id,
+            OutboxItem.id > after_id,
+            OutboxItem.state != OutboxState.FAILED.value,
+        )
+        .order_by(OutboxItem.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def confirm_chat(
+    *, session: AsyncSession, channel: str, chat_id: int, upto_id: int, now: datetime
+) -> int:
+    """The reader has every pending reply of the chat up to ``upto_id``: mark them sent."""
+    of_channel = select(InboxItem.id).where(InboxItem.channel == channel)
+    result = await session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.inbox_id.in_(of_channel),
+            OutboxItem.chat_id == chat_id,
+            OutboxItem.id <= upto_id,
+            OutboxItem.state == OutboxState.PENDING.value,
+        )
+        .values(state=OutboxState.SENT.value, sent_at=now, attempts=OutboxItem.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def forget_chat(*, session: AsyncSession, channel: str, chat_id: int) -> int:
+    """Delete a chat's replies on ``channel`` and its finished updates (their texts): the
+    customer asked to be forgotten. Items still open are left to finish."""
+    of_chat = (InboxItem.channel == channel, InboxItem.chat_id == chat_id)
+    result = await session.execute(
+        delete(OutboxItem)
+        .where(OutboxItem.inbox_id.in_(select(InboxItem.id).where(*of_chat)))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        delete(InboxItem)
+        .where(*of_chat, InboxItem.state == InboxState.DONE.value)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
