@@ -1,14 +1,19 @@
-"""Load and faults through the real bot process: nothing lost, nothing twice, in order.
+"""Load and faults through the real bot process: nothing lost, nothing twice, in order, and
+every reply the answer to its own question.
 
-    python -m bench.load [--customers 200] [--seconds 120] [--faults] [--no-kill] [--json]
+    python -m bench.load [--customers 200] [--seconds 120] [--think 0.2,2] [--mode polling]
+                         [--faults] [--no-kill] [--seed 7] [--json]
     python -m bench.load --instances 3 --database postgresql [--customers 100] [--no-kill] [--json]
 
 Starts the fake Bot API (``tests/channels/telegram/fake_bot_api.py``: updates kept until a
 ``getUpdates`` offset confirms them, so unconfirmed ones are redelivered to a restarted bot) on
 127.0.0.1 and the bot in its own process (``tests.channels.telegram.bot_process``: what
 ``supportbot run`` runs, with the FakeEngine for generation, lexical retrieval, a fresh SQLite
-file). Customers send questions with think time (2-20 s) without waiting for answers; halfway
-the bot is killed with SIGKILL and started again; at the end it is stopped with SIGTERM.
+file), long polling or (``--mode webhook``) behind a webhook that ``bench.load_webhook``
+delivers to as Telegram does. Customers behave like people: each types the next question
+``--think`` seconds (uniform, default 0.2-2) after the previous one, often before its answer
+arrived. Halfway the bot is killed with SIGKILL and started again; at the end it is stopped
+with SIGTERM.
 
 ``--instances N`` (more than one) or ``--database postgresql``: the scale-out run of
 ``bench.load_fleet`` instead: N ``supportbot run`` instances in webhook mode on one PostgreSQL
@@ -16,8 +21,11 @@ database (``--database-url``, else ``TEST_DATABASE_URL``; it is emptied) behind 
 balancer, compared with one instance, one of the N SIGKILLed mid-way unless ``--no-kill``.
 
 ``--faults``: 10 % of ``sendMessage`` / ``editMessageText`` / ``sendChatAction`` calls fail
-(half 429 with ``retry_after`` 1, a quarter 502, a quarter a reset connection) and 5 % of
-generations fail or time out. Scoring is in ``bench.load_scoring``. Prints one JSON object.
+before they take effect, as on Telegram (half 429 with ``parameters.retry_after`` 1, a quarter
+502, a quarter a reset connection) and 5 % of generations fail or time out. Scoring
+(``lost``, ``wrong_reply``, ``duplicates``, ``out_of_order``) is in ``bench.load_scoring``; the
+bot's log is scanned for tracebacks and ERROR lines (``log_tracebacks``, ``log_errors``).
+Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -37,11 +45,12 @@ from typing import Any
 
 from bench.load_scoring import UNTRACKED, Asked, Score, score_chat, summary, tracked_questions
 from bench.load_scoring import peak_rss_mb as rss
+from bench.load_webhook import WebhookPusher, free_port, webhook_environment
 from bot.config import PROJECT_ROOT, Settings
 from tests.channels.telegram.fake_bot_api import TOKEN, Chaos, FakeBotApi
 
 FAULTY_METHODS = {"sendMessage", "editMessageText", "sendChatAction"}
-THINK = (2.0, 20.0)
+THINK = (0.2, 2.0)
 DRAIN_SECONDS = 90.0
 
 
@@ -113,16 +122,22 @@ def bot_environment(folder: Path, api: FakeBotApi, faults: bool) -> dict[str, st
 
 
 async def customer(
-    api: FakeBotApi, number: int, pool: list[Any], until: float, rng: random.Random
+    api: FakeBotApi,
+    number: int,
+    pool: list[Any],
+    until: float,
+    rng: random.Random,
+    think: tuple[float, float] = THINK,
 ) -> list[Asked]:
-    """One customer: questions with think time until ``until`` (distinct answers if tracked)."""
+    """One customer: questions ``think`` seconds apart, answered or not, until ``until``
+    (distinct answers if tracked)."""
     user = api.user(100_000 + number, f"Customer {number}")
     untracked = number % 10 == 9
     choices = list(UNTRACKED if untracked else pool)
     rng.shuffle(choices)
     asked: list[Asked] = []
     seen: set[str] = set()
-    await asyncio.sleep(rng.uniform(0, THINK[1]))
+    await asyncio.sleep(rng.uniform(0, think[1]))
     for choice in choices:
         if time.monotonic() >= until:
             break
@@ -133,7 +148,7 @@ async def customer(
         asked.append(Asked(number, text, time.monotonic(), None if untracked else choice))
         if not untracked:
             seen.add(choice.answer)
-        await asyncio.sleep(rng.uniform(*THINK))
+        await asyncio.sleep(rng.uniform(*think))
     return asked
 
 
@@ -157,21 +172,47 @@ async def drive(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     await api.start()
     if args.faults:
         api.chaos = Chaos(0.10, FAULTY_METHODS, seed=args.seed)
-    bot = BotProcess(bot_environment(folder, api, args.faults), folder)
+    env = bot_environment(folder, api, args.faults)
+    pusher: WebhookPusher | None = None
+    if args.mode == "webhook":
+        port = free_port()
+        env.update(webhook_environment(port))
+        pusher = WebhookPusher(api, port)
+    bot = BotProcess(env, folder)
     await bot.start()
-    await api.wait_until(lambda: api.sent("deleteWebhook"), within=120)
+    ready = "setWebhook" if pusher is not None else "deleteWebhook"
+    await api.wait_until(lambda: api.sent(ready), within=120)
+    if pusher is not None:
+        pusher.start()
     rng = random.Random(args.seed)
     started = time.monotonic()
     until = started + args.seconds
+    think = tuple(float(x) for x in args.think.split(","))
     customers = [
-        asyncio.create_task(customer(api, n, pool, until, random.Random(rng.random())))
+        asyncio.create_task(
+            customer(api, n, pool, until, random.Random(rng.random()), (think[0], think[1]))
+        )
         for n in range(args.customers)
     ]
     killed = await killer(bot, api, started + args.seconds / 2) if args.kill else 0
     asked = [q for questions in await asyncio.gather(*customers) for q in questions]
     await drain(api, bot, asked)
     exit_status = await bot.stop()
-    return score(api, asked, pool, started, killed, bot, exit_status)
+    if pusher is not None:
+        await pusher.stop()
+    result = score(api, asked, pool, started, killed, bot, exit_status)
+    return {"mode": args.mode, "think_seconds": list(think), **result, **log_findings(folder)}
+
+
+def log_findings(folder: Path) -> dict[str, Any]:
+    """Tracebacks and ERROR lines in the bot's logs (a retried send must leave neither)."""
+    text = "".join(p.read_text(errors="replace") for p in sorted(folder.glob("bot-*.log")))
+    errors = [line[:160] for line in text.splitlines() if " ERROR " in line]
+    return {
+        "log_tracebacks": text.count("Traceback (most recent call last)"),
+        "log_errors": len(errors),
+        "log_error_samples": errors[:3],
+    }
 
 
 async def killer(bot: BotProcess, api: FakeBotApi, at: float) -> int:
@@ -213,10 +254,11 @@ def score(
     for q in asked:
         by_customer.setdefault(q.customer, []).append(q)
     for number, questions in by_customer.items():
-        before = (result.lost, result.duplicates, result.out_of_order)
+        before = (result.lost, result.duplicates, result.out_of_order, result.wrong_reply)
         replies = final_replies(api, 100_000 + number)
-        score_chat(questions, replies, result)
-        if before != (result.lost, result.duplicates, result.out_of_order) and len(shown) < 5:
+        score_chat(questions, replies, result, pool)
+        after = (result.lost, result.duplicates, result.out_of_order, result.wrong_reply)
+        if before != after and len(shown) < 5:
             shown.append({"asked": [q.text for q in questions],
                           "replies": [text[:60] for text, _ in replies]})  # fmt: skip
     last = max(api.created.values(), default=started)
@@ -251,6 +293,8 @@ def main() -> None:
     parser.add_argument("--faults", action="store_true")
     parser.add_argument("--no-kill", dest="kill", action="store_false")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--think", default=f"{THINK[0]},{THINK[1]}", help="seconds LO,HI")
+    parser.add_argument("--mode", choices=("polling", "webhook"), default="polling")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--instances", type=int, default=1)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")

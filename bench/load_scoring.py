@@ -2,13 +2,19 @@
 
 Questions: the demo FAQ's own questions (and a lower-case wording) for which the real
 conversation service, run once in this process on a scratch database, gives the curated answer
-word for word, both as a session's first question and right after the other questions (some
-short questions are taken as a follow-up of the one before and answered with its topic: that
-is answer quality, not delivery); answers that contain one another are dropped, so a reply's
-text names the question it answers. Those are *tracked*: each must be answered exactly once,
-in the order the customer asked. A tenth of the customers ask *untracked* questions (nothing
-in the FAQ, or only close to it: these reach the engine, whose failures are injected) and must
-get one reply each.
+word for word as a session's first question; answers that contain one another are dropped, so
+a reply's text names the question it answers. Those are *tracked*: each must be answered once,
+with its own answer, in the order the customer asked. (An earlier version also dropped every
+question that got another entry's answer right after another question, which hid issue 22: a
+customer who changed the subject got the earlier topic's answer.) A tenth of the customers ask
+*untracked* questions (nothing in the FAQ, or only close to it: these reach the engine, whose
+failures are injected) and must get one reply each.
+
+A chat's replies are read in order: a reply naming the answer of the question being waited
+for answers it; the same answer again right after it is a repeat (``duplicates``: what a
+SIGKILL between Telegram's answer and the sent-mark can cause); a tracked answer that is not
+that (another entry's, or an earlier question's after another answer came between) is a
+``wrong_reply``, and a question whose answer never came is ``lost``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from typing import Any
 from bot.app import open_app
 from bot.config import Settings
 from bot.conversation.exchange import AnswerMode, Incoming
-from bot.conversation.followup import looks_dependent
 from bot.engine.fake import FakeEngine
 from storage.repositories import faq
 
@@ -50,8 +55,8 @@ class Tracked:
 
 
 async def tracked_questions(settings: Settings) -> list[Tracked]:
-    """FAQ questions whose reply is the curated answer, asked first in a session and right
-    after each other kept question, with answers that are told apart."""
+    """FAQ questions whose reply is the curated answer asked first in a session, with answers
+    that are told apart."""
     logging.getLogger("bot").setLevel(logging.WARNING)
     async with open_app(settings, engine=FakeEngine()) as app:
         async with app.session_factory() as s:
@@ -64,18 +69,12 @@ async def tracked_questions(settings: Settings) -> list[Tracked]:
                 reply = await app.conversation.handle(Incoming(user, user, question, "bench"))
             return flat(reply.text) if reply.mode is AnswerMode.FAQ else ""
 
-        found = [
+        kept = [
             Tracked(wording, flat(entry.answer))
             for entry in entries
             for wording in (entry.question, entry.question.lower())
-            if not looks_dependent(wording) and await answer(wording) == flat(entry.answer)
+            if await answer(wording) == flat(entry.answer)
         ]
-        kept = []
-        for candidate in found:
-            others = [t for t in found if t.answer != candidate.answer]
-            after = [await answer(o.question, candidate.question) for o in others]
-            if all(a == candidate.answer for a in after):
-                kept.append(candidate)
     answers = {t.answer for t in kept}
     distinct = {a for a in answers if not any(a != b and (a in b or b in a) for b in answers)}
     return [t for t in kept if t.answer in distinct]
@@ -98,12 +97,16 @@ class Score:
     lost: int = 0
     duplicates: int = 0
     out_of_order: int = 0
+    wrong_reply: int = 0  # a tracked answer sent for a question it does not answer
     other_messages: int = 0  # final bot messages that answer nothing (apologies, notices)
     latencies_ms: list[float] = field(default_factory=list)
 
 
-def score_chat(asked: list[Asked], replies: list[tuple[str, float]], score: Score) -> None:
-    """Score one customer's chat: ``replies`` are the final bot messages (text, time), in order."""
+def score_chat(
+    asked: list[Asked], replies: list[tuple[str, float]], score: Score, known: list[Tracked]
+) -> None:
+    """Score one customer's chat: ``replies`` are the final bot messages (text, time), in order;
+    ``known``: every tracked question of the bench (to tell another entry's answer)."""
     score.messages_sent += len(asked)
     if asked and asked[0].tracked is None:  # untracked customer: one reply per question
         for question, reply in zip(asked, replies, strict=False):
@@ -112,17 +115,24 @@ def score_chat(asked: list[Asked], replies: list[tuple[str, float]], score: Scor
         score.lost += max(0, len(asked) - len(replies))
         score.duplicates += max(0, len(replies) - len(asked))
         return
-    order: list[int] = []
+    answers = [q.tracked.answer if q.tracked else "" for q in asked]
     counts = [0] * len(asked)
+    order: list[int] = []
+    last: int | None = None  # the question the previous tracked reply answered
     for raw, at in replies:
         text = flat(raw)
-        index = next(
-            (i for i, q in enumerate(asked) if q.tracked and q.tracked.answer in text), None
-        )
+        index = next((i for i, a in enumerate(answers) if a and a in text), None)
         if index is None:
-            score.other_messages += 1
+            if any(t.answer in text for t in known):
+                score.wrong_reply += 1  # another entry's answer: not one this customer asked
+            else:
+                score.other_messages += 1
+            continue
+        if counts[index] and index != last:
+            score.wrong_reply += 1  # an earlier question's answer, after another one came
             continue
         counts[index] += 1
+        last = index
         if counts[index] == 1:
             order.append(index)
             score.latencies_ms.append((at - asked[index].at) * 1000)
@@ -158,6 +168,7 @@ def summary(score: Score, **extra: Any) -> dict[str, Any]:
         "lost": score.lost,
         "duplicates": score.duplicates,
         "out_of_order": score.out_of_order,
+        "wrong_reply": score.wrong_reply,
         "latency_p50_ms": percentile(lat, 0.50),
         "latency_p95_ms": percentile(lat, 0.95),
         "latency_p99_ms": percentile(lat, 0.99),
