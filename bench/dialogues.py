@@ -14,10 +14,14 @@ sent as the answer (hand-off, small talk, or a "did you mean" question). A "did 
 to a labelled turn is counted wrong, even when the right entry is among the choices.
 
 Prints ``turns``, ``followup_turns`` (every turn after a conversation's first),
-``followup_accuracy``, ``first_turn_accuracy``, and the accuracy on the follow-ups marked
-``depends`` (those that cannot be understood alone). Deterministic: one run is enough.
-``--failures`` lists every wrong turn (expected, got, mode, confidence, the reply's start), the
-quickest way to see *why* a figure is what it is.
+``followup_accuracy``, ``first_turn_accuracy``, the accuracy on the follow-ups marked
+``depends`` (those that cannot be understood alone), and on the turns marked ``switch`` (a
+complete question on a new subject right after an answered one): ``switch_accuracy`` and
+``switch_false_confident``, a switch answered confidently (mode faq) with an entry an earlier
+turn of the same conversation was answered with, i.e. the old topic stated as fact. Every rate
+comes with its counts. Deterministic: one run is enough. ``--failures`` lists every wrong turn
+(expected, got, mode, confidence, the reply's start), the quickest way to see *why* a figure is
+what it is.
 """
 
 from __future__ import annotations
@@ -27,13 +31,13 @@ import asyncio
 import json
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.app import open_app
+from bot.app import App, open_app
 from bot.config import PROJECT_ROOT, load_settings
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from storage.repositories import faq
@@ -42,6 +46,13 @@ DEFAULT_FILE = PROJECT_ROOT / "bench" / "data" / "dialogues.yaml"
 CHANNEL = "bench"
 NONE = "none"
 ANSWER_MODES = {AnswerMode.FAQ, AnswerMode.GENERATED, AnswerMode.FALLBACK}
+KINDS = ("first", "followup", "depends", "none", "switch", "switch_to_entry", "switch_outside")
+TARGETS = {
+    "followup_accuracy": 0.90,
+    "first_turn_accuracy": 0.95,
+    "switch_accuracy": 0.95,
+    "switch_false_confident": 0,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +62,34 @@ class Step:
     say: str | None
     expect: str = NONE
     depends: bool = False
+    switch: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Dialogue:
     id: str
     steps: tuple[Step, ...]
+
+
+@dataclass(slots=True)
+class Tally:
+    """Right / total per kind of turn, the switches stated from the old topic, the misses."""
+
+    counts: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in KINDS})
+    false_confident: list[dict[str, Any]] = field(default_factory=list)
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, step: Step, position: int, right: bool) -> None:
+        kinds = ["first" if position == 0 else "followup"]
+        kinds += ["depends"] * step.depends + ["none"] * (step.expect == NONE)
+        if step.switch:
+            kinds += ["switch", "switch_outside" if step.expect == NONE else "switch_to_entry"]
+        for kind in kinds:
+            self.counts[kind][0] += right
+            self.counts[kind][1] += 1
+
+    def rate(self, kind: str) -> float:
+        return rate(*self.counts[kind])
 
 
 def load_dialogues(path: Path) -> list[Dialogue]:
@@ -71,7 +104,16 @@ def load_dialogues(path: Path) -> list[Dialogue]:
                 continue
             if "say" not in turn or "expect" not in turn:
                 raise ValueError(f"{item.get('id')}: every turn needs 'say' and 'expect'")
-            steps.append(Step(str(turn["say"]), str(turn["expect"]), bool(turn.get("depends"))))
+            steps.append(
+                Step(
+                    str(turn["say"]),
+                    str(turn["expect"]),
+                    bool(turn.get("depends")),
+                    bool(turn.get("switch")),
+                )
+            )
+        if steps and steps[0].switch:
+            raise ValueError(f"{item.get('id')}: a first turn cannot be a switch")
         dialogues.append(Dialogue(str(item["id"]), tuple(steps)))
     return dialogues
 
@@ -87,9 +129,59 @@ def rate(right: int, total: int) -> float:
     return round(right / total, 3) if total else 0.0
 
 
+def miss_of(dialogue: Dialogue, step: Step, position: int, got: str, reply: Reply) -> dict:
+    return {
+        "dialogue": dialogue.id,
+        "say": step.say,
+        "expect": step.expect,
+        "got": got,
+        "mode": reply.mode.value,
+        "confidence": round(reply.confidence, 3),
+        "turn": position + 1,
+        "reply": reply.text[:100],
+    }
+
+
+async def play_one(
+    app: App,
+    number: int,
+    dialogue: Dialogue,
+    external_ids: dict[int, str],
+    tally: Tally,
+    show: bool,
+) -> None:
+    """One customer's conversation, each turn counted into ``tally``."""
+    position = 0
+    earlier: set[str] = set()  # entries answered since the conversation (re)started
+    for step in dialogue.steps:
+        if step.say is None:
+            await app.conversation.accounts.reset(CHANNEL, number, number)
+            earlier.clear()
+            continue
+        reply = await app.conversation.handle(Incoming(number, number, step.say, channel=CHANNEL))
+        got = answered_entry(reply, external_ids)
+        right = got == step.expect
+        tally.add(step, position, right)
+        if not right:
+            tally.misses.append(miss_of(dialogue, step, position, got, reply))
+            stale = got in earlier and reply.mode is AnswerMode.FAQ
+            if step.switch and stale:
+                tally.false_confident.append(tally.misses[-1])
+        if show:
+            mark = "ok " if right else "BAD"
+            print(
+                f"{mark} {dialogue.id}: {step.say!r} -> {got} [{reply.mode} {reply.confidence:.3f}]"
+            )
+            print(f"      {reply.text[:160]!r}")
+        if got != NONE:
+            earlier.add(got)
+        position += 1
+
+
 async def play(path: Path, show: bool) -> dict[str, Any]:
     dialogues = load_dialogues(path)
     settings = load_settings()
+    tally = Tally()
     with tempfile.TemporaryDirectory(prefix="supportbot-dialogues-") as folder:
         settings = settings.model_copy(
             update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"}
@@ -98,65 +190,46 @@ async def play(path: Path, show: bool) -> dict[str, Any]:
             async with app.session_factory() as session:
                 entries = await faq.list_entries(session=session)
             external_ids = {e.id: e.external_id or str(e.id) for e in entries}
-            unknown = {
-                s.expect
-                for d in dialogues
-                for s in d.steps
-                if s.say is not None and s.expect != NONE
-            } - set(external_ids.values())
+            labels = {s.expect for d in dialogues for s in d.steps if s.say is not None}
+            unknown = labels - {NONE} - set(external_ids.values())
             if unknown:
                 raise ValueError(f"labels that are no entry of the demo FAQ: {sorted(unknown)}")
-            counts = {key: [0, 0] for key in ("first", "followup", "depends", "none")}
-            misses: list[dict[str, str]] = []
             for number, dialogue in enumerate(dialogues, start=1):
-                position = 0
-                for step in dialogue.steps:
-                    if step.say is None:
-                        await app.conversation.accounts.reset(CHANNEL, number, number)
-                        continue
-                    reply = await app.conversation.handle(
-                        Incoming(number, number, step.say, channel=CHANNEL)
-                    )
-                    got = answered_entry(reply, external_ids)
-                    right = got == step.expect
-                    kinds = ["first" if position == 0 else "followup"]
-                    kinds += ["depends"] * step.depends + ["none"] * (step.expect == NONE)
-                    for kind in kinds:
-                        counts[kind][0] += right
-                        counts[kind][1] += 1
-                    if not right:
-                        misses.append(
-                            {
-                                "dialogue": dialogue.id,
-                                "say": step.say,
-                                "expect": step.expect,
-                                "got": got,
-                                "mode": reply.mode.value,
-                                "confidence": round(reply.confidence, 3),
-                                "turn": position + 1,
-                                "reply": reply.text[:100],
-                            }
-                        )
-                    if show:
-                        mark = "ok " if right else "BAD"
-                        how = f"[{reply.mode} {reply.confidence:.3f}]"
-                        print(f"{mark} {dialogue.id}: {step.say!r} -> {got} {how}")
-                        print(f"      {reply.text[:160]!r}")
-                    position += 1
-    total = sum(counts[k][1] for k in ("first", "followup"))
+                await play_one(app, number, dialogue, external_ids, tally, show)
+    return summary(len(dialogues), tally)
+
+
+def summary(dialogues: int, tally: Tally) -> dict[str, Any]:
+    """The figures (counts beside every rate) and the misses."""
+    counts = tally.counts
+    switches = counts["switch"][1]
     return {
-        "dialogues": len(dialogues),
-        "turns": total,
+        "dialogues": dialogues,
+        "turns": counts["first"][1] + counts["followup"][1],
         "first_turns": counts["first"][1],
-        "first_turn_accuracy": rate(*counts["first"]),
+        "first_turns_right": counts["first"][0],
+        "first_turn_accuracy": tally.rate("first"),
         "followup_turns": counts["followup"][1],
-        "followup_accuracy": rate(*counts["followup"]),
+        "followup_right": counts["followup"][0],
+        "followup_accuracy": tally.rate("followup"),
         "dependent_turns": counts["depends"][1],
-        "dependent_accuracy": rate(*counts["depends"]),
+        "dependent_right": counts["depends"][0],
+        "dependent_accuracy": tally.rate("depends"),
         "none_turns": counts["none"][1],
-        "none_accuracy": rate(*counts["none"]),
-        "targets": {"followup_accuracy": 0.90, "first_turn_accuracy": 0.95},
-        "misses": misses,
+        "none_right": counts["none"][0],
+        "none_accuracy": tally.rate("none"),
+        "switch_turns": switches,
+        "switch_right": counts["switch"][0],
+        "switch_accuracy": tally.rate("switch"),
+        "switch_to_entry_turns": counts["switch_to_entry"][1],
+        "switch_to_entry_accuracy": tally.rate("switch_to_entry"),
+        "switch_outside_turns": counts["switch_outside"][1],
+        "switch_outside_accuracy": tally.rate("switch_outside"),
+        "switch_false_confident": len(tally.false_confident),
+        "switch_false_confident_rate": rate(len(tally.false_confident), switches),
+        "switch_false_confident_dialogues": [miss["dialogue"] for miss in tally.false_confident],
+        "targets": TARGETS,
+        "misses": tally.misses,
     }
 
 
