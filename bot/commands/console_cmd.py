@@ -35,11 +35,13 @@ async def serve_console(settings: Settings, stop: threading.Event | None = None)
     from bot.channels.telegram.console_port import open_messenger
     from bot.channels.web import ConsoleServices
     from bot.channels.web.server import serve
+    from bot.channels.webchat.messenger import reaching_web_visitors
 
     async with (
         open_app(settings, load_model=False, import_demo=False) as app,
-        open_messenger(settings) as messenger,
+        open_messenger(settings) as telegram,
     ):
+        messenger = reaching_web_visitors(app, settings, telegram)
         await serve(ConsoleServices.from_app(app, settings, messenger), stop)
 
 

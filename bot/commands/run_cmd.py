@@ -1,7 +1,8 @@
-"""``supportbot run``: the bot in production — Telegram when a token is set, else the terminal.
+"""``supportbot run``: the bot in production, on every channel that is configured.
 
-Without ``SUPPORTBOT_TELEGRAM_TOKEN`` the same pipeline is served as a terminal chat, so a fresh
-``make run`` answers questions before anyone has talked to @BotFather.
+Telegram when ``SUPPORTBOT_TELEGRAM_TOKEN`` is set, the web chat when ``SUPPORTBOT_WIDGET_PORT``
+is set (both in one process and event loop when both are), and the terminal chat only when
+neither is, so a fresh ``make run`` answers questions before anyone has talked to @BotFather.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "run",
-        help="run the bot: Telegram when SUPPORTBOT_TELEGRAM_TOKEN is set, else a terminal chat",
+        help="run the bot: Telegram (SUPPORTBOT_TELEGRAM_TOKEN), the web chat "
+        "(SUPPORTBOT_WIDGET_PORT), else a terminal chat",
     )
     parser.set_defaults(handler=run)
 
@@ -29,11 +31,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.commands.console_cmd import start_beside_bot
 
     start_beside_bot(settings)  # the admin web console, when SUPPORTBOT_CONSOLE_PORT is set
-    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+    telegram = settings.telegram_token is not None and settings.telegram_token.get_secret_value()
+    web = settings.widget_port is not None
+    if not telegram and not web:
         from bot.commands.chat_cmd import chat_session
 
         print("No SUPPORTBOT_TELEGRAM_TOKEN set: starting the terminal chat instead.")
         asyncio.run(chat_session(settings))
+        return 0
+    if not telegram:
+        from bot.channels.webchat.running import serve_alone
+
+        log.info("starting the web chat only (no SUPPORTBOT_TELEGRAM_TOKEN)")
+        asyncio.run(serve_alone(settings))
         return 0
     from bot.channels.telegram.runner import default_opener
     from bot.channels.telegram.runner import run as run_telegram
@@ -41,5 +51,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     mode = f"webhook at {settings.webhook_url}" if settings.webhook_url else "long polling"
     log.info("starting the Telegram bot (%s)", mode)
-    run_telegram(settings, observed(default_opener(settings), settings))
+    opener = observed(default_opener(settings), settings)
+    if web:
+        from bot.channels.webchat.running import with_webchat
+
+        opener = with_webchat(opener, settings)
+    run_telegram(settings, opener)
     return 0

@@ -253,7 +253,10 @@ class DeliveryService:
                 now=self.clock(),
             )  # fmt: skip
 
-    async def forget_chat(self, chat_id: int) -> int:
-        """Delete the chat's replies and finished updates (the customer's ``/forget``)."""
+    async def forget_chat(self, chat_id: int, before_id: int) -> int:
+        """Delete the chat's replies older than ``before_id`` and its finished updates (the
+        customer's ``/forget``; the reply saying so stays)."""
         async with self.session_factory() as s, s.begin():
-            return await outbox.forget_chat(session=s, channel=self.channel, chat_id=chat_id)
+            return await outbox.forget_chat(
+                session=s, channel=self.channel, chat_id=chat_id, before_id=before_id
+            )

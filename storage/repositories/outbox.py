@@ -145,13 +145,17 @@ async def confirm_chat(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def forget_chat(*, session: AsyncSession, channel: str, chat_id: int) -> int:
-    """Delete a chat's replies on ``channel`` and its finished updates (their texts): the
-    customer asked to be forgotten. Items still open are left to finish."""
+async def forget_chat(*, session: AsyncSession, channel: str, chat_id: int, before_id: int) -> int:
+    """Delete a chat's replies on ``channel`` below ``before_id`` and its finished updates
+    (their texts): the customer asked to be forgotten. Items still open are left to finish;
+    the newest row stays, so SQLite never hands a later row an id the reader has seen."""
     of_chat = (InboxItem.channel == channel, InboxItem.chat_id == chat_id)
     result = await session.execute(
         delete(OutboxItem)
-        .where(OutboxItem.inbox_id.in_(select(InboxItem.id).where(*of_chat)))
+        .where(
+            OutboxItem.inbox_id.in_(select(InboxItem.id).where(*of_chat)),
+            OutboxItem.id < before_id,
+        )
         .execution_options(synchronize_session=False)
     )
     await session.execute(

@@ -142,14 +142,13 @@ class WebActions:
 
     async def forget(self, entry: InboxEntry, payload: dict[str, Any]) -> list[Event]:
         counts = await self.conversation.accounts.forget(CHANNEL, entry.chat_id)
-        await self.delivery.forget_chat(entry.chat_id)
         language = payload.get("lang")
         text = (
             web_text("forget_done", language, **counts)
             if counts
             else web_text("forget_nothing", language)
         )
-        return [notice(text, forgotten=True)]
+        return [notice(text, forgotten=True)]  # the worker then deletes the older events
 
     async def agent(self, entry: InboxEntry, payload: dict[str, Any]) -> list[Event]:
         return [{"type": "agent", "text": str(payload.get("text", ""))}]

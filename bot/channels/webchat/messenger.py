@@ -12,8 +12,10 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from bot.channels.webchat.identity import is_web_visitor
+from bot.config import Settings
 from bot.conversation import Customer, HandoffError
 from bot.conversation.handoff import CustomerMessenger
 from bot.delivery import DeliveryService, Received
@@ -59,3 +61,14 @@ class RoutedMessenger:
             await self.other.send(customer, text)
         else:
             raise HandoffError("no channel can reach that customer")
+
+
+def reaching_web_visitors(
+    app: Any, settings: Settings, other: CustomerMessenger | None
+) -> CustomerMessenger | None:
+    """The console's messenger: ``other`` (Telegram), plus web visitors when the web chat is
+    configured (their replies are stored in its inbox, which the bot's worker polls)."""
+    if settings.widget_port is None:
+        return other
+    delivery = DeliveryService(app.session_factory, channel="web", holder="console")
+    return RoutedMessenger(WebMessenger(delivery), other)

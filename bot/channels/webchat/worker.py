@@ -134,4 +134,6 @@ class WebWorker:
         for seq, event in enumerate(events, start=1):
             if seq not in stored:
                 body = {**event, "item": str(entry.update_id), "cid": entry.payload.get("cid")}
-                await self.delivery.record(entry, seq, entry.chat_id, EVENT_KIND, body)
+                row = await self.delivery.record(entry, seq, entry.chat_id, EVENT_KIND, body)
+                if event.get("forgotten"):  # the stream keeps only the notice saying so
+                    await self.delivery.forget_chat(entry.chat_id, before_id=row.id)
