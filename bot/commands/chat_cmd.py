@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.app import open_app
 from bot.channels.console import run_console
+from bot.commands.console_cmd import Opener
 from bot.config import Settings
 
 
@@ -26,9 +27,13 @@ def chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def chat_session(settings: Settings, *, language: str | None = None) -> int:
-    """The terminal chat over a fully opened app; returns how many messages were answered."""
-    async with open_app(settings, start_scheduler=True) as app:
+async def chat_session(
+    settings: Settings, *, language: str | None = None, opener: Opener | None = None
+) -> int:
+    """The terminal chat over a fully opened app (``opener``'s, default ``open_app``);
+    returns how many messages were answered."""
+    opener = opener or (lambda: open_app(settings, start_scheduler=True))
+    async with opener() as app:
         return await run_console(
             app.conversation, stdin=sys.stdin, stdout=sys.stdout, language=language
         )

@@ -1,6 +1,9 @@
 """``supportbot console`` (the admin web console on its own) and ``supportbot console-link``
-(print a one-time login link for an admin). ``supportbot run`` starts the same console in a
-thread beside the bot when ``SUPPORTBOT_CONSOLE_PORT`` is set (``start_beside_bot``)."""
+(print a one-time login link for an admin). ``supportbot run`` serves the same console beside
+the bot when ``SUPPORTBOT_CONSOLE_PORT`` is set (``with_console``): on the bot's own event loop
+and over the bot's own services, so the process holds one set of encoders, one FAQ index and
+one database pool. (It used to open a second app in a thread: a second copy of the encoders and
+the index, about 600 MB with the default ones, kept in step only through the database.)"""
 
 from __future__ import annotations
 
@@ -8,13 +11,14 @@ import argparse
 import asyncio
 import logging
 import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from bot.config import Settings, UsageError
 
 log = logging.getLogger(__name__)
-OPEN_ATTEMPTS = 3
-RETRY_SECONDS = 2.0
+Opener = Callable[[], AbstractAsyncContextManager[Any]]
 
 
 def register(subparsers: Any) -> None:
@@ -32,17 +36,56 @@ def register(subparsers: Any) -> None:
 async def serve_console(settings: Settings, stop: threading.Event | None = None) -> None:
     """Open the services (no model: the console never generates) and serve until stopped."""
     from bot.app import open_app
+
+    async with open_app(settings, load_model=False, import_demo=False) as app:
+        await _serve_over(app, settings, stop)
+
+
+async def _serve_over(app: Any, settings: Settings, stop: threading.Event | None) -> None:
+    """The console over ``app``'s services (and its way to customers) until ``stop``."""
     from bot.channels.telegram.console_port import open_messenger
     from bot.channels.web import ConsoleServices
     from bot.channels.web.server import serve
     from bot.channels.webchat.messenger import reaching_web_visitors
 
-    async with (
-        open_app(settings, load_model=False, import_demo=False) as app,
-        open_messenger(settings) as telegram,
-    ):
+    async with open_messenger(settings) as telegram:
         messenger = reaching_web_visitors(app, settings, telegram)
         await serve(ConsoleServices.from_app(app, settings, messenger), stop)
+
+
+@asynccontextmanager
+async def serving_console(app: Any, settings: Settings) -> AsyncIterator[None]:
+    """The console over ``app`` (the bot's own ``App``) on this event loop while the block
+    runs; nothing when SUPPORTBOT_CONSOLE_PORT is unset. A console that cannot start (its port
+    taken) is logged and the bot goes on without it."""
+    if settings.console_port is None:
+        yield
+        return
+    stop = threading.Event()
+
+    async def run() -> None:
+        try:
+            await _serve_over(app, settings, stop)
+        except (Exception, SystemExit):  # uvicorn exits the process when it cannot bind
+            log.exception("the admin console stopped")
+
+    task = asyncio.create_task(run(), name="admin-console")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+def with_console(opener: Opener, settings: Settings) -> Opener:
+    """``opener`` whose services come with the console served over them (see the module)."""
+
+    @asynccontextmanager
+    async def open_with_console() -> AsyncIterator[Any]:
+        async with opener() as app, serving_console(app, settings):
+            yield app
+
+    return open_with_console
 
 
 def console(args: argparse.Namespace, settings: Settings) -> int:
@@ -70,29 +113,3 @@ def console_link(args: argparse.Namespace, settings: Settings) -> int:
     """Print a login link valid for SUPPORTBOT_CONSOLE_LINK_MINUTES, usable once."""
     print(asyncio.run(_issue(settings, args.admin_id)))
     return 0
-
-
-def start_beside_bot(settings: Settings) -> threading.Event | None:
-    """Serve the console in a daemon thread with its own event loop and services (the bot's
-    loop stays PTB's); returns the event that stops it, None when SUPPORTBOT_CONSOLE_PORT is
-    unset. The console opens its own services (no model) over the same database: FAQ edits
-    reach the bot's index through ``FaqCatalog.sync`` as edits from the CLI do."""
-    if settings.console_port is None:
-        return None
-    stop = threading.Event()
-
-    def run() -> None:
-        # On the very first start the bot migrates the same new database at the same moment;
-        # a failed open is retried, once the bot's migration has had time to finish.
-        for attempt in range(1, OPEN_ATTEMPTS + 1):
-            try:
-                asyncio.run(serve_console(settings, stop))
-                return
-            except Exception:
-                if attempt == OPEN_ATTEMPTS or stop.wait(RETRY_SECONDS):
-                    log.exception("the admin console stopped")
-                    return
-                log.warning("the admin console could not start; retrying", exc_info=True)
-
-    threading.Thread(target=run, name="admin-console", daemon=True).start()
-    return stop

@@ -27,23 +27,25 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve customers until interrupted."""
-    from bot.commands.console_cmd import start_beside_bot
+    """Serve customers until interrupted; the admin web console beside them, over the same
+    services, when SUPPORTBOT_CONSOLE_PORT is set."""
+    from bot.app import open_app
+    from bot.commands.console_cmd import with_console
 
-    start_beside_bot(settings)  # the admin web console, when SUPPORTBOT_CONSOLE_PORT is set
     telegram = settings.telegram_token is not None and settings.telegram_token.get_secret_value()
     web = settings.widget_port is not None
-    if not telegram and not web:
+    if not telegram:
+        opener = with_console(lambda: open_app(settings, start_scheduler=True), settings)
+        if web:
+            from bot.channels.webchat.running import serve_alone
+
+            log.info("starting the web chat only (no SUPPORTBOT_TELEGRAM_TOKEN)")
+            asyncio.run(serve_alone(settings, opener=opener))
+            return 0
         from bot.commands.chat_cmd import chat_session
 
         print("No SUPPORTBOT_TELEGRAM_TOKEN set: starting the terminal chat instead.")
-        asyncio.run(chat_session(settings))
-        return 0
-    if not telegram:
-        from bot.channels.webchat.running import serve_alone
-
-        log.info("starting the web chat only (no SUPPORTBOT_TELEGRAM_TOKEN)")
-        asyncio.run(serve_alone(settings))
+        asyncio.run(chat_session(settings, opener=opener))
         return 0
     from bot.channels.telegram.runner import default_opener
     from bot.channels.telegram.runner import run as run_telegram
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     mode = f"webhook at {settings.webhook_url}" if settings.webhook_url else "long polling"
     log.info("starting the Telegram bot (%s)", mode)
-    opener = observed(default_opener(settings), settings)
+    opener = with_console(observed(default_opener(settings), settings), settings)
     if web:
         from bot.channels.webchat.running import with_webchat
 

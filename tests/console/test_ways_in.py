@@ -1,14 +1,14 @@
 """The ways to the console: ``supportbot console-link``, ``/console`` in the admin's private
-Telegram chat (real python-telegram-bot against the fake Bot API), and the console served in a
-thread beside the bot by ``supportbot run``."""
+Telegram chat (real python-telegram-bot against the fake Bot API), and the console served
+beside the bot by ``supportbot run``, over the bot's own services."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,9 +18,10 @@ from bot.admin.console_logins import ConsoleLogins
 from bot.app import open_app, open_database
 from bot.channels.telegram.runner import serving
 from bot.cli import main
-from bot.commands.console_cmd import start_beside_bot
+from bot.commands.console_cmd import with_console
 from bot.config import Settings
 from bot.engine.fake import FakeEngine
+from bot.knowledge.index import FaqIndex
 from tests.channels.telegram.fake_bot_api import TOKEN, FakeBotApi
 from tests.console.conftest import ADMIN
 
@@ -96,26 +97,31 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_console_served_in_a_thread_beside_the_bot(
-    console_settings: Settings, tmp_path: Path
+def _live_indexes() -> set[int]:
+    gc.collect()
+    return {id(thing) for thing in gc.get_objects() if isinstance(thing, FaqIndex)}
+
+
+async def test_console_served_beside_the_bot_over_its_own_services(
+    console_settings: Settings,
 ) -> None:
+    """``supportbot run`` serves the console over the bot's ``App``: one FAQ index (and one set
+    of encoders) in the process, not a second app opened for the console (issue 18)."""
     port = _free_port()
     settings = console_settings.model_copy(update={"console_port": port})
-    async with open_database(settings):
-        pass  # migrated first, as the bot's own start does
-    stop = start_beside_bot(settings)
-    assert stop is not None
-    try:
+    before = _live_indexes()
+    opener = with_console(lambda: open_app(settings, engine=FakeEngine()), settings)
+    async with opener() as app, httpx.AsyncClient() as client:
         deadline = asyncio.get_running_loop().time() + 30
-        async with httpx.AsyncClient() as client:
-            while True:
-                try:
-                    response = await client.get(f"http://127.0.0.1:{port}/faq")
-                    break
-                except httpx.TransportError:
-                    assert asyncio.get_running_loop().time() < deadline, "console did not start"
-                    await asyncio.sleep(0.05)
+        while True:
+            try:
+                response = await client.get(f"http://127.0.0.1:{port}/faq")
+                break
+            except httpx.TransportError:
+                assert asyncio.get_running_loop().time() < deadline, "console did not start"
+                await asyncio.sleep(0.05)
         assert response.status_code == 401 and "Please sign in" in response.text
-    finally:
-        stop.set()
-    assert start_beside_bot(console_settings.model_copy(update={"console_port": None})) is None
+        assert _live_indexes() - before == {id(app.catalog.index)}
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.TransportError):  # it stopped with the bot's services
+            await client.get(f"http://127.0.0.1:{port}/faq")

@@ -1,11 +1,13 @@
 """Serving the console with uvicorn inside an existing event loop (``supportbot console``, or
-a thread beside the bot in ``supportbot run``)."""
+beside the bot on its own loop in ``supportbot run``, where the bot owns SIGINT and SIGTERM)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -16,8 +18,17 @@ from bot.channels.web.services import ConsoleServices
 log = logging.getLogger(__name__)
 
 
-def build_server(console: ConsoleServices) -> uvicorn.Server:
-    """A uvicorn server for the console on SUPPORTBOT_CONSOLE_LISTEN:PORT."""
+class _GuestServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the bot beside it owns SIGINT and SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_server(console: ConsoleServices, *, guest: bool = False) -> uvicorn.Server:
+    """A uvicorn server for the console on SUPPORTBOT_CONSOLE_LISTEN:PORT (``guest``: in the
+    bot's process, leaving signals to it)."""
     settings = console.settings
     config = uvicorn.Config(
         create_app(console),
@@ -28,13 +39,13 @@ def build_server(console: ConsoleServices) -> uvicorn.Server:
         lifespan="off",
         server_header=False,
     )
-    return uvicorn.Server(config)
+    return _GuestServer(config) if guest else uvicorn.Server(config)
 
 
 async def serve(console: ConsoleServices, stop: threading.Event | None = None) -> None:
-    """Serve until the server is told to exit: signals in the main thread, or ``stop`` set
-    (the console in a thread beside the bot)."""
-    server = build_server(console)
+    """Serve until the server is told to exit: signals when it is alone, ``stop`` set when it
+    is the bot's guest (then it leaves signals to the bot)."""
+    server = build_server(console, guest=stop is not None)
     if stop is not None:
         watcher = threading.Thread(target=_exit_when_set, args=(stop, server), daemon=True)
         watcher.start()

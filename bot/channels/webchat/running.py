@@ -32,18 +32,22 @@ def with_webchat(opener: Opener, settings: Settings) -> Opener:
     return open_with_webchat
 
 
-async def serve_alone(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Every service and the web chat, until SIGINT/SIGTERM (or ``stop`` is set)."""
+async def serve_alone(
+    settings: Settings, stop: asyncio.Event | None = None, opener: Opener | None = None
+) -> None:
+    """Every service (``opener``'s, default ``open_app``) and the web chat, until SIGINT/SIGTERM
+    (or ``stop`` is set)."""
     from bot.app import open_app
     from bot.observability.wiring import serving_operations
 
+    opener = opener or (lambda: open_app(settings, start_scheduler=True))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
     async with (
-        open_app(settings, start_scheduler=True) as app,
+        opener() as app,
         serving_operations(app),
         serving_webchat(app, settings),
     ):
