@@ -4,6 +4,7 @@ served by uvicorn on 127.0.0.1, and a small server-sent-events reader for httpx.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -87,11 +88,10 @@ async def read_events(
     *,
     after: int | None = None,
     last_event_id: int | None = None,
-    timeout: float = 10.0,
-    stop_when: Any = None,
+    within: float = 10.0,
 ) -> list[dict[str, Any]]:
     """The first ``count`` stored events of the visitor's stream (partials skipped), or fewer
-    when ``timeout`` passes first (then the stream is simply closed)."""
+    when ``within`` seconds pass first (then the stream is simply closed)."""
     params = {"token": token}
     if after is not None:
         params["after"] = str(after)
@@ -119,8 +119,6 @@ async def read_events(
                 elif not line:
                     event_id, kind = None, "message"
 
-    try:
-        await asyncio.wait_for(collect(), timeout)
-    except TimeoutError:
-        pass
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(collect(), within)
     return found

@@ -70,7 +70,7 @@ async def test_two_visitors_never_see_each_others_conversation(served: Served) -
     await served.say(alice, QUESTION, "a1")
     [answer] = await read_events(served.client, alice, 1)
     await served.say(bob, OTHER_QUESTION, "b1")
-    bobs = await read_events(served.client, bob, 5, after=0, timeout=2)
+    bobs = await read_events(served.client, bob, 5, after=0, within=2)
     assert [e["cid"] for e in bobs] == ["b1"]
     assert all(QUESTION not in str(e) for e in bobs)
     # Bob rating or picking on Alice's messages changes nothing of hers.
@@ -78,12 +78,12 @@ async def test_two_visitors_never_see_each_others_conversation(served: Served) -
     await served.act(
         bob, id="b3", kind="choice", question_id=answer["question_id"], entry_id=1, label="x"
     )
-    bobs = await read_events(served.client, bob, 3, after=0, timeout=3)
+    bobs = await read_events(served.client, bob, 3, after=0, within=3)
     assert [e["cid"] for e in bobs] == ["b1", "b2", "b3"]
     assert bobs[2]["type"] == "notice"  # "that question is no longer available"
     async with served.app.session_factory() as s:
         assert await s.scalar(select(func.count(Feedback.id))) == 0
-    alices = await read_events(served.client, alice, 5, after=0, timeout=1)
+    alices = await read_events(served.client, alice, 5, after=0, within=1)
     assert [e["cid"] for e in alices] == ["a1"]
     # A stream without a valid token gets nothing at all.
     refused = await served.client.get(

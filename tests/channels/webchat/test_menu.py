@@ -4,6 +4,7 @@ a person (whose reply arrives in the open stream), /forget, starting over."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -53,10 +54,9 @@ async def test_a_person_answers_live_from_the_console(served: Served) -> None:
     await served.say(token, "Where is my parcel?", "q1")  # stored for the agents, not answered
     [received] = await read_events(served.client, token, 1, after=started["id"])
     assert received["type"] == "received"
-    [waiting] = (await served.app.handoff.overdue(after=__import__("datetime").timedelta(0)))[:1]
+    [waiting] = (await served.app.handoff.overdue(after=timedelta(0)))[:1]
+    # The stream is open and waiting while the agent answers.
     listening = asyncio.create_task(read_events(served.client, token, 2, after=received["id"]))
-    while served.chat.live.listening() == 0:  # the stream is open before the agent answers
-        await asyncio.sleep(0.01)
     # The console's own hand-off service and messenger, as `supportbot console` wires them.
     console_messenger = reaching_web_visitors(served.app, served.app.settings, None)
     assert console_messenger is not None
@@ -81,7 +81,7 @@ async def test_forget_deletes_the_conversation_and_its_events(served: Served) ->
     await served.act(token, id="f1", kind="forget")
     [done] = await read_events(served.client, token, 1, after=answer["id"])
     assert done["type"] == "notice"
-    events = await read_events(served.client, token, 5, after=0, timeout=1)
+    events = await read_events(served.client, token, 5, after=0, within=1)
     assert [e["type"] for e in events] == ["notice"] and events[0]["forgotten"] is True
     async with served.app.session_factory() as s:
         texts = list(await s.scalars(select(Message.text)))

@@ -88,7 +88,7 @@ async def test_a_reply_killed_before_it_was_sent_arrives_once(
             await client.post("/api/messages", json=body, headers=auth)
             later = await read_events(client, token, 1, last_event_id=events[0]["id"])
             assert [e["cid"] for e in later] == ["q2"]
-            everything = await read_events(client, token, 3, after=0, timeout=1)
+            everything = await read_events(client, token, 3, after=0, within=1)
             assert [e["cid"] for e in everything] == ["q1", "q2"]  # the reply once
     engine = make_engine(web_settings.database_url)
     try:

@@ -46,14 +46,14 @@ async def test_answers_stream_and_resume_after_the_last_event_id(served: Served)
 
     assert (await served.say(token, OTHER_QUESTION, "q2")).status_code == 202
     # A reconnect naming the first event gets exactly the second, not the first again.
-    resumed = await read_events(served.client, token, 5, last_event_id=first[0]["id"], timeout=3)
+    resumed = await read_events(served.client, token, 5, last_event_id=first[0]["id"], within=3)
     assert [e["cid"] for e in resumed] == ["q2"]
     assert resumed[0]["id"] > first[0]["id"]
     # From the start (a reload), the whole conversation in order, each event once.
-    everything = await read_events(served.client, token, 5, after=0, timeout=2)
+    everything = await read_events(served.client, token, 5, after=0, within=2)
     assert [e["cid"] for e in everything] == ["q1", "q2"]
     # Nothing after the last one.
-    assert await read_events(served.client, token, 1, after=resumed[0]["id"], timeout=1) == []
+    assert await read_events(served.client, token, 1, after=resumed[0]["id"], within=1) == []
 
 
 async def test_events_stay_pending_until_the_browser_confirms_them(served: Served) -> None:
@@ -76,5 +76,5 @@ async def test_a_message_sent_twice_is_answered_once(served: Served) -> None:
     for _ in range(3):  # the widget retries after a lost response
         assert (await served.say(token, QUESTION, "same")).status_code == 202
     await served.say(token, OTHER_QUESTION, "next")
-    events = await read_events(served.client, token, 3, timeout=3)
+    events = await read_events(served.client, token, 3, within=3)
     assert [e["cid"] for e in events] == ["same", "next"]

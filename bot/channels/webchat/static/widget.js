@@ -15,7 +15,7 @@
   var L = {
     en: {
       title: "Chat with us", open: "Open the chat", close: "Close the chat",
-      input: "Your message", send: "Send", menu: "More options", more: "More",
+      input: "Your message", send: "Send", menu: "Menu", more: "More",
       human: "Talk to a person", bot: "Back to the bot", reset: "Start over",
       forget: "Delete my data", confirmForget: "Delete everything stored about you?",
       didYouMean: "Did you mean:", related: "Related questions:", up: "Helpful",
@@ -25,7 +25,7 @@
     },
     zh: {
       title: "在线客服", open: "打开聊天", close: "关闭聊天", input: "您的消息",
-      send: "发送", menu: "更多选项", more: "更多", human: "联系人工客服",
+      send: "发送", menu: "菜单", more: "更多", human: "联系人工客服",
       bot: "返回机器人", reset: "重新开始", forget: "删除我的数据",
       confirmForget: "删除我们保存的关于您的所有内容？", didYouMean: "您是想问：",
       related: "相关问题：", up: "有帮助", down: "没有帮助", you: "您", botName: "助手",
@@ -194,18 +194,22 @@
       return r.json();
     });
   }
+  var asking = null;  // one token request at a time: two would make two visitors
   function ensureToken() {
     if (token) return Promise.resolve(token);
+    if (asking) return asking;
     var who = data.customerId ? { customer_id: data.customerId, signature: data.customerSignature } : {};
-    return fetch(base + "/api/visitor", {
+    asking = fetch(base + "/api/visitor", {
       method: "POST", mode: "cors", credentials: "omit",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(who)
     }).then(function (r) { return r.json(); }).then(function (d) {
+      asking = null;
       if (!d.token) throw new Error(d.error || "no token");
       token = d.token;
       store.set("token", token);
       return token;
-    });
+    }, function (e) { asking = null; throw e; });
+    return asking;
   }
 
   function ask(text) {
@@ -276,8 +280,9 @@
     delete partials[d.item];
     if (d.more) {
       var more = button(L.more, function () {
-        more.remove();
+        more.remove();  // the focus must not fall out of the panel with it
         b.insertBefore(document.createTextNode("\n\n" + d.more), b.querySelector(".row"));
+        input.focus();
       });
       row(b).appendChild(more);
     }
