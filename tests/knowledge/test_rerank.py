@@ -16,6 +16,7 @@ from bot.knowledge.documents import FaqDocument, embedded_texts
 from bot.knowledge.embedding import EncoderError
 from bot.knowledge.encoders import RoutedEncoder
 from bot.knowledge.index import FaqIndex
+from bot.knowledge.lazy_encoder import LazyEncoder
 from bot.knowledge.rerank import SKIP_AT, Reranker
 from bot.knowledge.vector_cache import DiskCachedEncoder
 from tests.knowledge.test_routing_and_learning import DocumentAwareHashing, EnglishHashing
@@ -95,6 +96,34 @@ def test_an_empty_vector_cache_in_front_of_mpnet_still_reranks(tmp_path: Path) -
     assert len(cached) == 0
     reranker = Reranker(RoutedEncoder([EnglishHashing(), DocumentAwareHashing(), cached]))
     assert reranker.active and reranker.languages == frozenset({"en"})
+
+
+def test_a_reranker_model_that_fails_to_load_leaves_the_ranking_as_it_was(
+    tmp_path: Path,
+) -> None:
+    directions = {text: 0 for text in embedded_texts(SHIPPING)}
+    directions |= {text: 1 for text in embedded_texts(TRACKING)} | {QUESTION: 1}
+    path = tmp_path / "mpnet.npz"
+    working = DiskCachedEncoder(PointingMpnet(directions), path, "mpnet")
+    FaqIndex(RoutedEncoder([EnglishHashing(), DocumentAwareHashing(), working])).rebuild(
+        [SHIPPING, TRACKING]
+    )  # the entries' mpnet vectors are now in the cache, as after a first start
+
+    attempts: list[int] = []
+
+    def broken() -> PointingMpnet:
+        attempts.append(1)
+        raise EncoderError("cannot load the embedding model in data/models/all-mpnet-base-v2")
+
+    lazy = LazyEncoder(broken, languages=frozenset({"en"}), family="mpnet")
+    cached = DiskCachedEncoder(lazy, path, "mpnet")
+    index = FaqIndex(RoutedEncoder([EnglishHashing(), DocumentAwareHashing(), cached]))
+    index.rebuild([SHIPPING, TRACKING])
+    assert not lazy.loaded
+    hits = index.search(QUESTION, k=2)
+    assert hits and not hits[0].reranked  # answered as without the reranker
+    assert not index.search(QUESTION, k=2)[0].reranked
+    assert len(attempts) == 1  # a failed load is not tried again per question
 
 
 def split_archive(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:

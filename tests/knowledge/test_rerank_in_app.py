@@ -2,7 +2,8 @@
 
 The reranker's other tests build ``FaqIndex`` by hand; here the encoders come from Settings,
 wrapped in their on-disk vector caches, exactly as ``supportbot eval``, ``chat`` and ``run``
-get them (issue 18: behind ``DiskCachedEncoder`` it never ran, and nothing noticed).
+get them (issue 18: behind ``DiskCachedEncoder`` it never ran, and nothing noticed), and
+mpnet is loaded only when an unsure English question needs it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import pytest
 
 from bot.app import open_app
 from bot.config import Settings
+from bot.knowledge.encoders import encoder_parts, of_family
+from bot.knowledge.lazy_encoder import LazyEncoder
 from bot.knowledge.mpnet import MODEL_FOLDER, bundled_mpnet_path
 from bot.knowledge.rerank import SKIP_AT
 from tests.knowledge.conftest import PROJECT_ROOT
@@ -33,10 +36,19 @@ def app_settings(settings: Settings) -> Settings:
 async def test_open_app_reranks_an_unsure_english_question_and_not_a_sure_one(
     app_settings: Settings,
 ) -> None:
+    async with open_app(app_settings, load_model=False):
+        pass  # the first start encodes every entry (mpnet too) into the on-disk vector caches
     async with open_app(app_settings, load_model=False) as app:
+        mpnet = next(
+            part.inner  # type: ignore[attr-defined]
+            for part in encoder_parts(app.catalog.index.encoder)
+            if of_family(part, "mpnet")
+        )
+        assert isinstance(mpnet, LazyEncoder) and not mpnet.loaded  # vectors from the cache
         sure = app.catalog.search(SURE, k=5)
         assert sure[0].confidence >= SKIP_AT and not sure[0].reranked
+        assert not mpnet.loaded  # a sure question never needs it
         unsure = app.catalog.search(UNSURE, k=5)
         assert unsure[0].reranked, [(h.document.id, round(h.confidence, 2)) for h in unsure]
         assert unsure[0].document.question.startswith("My item arrived damaged")
-
+        assert mpnet.loaded
