@@ -3,6 +3,8 @@ repeat, confirmed by the browser, and each client message id stored once."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from bot.channels.webchat import build_webchat, create_app
@@ -78,3 +80,29 @@ async def test_a_message_sent_twice_is_answered_once(served: Served) -> None:
     await served.say(token, OTHER_QUESTION, "next")
     events = await read_events(served.client, token, 3, within=3)
     assert [e["cid"] for e in events] == ["same", "next"]
+
+
+async def test_an_answer_is_streamed_before_it_is_stored(served: Served) -> None:
+    """The text as it is generated goes out as ``partial`` events (no id), then the stored
+    answer with the same item replaces it."""
+    token = await served.visitor()
+    seen: list[tuple[str, dict[str, object]]] = []
+    params, headers = {"token": token}, {"origin": SHOP}
+    async with served.client.stream("GET", "/api/events", params=params, headers=headers) as r:
+        lines = r.aiter_lines()
+        assert (await anext(lines)).startswith("retry:")  # the stream is listening now
+        assert (await served.say(token, QUESTION, "q1")).status_code == 202
+        kind = "message"
+        async for line in lines:
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                seen.append((kind, json.loads(line[6:])))
+                if kind == "message":
+                    break
+                kind = "message"
+    kinds = [kind for kind, _ in seen]
+    assert kinds[0] == "partial" and kinds[-1] == "message"
+    partial, stored = seen[0][1], seen[-1][1]
+    assert partial["item"] == stored["item"] and "id" not in partial
+    assert str(stored["text"]).startswith(str(partial["text"]))
