@@ -40,6 +40,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -205,11 +206,19 @@ async def drive(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 
 
 def log_findings(folder: Path) -> dict[str, Any]:
-    """Tracebacks and ERROR lines in the bot's logs (a retried send must leave neither)."""
-    text = "".join(p.read_text(errors="replace") for p in sorted(folder.glob("bot-*.log")))
-    errors = [line[:160] for line in text.splitlines() if " ERROR " in line]
+    """Tracebacks and ERROR lines in the bot's logs (a retried send must leave neither), with
+    the log line that each traceback followed."""
+    lines = [
+        line
+        for path in sorted(folder.glob("bot-*.log"))
+        for line in path.read_text(errors="replace").splitlines()
+    ]
+    traced = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent")]
+    causes = Counter(lines[i - 1][:120] if i else "" for i in traced)
+    errors = [line[:160] for line in lines if "ERROR" in line.split(" ", 4)[:4]]
     return {
-        "log_tracebacks": text.count("Traceback (most recent call last)"),
+        "log_tracebacks": len(traced),
+        "log_traceback_causes": dict(causes.most_common(3)),
         "log_errors": len(errors),
         "log_error_samples": errors[:3],
     }

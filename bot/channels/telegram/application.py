@@ -47,6 +47,7 @@ from bot.channels.telegram.flows import InFlow
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.menus import register_menus
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
+from bot.channels.telegram.outgoing import was_given_up
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import (
     CONTEXT_TYPES,
@@ -262,6 +263,8 @@ async def on_error(update: object, context: Context) -> None:
     if update is None and (network or isinstance(context.error, TimedOut)):
         # Polling while Telegram (or the network) is unreachable: PTB retries by itself.
         log.warning("Telegram unreachable, retrying: %s", context.error)
+        return
+    if was_given_up(context.error):  # one ERROR line said so; Telegram refuses this chat
         return
     log.error("handling an update failed", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:

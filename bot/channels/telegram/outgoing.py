@@ -13,11 +13,8 @@ message waits until they are out.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,16 +23,12 @@ from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
     TelegramError,
-    TimedOut,
 )
 
 from bot.channels.telegram.formatting import split_text
+from bot.channels.telegram.retries import StillFailing, with_retries
 from bot.delivery import DeliveryService, InboxEntry, OutboxEntry
-from bot.observability import events
 
 if TYPE_CHECKING:
     from bot.channels.telegram.send_lane import SendLane
@@ -43,63 +36,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PLACEHOLDER_ID = 0  # the message id a handler sees for a reply that is stored, not yet sent
-MAX_BACKOFF = 5.0
 PREVIEW_SEQ = 0  # an item's streamed preview, kept apart from its numbered replies
+GIVEN_UP_NOTE = "supportbot: the outbox gave this reply up and logged why"
 
 
-class StillFailing(NetworkError):
-    """Telegram kept failing for the whole retry time; the reply stays pending."""
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """Seconds Telegram asked to wait (an int today, a timedelta in PTB's next major)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """429, 5xx, timeouts and broken connections: worth another try. A 400 or 403 is not."""
-    if isinstance(exc, RetryAfter):
-        return True
-    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest | InvalidToken)
-
-
-def error_code(exc: BaseException) -> int | str:
-    """The code ``/metrics`` counts a failed Bot API call under."""
-    if isinstance(exc, RetryAfter):
-        return 429
-    if isinstance(exc, BadRequest):
-        return 400
-    if isinstance(exc, Forbidden):
-        return 403
-    if isinstance(exc, TimedOut):
-        return "timeout"
-    return "network" if isinstance(exc, NetworkError) else "other"
-
-
-async def with_retries(call: Callable[[], Awaitable[T]], *, within: float) -> T:
-    """``call()`` again on transient errors, with back-off (``retry_after`` honoured), for at
-    most ``within`` seconds; then ``StillFailing``. Permanent errors are raised at once."""
-    deadline = time.monotonic() + within
-    backoff = 0.25
-    while True:
-        try:
-            return await call()
-        except Exception as exc:
-            if isinstance(exc, TelegramError):
-                events.bot_api_error(error_code(exc))
-            if not is_transient(exc):
-                raise
-            pause = retry_seconds(exc) if isinstance(exc, RetryAfter) else backoff
-            backoff = min(backoff * 2, MAX_BACKOFF)
-            if time.monotonic() + pause > deadline:
-                raise StillFailing(f"{type(exc).__name__}: {exc}") from exc
-            log.info("Telegram call failed (%s); retrying in %.2fs", exc, pause)
-            await asyncio.sleep(pause)
+def was_given_up(exc: BaseException | None) -> bool:
+    """The outbox already logged this refusal of a reply (see ``DeliveryScope._given_up``)."""
+    return GIVEN_UP_NOTE in getattr(exc, "__notes__", ())
 
 
 def send_body(
@@ -169,7 +112,9 @@ async def send_or_edit_once(bot: Bot, kind: str, body: dict[str, Any]) -> int | 
 
 async def transmit(bot: Bot, kind: str, body: dict[str, Any], *, within: float) -> int | None:
     """One reply to Telegram, retried; its message id (None: an edit was refused)."""
-    return await with_retries(lambda: send_or_edit_once(bot, kind, body), within=within)
+    return await with_retries(
+        lambda: send_or_edit_once(bot, kind, body), within=within, chat_id=body.get("chat_id")
+    )
 
 
 @dataclass(slots=True)
@@ -202,20 +147,28 @@ class DeliveryScope:
         if self.deferred:
             return PLACEHOLDER_ID
         try:
-            message_id = await self.lane.send_and_mark(
-                kind, body, row.id, within=self.retry_within
-            )
+            message_id = await self.lane.send_and_mark(kind, body, row.id, within=self.retry_within)
         except StillFailing as exc:
             log.warning("inbox item %s: reply %s left pending (%s)", self.entry.id, self.seq, exc)
             await self.delivery.not_sent(row, str(exc), permanent=False)
             self.deferred = True
             return PLACEHOLDER_ID
         except (BadRequest, Forbidden) as exc:
+            self._given_up(body, exc)
             await self.delivery.not_sent(row, str(exc), permanent=True)
             raise
         if message_id is None:  # an edit refused for good: the caller sends instead
             await self.delivery.not_sent(row, "edit refused", permanent=True)
         return message_id
+
+    def _given_up(self, body: dict[str, Any], exc: TelegramError) -> None:
+        """Telegram refuses this reply for good: the one line that says so (the error handler
+        recognises the note and adds nothing)."""
+        log.error(
+            "reply given up: chat %s, update %s, inbox item %s: %s",
+            body.get("chat_id"), self.entry.update_id, self.entry.id, exc,
+        )  # fmt: skip
+        exc.add_note(GIVEN_UP_NOTE)
 
     def earlier_preview(self) -> int | None:
         """The preview message an earlier claim of this item showed, if any: a replay finishes
@@ -256,7 +209,7 @@ class DeliveryScope:
                 await self.delivery.not_sent(row, str(exc), permanent=False)
                 return False
             except (BadRequest, Forbidden) as exc:
-                log.warning("inbox item %s: reply %s refused (%s)", self.entry.id, seq, exc)
+                self._given_up(body, exc)
                 await self.delivery.not_sent(row, str(exc), permanent=True)
                 continue
         return True

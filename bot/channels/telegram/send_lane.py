@@ -28,7 +28,8 @@ from telegram import Bot
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram.outgoing import send_or_edit_once, with_retries
+from bot.channels.telegram.outgoing import send_or_edit_once
+from bot.channels.telegram.retries import with_retries
 from bot.delivery.marks import SentMarks
 from bot.observability import events
 
@@ -38,6 +39,23 @@ SENDS_IN_FLIGHT = 4
 """Per process, at most this many replies are between "handed to Telegram" and "marked sent"
 at once: the most one crash can repeat. Telegram's own limit is about 30 messages a second,
 and four sends in flight keep up with it at round trips up to about 130 ms."""
+
+
+class _OutboxRetriesTheseFilter(logging.Filter):
+    """Drops PTB's ``AIORateLimiter`` report of a 429 it does not retry itself (``max_retries``
+    0): it is an ERROR with a traceback for every 429, while the outbox retries the send and
+    logs one INFO line naming the chat and the wait (``retries.with_retries``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.msg == "Rate limit hit after maximum of %d retries" and record.args == (0,)
+        )
+
+
+def _quiet_limiter_reports() -> None:
+    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _OutboxRetriesTheseFilter) for f in limiter_log.filters):
+        limiter_log.addFilter(_OutboxRetriesTheseFilter())
 
 
 class SendLane:
@@ -85,6 +103,7 @@ class SendLane:
     async def _open(self) -> None:
         request = HTTPXRequest(connection_pool_size=SENDS_IN_FLIGHT + 2)
         limiter = AIORateLimiter(max_retries=0)  # 429s are the outbox's retries, not PTB's
+        _quiet_limiter_reports()
         self._bot = ExtBot(
             self.token, base_url=self.base_url, request=request, rate_limiter=limiter
         )
@@ -120,4 +139,4 @@ class SendLane:
             finally:
                 slots.release()
 
-        return await with_retries(attempt, within=within)
+        return await with_retries(attempt, within=within, chat_id=body.get("chat_id"))

@@ -3,7 +3,7 @@
 Every text goes out as HTML (already escaped by ``formatting``). If Telegram still rejects it
 (a parse error, or its own length count disagreeing with ours) the same words are re-sent as
 plain text, cut smaller if need be. 429 (``retry_after`` honoured), 5xx and network errors are
-retried with back-off for ``send_retry_seconds`` (``outgoing.with_retries``); PTB's
+retried with back-off for ``send_retry_seconds`` (``retries.with_retries``); PTB's
 ``AIORateLimiter`` only handles 429.
 
 Inside the handling of an inbox item every reply goes through that item's outbox
@@ -20,12 +20,8 @@ from datetime import datetime
 from telegram import Bot, Chat, InlineKeyboardMarkup, Message
 
 from bot.channels.telegram.formatting import OutgoingText
-from bot.channels.telegram.outgoing import (
-    current_scope,
-    retry_seconds,
-    send_body,
-    transmit,
-)
+from bot.channels.telegram.outgoing import current_scope, send_body, transmit
+from bot.channels.telegram.retries import retry_seconds
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
