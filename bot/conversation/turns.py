@@ -8,11 +8,14 @@ A channel that may hand the same update over again (the durable inbox replays an
 instance died mid-answer) passes an ``origin`` key: the question is then stored once per key
 (unique ``messages.origin``, ``role``), and a replay gets the stored question back, with the
 stored reply when the first run got that far, so neither is stored twice and the customer is
-sent the same words.
+sent the same words. A stored question under the key whose text is not the message's is
+another update's (a key reused): the message is then stored as a turn of its own, so a reply
+row only ever holds the reply computed for its own question.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +31,7 @@ from bot.prompting.builder import SYSTEM_TEMPLATE_NAME
 from storage.models import Message, SessionState
 from storage.repositories import messages, prompts, sessions, users
 
+log = logging.getLogger(__name__)
 HISTORY_MESSAGES = 6
 
 
@@ -107,8 +111,11 @@ async def _open(
     async with session_factory() as s, s.begin():
         if origin is not None:
             kept = await messages.by_origin(session=s, origin=origin, role="user")
-            if kept is not None:
+            if kept is not None and kept.text == incoming.text:
                 return await _resume(s, kept, origin, history_messages)
+            if kept is not None:  # the key names another message: never hand its reply out
+                log.error("origin %s already holds another message; stored as a new turn", origin)
+                origin = None
         before = await _last_activity(s, incoming)
         user = await users.get_or_create(
             session=s,

@@ -106,3 +106,19 @@ async def test_the_key_set_around_a_wrapped_service_and_the_late_apology(
         ("user", None),
         ("assistant", None),
     ]
+
+
+async def test_a_key_that_names_another_message_never_hands_out_its_reply(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    # Issue 22: a reply row only ever holds the reply computed for its own question. A key
+    # reused for a different message (another update under a recycled id) is not a replay.
+    service = answering(settings, session_factory)
+    first = await service.handle(QUESTION, origin=KEY)
+    other = Incoming(user_id=7, chat_id=7, text="Do you sell gift cards?", channel="telegram")
+    second = await service.handle(other, origin=KEY)
+    assert second.user_message_id != first.user_message_id
+    assert second.message_id != first.message_id
+    async with session_factory() as s:
+        texts = [t for (t,) in await s.execute(select(Message.text).order_by(Message.id))]
+    assert texts[2] == other.text and texts[3] == second.text

@@ -140,3 +140,55 @@ async def test_sigterm_leaves_unanswered_messages_in_the_inbox_for_the_next_star
     assert SHIPPING_A in texts[1] and SHIPPING_A not in texts[2], "in the order sent"
     assert answers(fake_api, SHIPPING_A) == 1
     assert (await open_items(tg_settings))[0] == 0
+
+
+async def stored_turns(settings: Settings) -> list[tuple[str, str | None, str]]:
+    """(role, origin, text) of every stored message, in stored order."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine)() as db:
+            rows = await db.execute(
+                select(Message.role, Message.origin, Message.text).order_by(Message.id)
+            )
+            return [(role, origin, text or "") for role, origin, text in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_replay_after_sigkill_gives_each_update_its_own_reply(
+    tg_settings: Settings, fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    # Issue 22: A, B, C sent at once; the bot is killed while B is being answered, so after
+    # the restart B is replayed with C waiting behind it. Every stored reply must be the one
+    # computed for its own update (same origin key, the answer to that question).
+    wanted = {
+        "How do I check my gift card balance?": "Enter the gift card code",
+        PAYMENT_Q: "We accept Visa",
+        "Do you ship internationally?": "we ship to",
+    }
+    ann = fake_api.user(7, "Ann")
+    held = await start_bot(tg_settings, fake_api, tmp_path, **{HOLD: PAYMENT_Q})
+    try:
+        await wait_for_line(held, "opened", 60)
+        for question in wanted:
+            fake_api.send_text(ann, question)
+        await wait_for_line(held, "holding", 30)
+    finally:
+        held.send_signal(signal.SIGKILL)
+        await held.wait()
+    again = await start_bot(tg_settings, fake_api, tmp_path)
+    try:
+        texts = await replies(fake_api, 7, 3, within=60)
+        again.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(again.wait(), 30) == 0
+    finally:
+        if again.returncode is None:
+            again.kill()
+            await again.wait()
+    assert [next(a for q, a in wanted.items() if a in t) for t in texts] == list(wanted.values())
+    turns = await stored_turns(tg_settings)
+    questions = {origin: text for role, origin, text in turns if role == "user"}
+    replies_by_origin = {origin: text for role, origin, text in turns if role == "assistant"}
+    assert len(questions) == len(replies_by_origin) == 3, turns
+    for origin, reply in replies_by_origin.items():
+        assert wanted[questions[origin]] in reply, (origin, questions[origin], reply[:60])
