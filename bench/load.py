@@ -36,19 +36,26 @@ import json
 import logging
 import os
 import random
-import signal
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.load_scoring import UNTRACKED, Asked, Score, score_chat, summary, tracked_questions
-from bench.load_scoring import peak_rss_mb as rss
+from bench.load_bot import BotProcess, bot_environment
+from bench.load_scoring import (
+    UNTRACKED,
+    Asked,
+    Score,
+    log_findings,
+    score_chat,
+    stored_turns,
+    summary,
+    tracked_questions,
+)
 from bench.load_webhook import WebhookPusher, free_port, webhook_environment
-from bot.config import PROJECT_ROOT, Settings
-from tests.channels.telegram.fake_bot_api import TOKEN, Chaos, FakeBotApi
+from bot.config import Settings
+from tests.channels.telegram.fake_bot_api import Chaos, FakeBotApi
 
 FAULTY_METHODS = {"sendMessage", "editMessageText", "sendChatAction"}
 THINK = (0.2, 2.0)
@@ -68,79 +75,27 @@ class TimedBotApi(FakeBotApi):
         return message
 
 
-class BotProcess:
-    """The bot in its own process; started, killed, restarted, stopped, its peak RSS watched."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.env, self.folder = env, folder
-        self.process: asyncio.subprocess.Process | None = None
-        self.starts = 0
-        self.peak_mb = 0.0
-
-    async def start(self) -> None:
-        self.starts += 1
-        log = (self.folder / f"bot-{self.starts}.log").open("wb")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.channels.telegram.bot_process", env=self.env,
-            cwd=self.folder, stdout=log, stderr=log,
-        )  # fmt: skip
-
-    def watch(self) -> None:
-        if self.process is not None:
-            self.peak_mb = max(self.peak_mb, rss(self.process.pid))
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.watch()
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> int:
-        assert self.process is not None
-        self.watch()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return await asyncio.wait_for(self.process.wait(), 60)
-        except TimeoutError:
-            self.process.kill()
-            return -9
-
-
-def bot_environment(folder: Path, api: FakeBotApi, faults: bool) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "SUPPORTBOT_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'bot.db'}",
-        "SUPPORTBOT_TELEGRAM_TOKEN": TOKEN,
-        "SUPPORTBOT_TELEGRAM_BASE_URL": api.base_url,
-        "SUPPORTBOT_EMBEDDING_MODEL": "none",
-        "SUPPORTBOT_MODEL_CACHE_DIR": str(folder / "models"),
-        "SUPPORTBOT_RATE_LIMIT_PER_MINUTE": "60",
-        "SUPPORTBOT_GENERATION_TIMEOUT_SECONDS": "2",
-        "SUPPORTBOT_LOG_LEVEL": "WARNING",
-        "SUPPORTBOT_TEST_GENERATION_FAILURES": "0.05" if faults else "0",
-    }
-
-
 async def customer(
     api: FakeBotApi,
     number: int,
     pool: list[Any],
     until: float,
     rng: random.Random,
-    think: tuple[float, float] = THINK,
+    plan: tuple[int, float, float],
 ) -> list[Asked]:
-    """One customer: questions ``think`` seconds apart, answered or not, until ``until``
-    (distinct answers if tracked)."""
+    """One customer: ``plan`` = (questions, think time low, high): arrives at a random moment
+    before ``until``, then asks that many questions (distinct answers if tracked) one think
+    time after another, whether the answer came or not."""
+    questions, *think = plan
     user = api.user(100_000 + number, f"Customer {number}")
     untracked = number % 10 == 9
     choices = list(UNTRACKED if untracked else pool)
     rng.shuffle(choices)
     asked: list[Asked] = []
     seen: set[str] = set()
-    await asyncio.sleep(rng.uniform(0, think[1]))
+    await asyncio.sleep(rng.uniform(0, max(0.0, until - time.monotonic())))
     for choice in choices:
-        if time.monotonic() >= until:
+        if len(asked) == questions:
             break
         if not untracked and choice.answer in seen:
             continue
@@ -188,11 +143,10 @@ async def drive(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     rng = random.Random(args.seed)
     started = time.monotonic()
     until = started + args.seconds
-    think = tuple(float(x) for x in args.think.split(","))
+    low, high = (float(x) for x in args.think.split(","))
+    plan = (args.questions, low, high)
     customers = [
-        asyncio.create_task(
-            customer(api, n, pool, until, random.Random(rng.random()), (think[0], think[1]))
-        )
+        asyncio.create_task(customer(api, n, pool, until, random.Random(rng.random()), plan))
         for n in range(args.customers)
     ]
     killed = await killer(bot, api, started + args.seconds / 2) if args.kill else 0
@@ -201,27 +155,9 @@ async def drive(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     exit_status = await bot.stop()
     if pusher is not None:
         await pusher.stop()
-    result = score(api, asked, pool, started, killed, bot, exit_status)
-    return {"mode": args.mode, "think_seconds": list(think), **result, **log_findings(folder)}
-
-
-def log_findings(folder: Path) -> dict[str, Any]:
-    """Tracebacks and ERROR lines in the bot's logs (a retried send must leave neither), with
-    the log line that each traceback followed."""
-    lines = [
-        line
-        for path in sorted(folder.glob("bot-*.log"))
-        for line in path.read_text(errors="replace").splitlines()
-    ]
-    traced = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent")]
-    causes = Counter(lines[i - 1][:120] if i else "" for i in traced)
-    errors = [line[:160] for line in lines if "ERROR" in line.split(" ", 4)[:4]]
-    return {
-        "log_tracebacks": len(traced),
-        "log_traceback_causes": dict(causes.most_common(3)),
-        "log_errors": len(errors),
-        "log_error_samples": errors[:3],
-    }
+    result = score(api, asked, pool, started, killed, bot, exit_status, folder / "bot.db")
+    setup = {"mode": args.mode, "questions_each": args.questions, "think_seconds": [low, high]}
+    return {**setup, **result, **log_findings(folder)}
 
 
 async def killer(bot: BotProcess, api: FakeBotApi, at: float) -> int:
@@ -256,8 +192,10 @@ def score(
     restarts: int,
     bot: BotProcess,
     exit_status: int,
+    database: Path,
 ) -> dict[str, Any]:
     result = Score()
+    stored = stored_turns(database)
     by_customer: dict[int, list[Asked]] = {}
     shown: list[dict[str, Any]] = []  # a few chats that lost, repeated or reordered something
     for q in asked:
@@ -265,7 +203,7 @@ def score(
     for number, questions in by_customer.items():
         before = (result.lost, result.duplicates, result.out_of_order, result.wrong_reply)
         replies = final_replies(api, 100_000 + number)
-        score_chat(questions, replies, result, pool)
+        score_chat(questions, replies, stored.get(100_000 + number, []), result, pool)
         after = (result.lost, result.duplicates, result.out_of_order, result.wrong_reply)
         if before != after and len(shown) < 5:
             shown.append({"asked": [q.text for q in questions],
@@ -303,6 +241,7 @@ def main() -> None:
     parser.add_argument("--no-kill", dest="kill", action="store_false")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--think", default=f"{THINK[0]},{THINK[1]}", help="seconds LO,HI")
+    parser.add_argument("--questions", type=int, default=4, help="questions per customer")
     parser.add_argument("--mode", choices=("polling", "webhook"), default="polling")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--instances", type=int, default=1)

@@ -10,17 +10,21 @@ customer who changed the subject got the earlier topic's answer.) A tenth of the
 *untracked* questions (nothing in the FAQ, or only close to it: these reach the engine, whose
 failures are injected) and must get one reply each.
 
-A chat's replies are read in order: a reply naming the answer of the question being waited
-for answers it; the same answer again right after it is a repeat (``duplicates``: what a
-SIGKILL between Telegram's answer and the sent-mark can cause); a tracked answer that is not
-that (another entry's, or an earlier question's after another answer came between) is a
-``wrong_reply``, and a question whose answer never came is ``lost``.
+Scoring a chat: the bot's own database (read after it stopped) says which reply was stored
+for which question (the turn's ``origin`` key): a stored reply that is another tracked entry's
+answer is a ``wrong_reply`` (the question is then ``lost`` too, unless its own answer came
+later). What Telegram shows is compared with what was stored: an answer shown more often than
+it was stored is a repeat (``duplicates``: what a SIGKILL between Telegram's answer and the
+sent-mark can cause), a question whose own answer was never shown is ``lost``, and first
+answers shown out of the asked order are ``out_of_order``.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,10 +107,15 @@ class Score:
 
 
 def score_chat(
-    asked: list[Asked], replies: list[tuple[str, float]], score: Score, known: list[Tracked]
+    asked: list[Asked],
+    replies: list[tuple[str, float]],
+    stored: list[tuple[str, str]],
+    score: Score,
+    known: list[Tracked],
 ) -> None:
-    """Score one customer's chat: ``replies`` are the final bot messages (text, time), in order;
-    ``known``: every tracked question of the bench (to tell another entry's answer)."""
+    """Score one customer's chat: ``replies`` are the final bot messages (text, time) in
+    order, ``stored`` the chat's stored turns (question, reply) in order; ``known``: every
+    tracked question of the bench (to tell another entry's answer)."""
     score.messages_sent += len(asked)
     if asked and asked[0].tracked is None:  # untracked customer: one reply per question
         for question, reply in zip(asked, replies, strict=False):
@@ -115,31 +124,61 @@ def score_chat(
         score.lost += max(0, len(asked) - len(replies))
         score.duplicates += max(0, len(replies) - len(asked))
         return
-    answers = [q.tracked.answer if q.tracked else "" for q in asked]
-    counts = [0] * len(asked)
+    expected = {flat(t.question): t.answer for t in known}
+    answers = {t.answer for t in known}
+    shown = Counter(a for raw, _ in replies for a in answers if a in flat(raw))
+    kept = Counter(a for _, reply in stored for a in answers if a in flat(reply))
+    for question, reply in stored:
+        own = expected.get(flat(question))
+        if own is not None and own not in flat(reply) and any(a in flat(reply) for a in answers):
+            score.wrong_reply += 1
+    score.duplicates += sum(max(0, n - kept[a]) for a, n in shown.items())
+    score.other_messages += sum(1 for raw, _ in replies if not any(a in flat(raw) for a in answers))
     order: list[int] = []
-    last: int | None = None  # the question the previous tracked reply answered
     for raw, at in replies:
         text = flat(raw)
-        index = next((i for i, a in enumerate(answers) if a and a in text), None)
-        if index is None:
-            if any(t.answer in text for t in known):
-                score.wrong_reply += 1  # another entry's answer: not one this customer asked
-            else:
-                score.other_messages += 1
-            continue
-        if counts[index] and index != last:
-            score.wrong_reply += 1  # an earlier question's answer, after another one came
-            continue
-        counts[index] += 1
-        last = index
-        if counts[index] == 1:
+        index = next(
+            (i for i, q in enumerate(asked) if q.tracked and q.tracked.answer in text), None
+        )
+        if index is not None and index not in order:
             order.append(index)
             score.latencies_ms.append((at - asked[index].at) * 1000)
-    score.answered += sum(1 for c in counts if c)
-    score.lost += sum(1 for c in counts if not c)
-    score.duplicates += sum(c - 1 for c in counts if c > 1)
+    score.answered += len(order)
+    score.lost += len(asked) - len(order)
     score.out_of_order += sum(1 for a, b in itertools.pairwise(order) if b < a)
+
+
+def stored_turns(database: Path) -> dict[int, list[tuple[str, str]]]:
+    """The bot's stored (question, reply) pairs per Telegram chat, in stored order, paired by
+    the turn's origin key ("telegram:<chat>:<update>:<n>")."""
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT role, origin, text FROM messages ORDER BY id").fetchall()
+    questions = {origin: text or "" for role, origin, text in rows if role == "user" and origin}
+    turns: dict[int, list[tuple[str, str]]] = {}
+    for role, origin, text in rows:
+        if role == "assistant" and origin in questions and origin.startswith("telegram:"):
+            chat = int(origin.split(":")[1])
+            turns.setdefault(chat, []).append((questions[origin], text or ""))
+    return turns
+
+
+def log_findings(folder: Path) -> dict[str, Any]:
+    """Tracebacks and ERROR lines in the bot's logs (a retried send must leave neither), with
+    the log line that each traceback followed."""
+    lines = [
+        line
+        for path in sorted(folder.glob("bot-*.log"))
+        for line in path.read_text(errors="replace").splitlines()
+    ]
+    traced = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent")]
+    causes = Counter(lines[i - 1][:120] if i else "" for i in traced)
+    errors = [line[:160] for line in lines if "ERROR" in line.split(" ", 4)[:4]]
+    return {
+        "log_tracebacks": len(traced),
+        "log_traceback_causes": dict(causes.most_common(3)),
+        "log_errors": len(errors),
+        "log_error_samples": errors[:3],
+    }
 
 
 def percentile(values: list[float], fraction: float) -> float:
