@@ -59,23 +59,27 @@ def measure_chat() -> dict[str, Any]:
     stdin = "\n".join([*QUESTIONS, "/quit"]) + "\n"
     with tempfile.TemporaryDirectory(prefix="supportbot-memory-") as folder:
         started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "chat", "--lang", "en"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=child_env(folder),
-            text=True,
-        )
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(stdin)
-        process.stdin.close()
-        output = process.stdout.read()
-        _, status, usage = os.wait4(process.pid, 0)
+        log = Path(folder) / "chat.log"
+        with log.open("w") as errors:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "chat", "--lang", "en"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=child_env(folder),
+                text=True,
+            )
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(stdin)
+            process.stdin.close()
+            output = process.stdout.read()
+            _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
+        logged = log.read_text(errors="replace")
     return {
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
         "exit_code": process.returncode,
+        "reranker_loaded": "loaded all-mpnet-base-v2" in logged,  # by the unsure question
         "questions": len(QUESTIONS),
         "output_lines": len([line for line in output.splitlines() if line.strip()]),
         "wall_s": round(time.perf_counter() - started, 1),

@@ -1,31 +1,38 @@
-"""Benchmark of FAQ retrieval: quality on the dev sets, speed at 10,000 entries.
+"""Benchmark of FAQ retrieval: quality on the dev sets through the app, speed at 10,000 entries.
 
     python -m bench.retrieval [--json] [--encoder minilm+e5+mpnet|minilm+e5|minilm|e5|none|DIR]
-                              [--entries 10000] [--max-queries N] [--datasets DIR]
+                              [--entries 10000] [--datasets DIR] [--dataset NAME ...]
                               [--cold-rebuild] [--quality-only]
-    python -m bench.retrieval --calibrate [--encoder ...]   # refit the confidence curves
+    python -m bench.retrieval --calibrate [--encoder ...] [--max-queries N]  # refit the curves
 
-Quality: P@1, R@5, MRR@10, the confident mode's precision/coverage and automation_rate on every
-``DATASETS/*/dev.json`` (computed by ``bot.knowledge.metrics``, as `supportbot eval` does), and
-the open world: the other dev sets' queries and bench/data/out_of_scope.yaml against each FAQ,
-plus the out-of-scope questions against the demo FAQ (prompts/faq.yaml), where every confident
-hit is a false positive.
+Quality comes from the application's own wiring only: each ``DATASETS/*/dev.json`` goes through
+``bot.commands.eval_cmd.evaluate_dataset`` (what `supportbot eval --json` prints: ``open_app``
+with the encoder named by ``--encoder`` as SUPPORTBOT_EMBEDDING_MODEL, the FAQ imported into a
+temporary database): P@1, R@5, MRR@10, the confident mode's precision/coverage,
+automation_rate, the open world (the other dev sets' queries and bench/data/out_of_scope.yaml,
+where every confident hit is a false positive) and the app's search latency with how many
+searches mpnet re-ranked. The out-of-scope questions are also asked of the demo FAQ
+(prompts/faq.yaml) as a fresh install imports it. (Until issue 18 this part built its own index,
+and reported the reranker's gains while the app never re-ranked anything.)
 
-Speed: an index of ``--entries`` entries built from the dev FAQs (each entry a dev entry with a
-numbered suffix, so lexical postings are as long as in a real FAQ of that size). Their vectors
-are the dev entries' real embeddings with a small random perturbation, because encoding 20,000
-texts on a 2-core CPU takes minutes and says nothing about the index; that cost is measured
-separately (``encode_texts_per_s``) and added up in ``rebuild_cold_estimate_s`` (or measured
-for real with ``--cold-rebuild``). Queries are the dev queries, each asked once (the encoder
-runs: ``search_*``) and again (its vector comes from the LRU cache: ``search_cached_*``).
+Speed, a scale test rather than a quality figure: an index of ``--entries`` entries built from
+the dev FAQs (each entry a dev entry with a numbered suffix, so lexical postings are as long as in
+a real FAQ of that size). Their vectors are the dev entries' real embeddings with a small random
+perturbation, because encoding 20,000 texts on a 2-core CPU takes minutes and says nothing about
+the index; that cost is measured separately (``encode_texts_per_s``) and added up in
+``rebuild_cold_estimate_s`` (or measured for real with ``--cold-rebuild``). Queries are the dev
+queries, each asked once (the encoder runs: ``search_*``) and again (its vector comes from the
+LRU cache: ``search_cached_*``).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,14 +40,16 @@ from typing import Any
 
 import numpy as np
 
-from bench.calibration import DEMO_FAQ, calibrate, out_of_scope_questions
+from bench.calibration import calibrate, out_of_scope_questions
 from bench.timed_index import TimedFaqIndex, percentile
+from bot.app import open_app
+from bot.commands.eval_cmd import evaluate_dataset
+from bot.config import Settings, load_settings
 from bot.knowledge.documents import FaqDocument
 from bot.knowledge.embedding import TextEncoder, load_encoder
 from bot.knowledge.encoders import RoutedEncoder, encoder_parts
-from bot.knowledge.faqfile import read_faq_file
 from bot.knowledge.index import FaqIndex, embedded_texts
-from bot.knowledge.metrics import load_dataset, open_world_rate, retrieval_metrics
+from bot.knowledge.metrics import load_dataset, open_world_rate
 
 DEFAULT_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 LATENCY_QUERIES = 200
@@ -138,23 +147,34 @@ def synthetic_documents(
     return documents
 
 
-def quality(
-    encoder: TextEncoder | None, datasets: Sequence[Path], max_queries: int | None
-) -> dict[str, Any]:
+QUALITY_KEYS = (
+    "faq_entries", "queries", "p_at_1", "r_at_5", "mrr_at_10", "confident_threshold",
+    "confident_precision", "confident_coverage", "confident_right", "automation_rate",
+    "open_world_queries", "open_world_confident", "open_world_confident_rate",
+    "open_world_by_source", "modes", "search",
+)  # fmt: skip
+
+
+def quality(settings: Settings, datasets: Sequence[Path]) -> dict[str, Any]:
+    """Each dev set's figures as `supportbot eval --json` prints them, and the out-of-scope
+    questions against the demo FAQ as a fresh install imports it (both through ``open_app``)."""
     results: dict[str, Any] = {}
-    out_of_scope = out_of_scope_questions()
-    loaded = {path.parent.name: load_dataset(path) for path in datasets}
-    for name, (documents, queries) in loaded.items():
-        index = TimedFaqIndex(encoder)
-        index.rebuild(documents)
-        results[name] = retrieval_metrics(index, queries[:max_queries])
-        results[name]["latency"] = index.latency()  # each question's first search
-        others = [q for other, (_, qs) in loaded.items() if other != name for q, _ in qs]
-        results[name].update(open_world_rate(index, others + out_of_scope))
-    demo = FaqIndex(encoder)
-    demo.rebuild(record.to_document() for record in read_faq_file(DEMO_FAQ))
-    results["demo_faq_out_of_scope"] = open_world_rate(demo, out_of_scope)
+    for path in datasets:
+        figures = asyncio.run(evaluate_dataset(settings, path))
+        results[path.parent.name] = {key: figures[key] for key in QUALITY_KEYS if key in figures}
+    results["demo_faq_out_of_scope"] = asyncio.run(demo_out_of_scope(settings))
     return results
+
+
+async def demo_out_of_scope(settings: Settings) -> dict[str, Any]:
+    """bench/data/out_of_scope.yaml against the demo FAQ, in a temporary database."""
+    with tempfile.TemporaryDirectory(prefix="supportbot-bench-") as folder:
+        isolated = settings.model_copy(
+            update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"}
+        )
+        async with open_app(isolated, load_model=False, import_demo=True) as app:
+            threshold = app.conversation.limits.confident
+            return open_world_rate(app.catalog.index, out_of_scope_questions(), threshold)
 
 
 def speed(
@@ -238,37 +258,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="minilm+e5+mpnet, minilm+e5, minilm, e5, none or a model directory",
     )
     parser.add_argument("--entries", type=int, default=10_000)
-    parser.add_argument("--max-queries", type=int, default=None, help="per dataset, for quality")
+    parser.add_argument("--max-queries", type=int, default=None, help="per dataset, --calibrate")
     parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument(
+        "--dataset", action="append", default=[], help="only these dev sets (folder names)"
+    )
     parser.add_argument("--cold-rebuild", action="store_true", help="also encode all entries")
     parser.add_argument("--calibrate", action="store_true", help="refit the confidence curves")
     parser.add_argument("--quality-only", action="store_true", help="skip the speed part")
     args = parser.parse_args(argv)
 
     datasets = sorted(args.datasets.glob("*/dev.json"))
+    if args.dataset:
+        datasets = [path for path in datasets if path.parent.name in args.dataset]
     if not datasets:
         parser.error(f"no */dev.json under {args.datasets}")
-    started = time.perf_counter()
-    loaded = load_encoder(args.encoder)
-    encoder = perturbed_encoder(loaded)
     result: dict[str, Any] = {
         "encoder": args.encoder,
-        "encoder_load_s": round(time.perf_counter() - started, 2),
         "cpu_count": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
-    if args.calibrate:
-        result["calibration"] = calibrate(encoder, datasets, args.max_queries)
-        print(json.dumps(result, indent=None if args.json else 2))
-        return 0
-    result["quality"] = quality(encoder, datasets, args.max_queries)
-    if not args.quality_only:
-        result["speed"] = speed(encoder, datasets, args.entries, args.cold_rebuild)
+    if not args.calibrate:
+        result["quality"] = quality(load_settings(embedding_model=args.encoder), datasets)
+    if args.calibrate or not args.quality_only:
+        started = time.perf_counter()
+        encoder = perturbed_encoder(load_encoder(args.encoder))
+        result["encoder_load_s"] = round(time.perf_counter() - started, 2)
+        if args.calibrate:
+            result["calibration"] = calibrate(encoder, datasets, args.max_queries)
+        else:
+            result["speed"] = speed(encoder, datasets, args.entries, args.cold_rebuild)
     result["load_average_1m_after"] = round(os.getloadavg()[0], 2)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(json.dumps(result, indent=2))
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0
 
 

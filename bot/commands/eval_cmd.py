@@ -3,7 +3,8 @@
 The dataset's FAQ is imported into a temporary database (the configured one is never touched)
 through the same catalog the bot uses, so the numbers describe the real pipeline: P@1, R@5,
 MRR@10, the answer-mode mix the policy would produce, the precision and coverage of the
-confident (verbatim FAQ) mode and ``automation_rate`` (answered confidently and correctly).
+confident (verbatim FAQ) mode and ``automation_rate`` (answered confidently and correctly);
+``search``: the latency of each query's first search and how many the mpnet reranker re-ranked.
 
 Open world: the other dev sets' queries next to this one (``../*/dev.json``) and the
 hand-written out-of-scope questions (bench/data/out_of_scope.yaml) are asked too; none can be
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, open_app
+from bot.commands.eval_searches import TimedSearches, percentile
 from bot.config import PROJECT_ROOT, Settings, UsageError
 from bot.conversation.exchange import AnswerMode, Incoming
 from bot.conversation.policy import decide
@@ -81,13 +83,6 @@ def register(subparsers: Any) -> None:
         help="questions no FAQ answers, for open_world_confident_rate",
     )
     parser.set_defaults(handler=evaluate)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (``fraction`` in [0, 1])."""
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 async def _dataset_ids(app: App) -> dict[str, int]:
@@ -148,7 +143,9 @@ async def evaluate_dataset(
             result: dict[str, Any] = {"dataset": str(dataset), "faq_entries": len(ids)}
             limits = app.conversation.limits
             index = app.catalog.index
-            result.update(retrieval_metrics(index, queries, limits.confident))
+            timed: Any = TimedSearches(index)  # searches as the index does, timed
+            result.update(retrieval_metrics(timed, queries, limits.confident))
+            result["search"] = timed.report()
             sources = open_world_questions(dataset, out_of_scope)
             everything = [q for questions in sources.values() for q in questions]
             result.update(open_world_rate(index, everything, limits.confident))
