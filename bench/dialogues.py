@@ -18,8 +18,11 @@ Prints ``turns``, ``followup_turns`` (every turn after a conversation's first),
 ``depends`` (those that cannot be understood alone), and on the turns marked ``switch`` (a
 complete question on a new subject right after an answered one): ``switch_accuracy`` and
 ``switch_false_confident``, a switch answered confidently (mode faq) with an entry an earlier
-turn of the same conversation was answered with, i.e. the old topic stated as fact. Every rate
-comes with its counts. Deterministic: one run is enough. ``--failures`` lists every wrong turn
+turn of the same conversation was answered with, i.e. the old topic stated as fact. Each switch
+message is also asked by a new customer: ``switch_answered_as_asked_first`` counts the switches
+answered exactly so (entry and mode), and a missed switch says ``same_when_asked_first`` (true:
+the miss is retrieval's on the message itself, not the conversation's). Every rate comes with
+its counts. Deterministic: one run is enough. ``--failures`` lists every wrong turn
 (expected, got, mode, confidence, the reply's start), the quickest way to see *why* a figure is
 what it is.
 """
@@ -45,6 +48,7 @@ from storage.repositories import faq
 DEFAULT_FILE = PROJECT_ROOT / "bench" / "data" / "dialogues.yaml"
 CHANNEL = "bench"
 NONE = "none"
+FRESH_CUSTOMERS = 1_000_000  # ids of the customers asking a switch's message alone
 ANSWER_MODES = {AnswerMode.FAQ, AnswerMode.GENERATED, AnswerMode.FALLBACK}
 KINDS = ("first", "followup", "depends", "none", "switch", "switch_to_entry", "switch_outside")
 TARGETS = {
@@ -78,6 +82,8 @@ class Tally:
     counts: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in KINDS})
     false_confident: list[dict[str, Any]] = field(default_factory=list)
     misses: list[dict[str, Any]] = field(default_factory=list)
+    as_alone: int = 0  # switch turns answered exactly as the message asked first
+    fresh_customers: int = 0
 
     def add(self, step: Step, position: int, right: bool) -> None:
         kinds = ["first" if position == 0 else "followup"]
@@ -162,8 +168,14 @@ async def play_one(
         got = answered_entry(reply, external_ids)
         right = got == step.expect
         tally.add(step, position, right)
+        if step.switch:
+            alone = await ask_alone(app, step.say, tally)
+            same = (answered_entry(alone, external_ids), alone.mode) == (got, reply.mode)
+            tally.as_alone += same
         if not right:
             tally.misses.append(miss_of(dialogue, step, position, got, reply))
+            if step.switch:
+                tally.misses[-1]["same_when_asked_first"] = same
             stale = got in earlier and reply.mode is AnswerMode.FAQ
             if step.switch and stale:
                 tally.false_confident.append(tally.misses[-1])
@@ -176,6 +188,13 @@ async def play_one(
         if got != NONE:
             earlier.add(got)
         position += 1
+
+
+async def ask_alone(app: App, text: str, tally: Tally) -> Reply:
+    """``text`` from a customer who never wrote before (what a switch should be answered)."""
+    tally.fresh_customers += 1
+    customer = FRESH_CUSTOMERS + tally.fresh_customers
+    return await app.conversation.handle(Incoming(customer, customer, text, channel=CHANNEL))
 
 
 async def play(path: Path, show: bool) -> dict[str, Any]:
@@ -225,6 +244,7 @@ def summary(dialogues: int, tally: Tally) -> dict[str, Any]:
         "switch_to_entry_accuracy": tally.rate("switch_to_entry"),
         "switch_outside_turns": counts["switch_outside"][1],
         "switch_outside_accuracy": tally.rate("switch_outside"),
+        "switch_answered_as_asked_first": tally.as_alone,
         "switch_false_confident": len(tally.false_confident),
         "switch_false_confident_rate": rate(len(tally.false_confident), switches),
         "switch_false_confident_dialogues": [miss["dialogue"] for miss in tally.false_confident],

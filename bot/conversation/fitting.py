@@ -2,9 +2,10 @@
 
 Retrieval ranks whole entries, mostly by their questions and phrasings; these functions look at
 the answer's own sentences (``bot.knowledge.sentences.SentenceScorer``) to decide what retrieval
-cannot see: which entry a follow-up really continues (``fits``), which sentence clearly answers
-a partial match (``best_sentence``), and when a partial match is only a shared frame of words
-with nothing in its answer about the question (``nothing_fits``). Split from ``lookup`` so each
+cannot see: which entry a follow-up really continues (``fits``; ``topical_fits`` leaves out the
+kind of answer asked for), which sentence clearly answers a partial match (``best_sentence``),
+and when a partial match is only a shared frame of words with nothing in its answer about the
+question (``nothing_fits``). Split from ``lookup`` so each
 stays readable; every function takes the scorer (None: no sentence scoring, nothing is decided).
 """
 
@@ -13,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.knowledge.documents import FaqDocument, FaqHit
-from bot.knowledge.sentences import ScoredSentence, SentenceScorer
+from bot.knowledge.sentences import (
+    KIND_BONUS,
+    ScoredSentence,
+    SentenceScorer,
+    asked_kinds,
+    given_kinds,
+)
 
 SENTENCE_ANSWERS = 0.55  # a sentence scoring this (and clearly ahead) answers a partial match
 SENTENCE_MARGIN = 0.1  # ... ahead of the best sentence of any other entry by this much
@@ -37,6 +44,45 @@ def fits(
         key = sentence.document.id
         best[key] = max(best.get(key, 0.0), sentence.score)
     return best
+
+
+def topical_fits(
+    scorer: SentenceScorer | None, question: str, documents: Sequence[FaqDocument]
+) -> dict[object, float]:
+    """Like ``fits``, without the bonus for giving the kind of answer asked: what the message's
+    own words share with each entry. "what does a streaming subscription cost?" asks for a
+    price, which every entry naming one gives; that alone is no sign the message is about it."""
+    if scorer is None:
+        return {}
+    kinds = asked_kinds(question)
+    best: dict[object, float] = {}
+    for sentence in scorer.score(question, documents):
+        value = sentence.score - (KIND_BONUS if kinds & given_kinds(sentence.text) else 0.0)
+        key = sentence.document.id
+        best[key] = max(best.get(key, 0.0), value)
+    return best
+
+
+def borrowable(
+    scorer: SentenceScorer | None,
+    question: str,
+    on_topic: Sequence[FaqHit],
+    first: FaqHit | None,
+    needed: float,
+) -> FaqHit | None:
+    """The entry of the conversation (``on_topic``) that a whole question may borrow, or None.
+
+    It must fit the message's own words (``topical_fits`` at least ``needed``), and better
+    than ``first``, the entry retrieval ranks first for the message alone, fits them.
+    """
+    documents = [hit.document for hit in on_topic] + ([first.document] if first else [])
+    own = topical_fits(scorer, question, documents)
+    if not on_topic:
+        return None
+    top = max(on_topic, key=lambda hit: own.get(hit.document.id, 0.0))
+    fit = own.get(top.document.id, 0.0)
+    rival = own.get(first.document.id, 0.0) if first and first.document.id != top.document.id else 0
+    return top if fit >= needed and rival < fit else None
 
 
 def nothing_fits(scorer: SentenceScorer | None, question: str, document: FaqDocument) -> bool:

@@ -11,7 +11,14 @@ a customer message the bot did not answer sits between the turns.
 ``looks_dependent`` is the cue detector: pronouns and connectives that point back ("that",
 "it", "and…", "what about…", "那…呢", "这个"), or a fragment that names no topic of its own
 ("express?", "how long?", "国际的"). A short but complete question ("Do you ship
-internationally?") is not a fragment.
+internationally?") is not a fragment. The same words also frame whole questions on a new
+subject without pointing anywhere, and those uses are not cues: "is there parking…?", "is it
+possible to pay in instalments?", "one of your catalogues", "your kettles", "this weekend",
+"这个咖啡机…" (a demonstrative naming its own thing), "你们也收二手手机吗？" (does the shop
+*also* do something).
+
+``stays_on`` and ``open_topic`` are what ``lookup`` asks of the entry just answered when a
+dependent message comes: does the message still concern it, and if not, which tags it opened.
 """
 
 from __future__ import annotations
@@ -21,22 +28,39 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.knowledge.documents import FaqHit
 from bot.knowledge.language import detect_language, is_han
+from bot.knowledge.sentences import given_kinds
 from bot.knowledge.tokens import tokenize
 
 ANSWERED_MODES = frozenset({"faq", "generated", "fallback"})
 CHOICE_MODE = "choice"
 MAX_CONTEXT_QUESTIONS = 2  # a chain of follow-ups borrows from at most two earlier questions
 FRAGMENT_TERMS = 1  # a message with at most this many topic terms may be a fragment
+FIT_NEEDED = 0.35  # sentence score of the new message alone that lets the prior entry keep it
+MOVE_MARGIN = 0.15  # another entry must fit the new message this much better to move on
 # Words of a question's frame, not its topic: "how long?" names nothing to look up.
+# Chinese frames of duration, price and "what now" likewise: "多少天之内", "要另外收费吗", "怎么办".
 _FRAME_TERMS = frozenset(
     {"how", "much", "many", "long", "often", "soon", "ok", "okay", "多久", "多长时间", "多少钱"}
+    | {"天", "几天", "之内", "以内", "另外", "收费", "要钱", "怎么办", "怎么", "么办"}
 )
 _EN_CUE = re.compile(
     r"^\s*(and|also|or|but|so|then|ok|okay|what about|how about|what if|and if|same for)\b"
-    r"|\b(that|it|this|those|these|them|one|there|mine|yours?)\b",
+    r"|\b(that|it|this|those|these|them|one|there|mine|yours)\b",
     re.IGNORECASE,
 )
+# Uses of those words that point nowhere: existential "there", a placeholder "it", "one of X".
+_EN_NOT_POINTING = re.compile(
+    r"\b(is|are|was|were|isn't|aren't)\s+there\b|\bthere\s+(is|are|was|were|isn't|aren't)\b"
+    r"|\b(is|was)\s+it\s+(possible|ok|okay|allowed|normal|safe|true)\b"
+    r"|\bit(?:'s|\s+is)\s+(possible|ok|okay|allowed)\s+to\b"
+    r"|\bone\s+of\b"
+    r"|\b(this|that|next|last)\s+(morning|afternoon|evening|night|week|weekend|month|year)\b",
+    re.IGNORECASE,
+)
+_ZH_DEMONSTRATIVE = re.compile(r"(这个|那个|这款|那款|这种|那种)(?=([\u4e00-\u9fff]{2,}))")
+_ZH_SHOP_ALSO = re.compile(r"(你们|您们)(也|还)")  # "你们也收…吗": does the shop also…
 _ZH_CUE = re.compile(
     r"^\s*(那|那么|还有|另外|这样|那样|如果|具体)|呢\s*[？?]?\s*$|这个|那个|它|这种|那种|也|还[会能要可有]"
     # Chinese drops the subject it already named: "买礼品卡能用吗？" (can *it*, the code, be
@@ -86,9 +110,29 @@ def asks_same_for(text: str) -> bool:
 
 def looks_dependent(text: str) -> bool:
     """True when a message points back to earlier turns or is a fragment of a question."""
-    if _EN_CUE.search(text) or _ZH_CUE.search(text):
+    plain = _without_frames(text)
+    if _EN_CUE.search(plain) or _ZH_CUE.search(plain):
         return True
     return is_fragment(text)
+
+
+def _without_frames(text: str) -> str:
+    """``text`` without the uses of cue words that point nowhere (see the module docstring)."""
+    plain = _EN_NOT_POINTING.sub(" ", text)
+    plain = _ZH_SHOP_ALSO.sub(r"\1", plain)
+    return _ZH_DEMONSTRATIVE.sub(lambda m: "" if _names_a_thing(m.group(2)) else m.group(1), plain)
+
+
+def _names_a_thing(rest: str) -> bool:
+    """True when ``rest`` (what follows 这个/那款…) starts with a word of its own: "咖啡机能…"
+    names the coffee machine, while "多少钱" or "能退吗" ask about the thing named before."""
+    words = tokenize(rest[:8])
+    return (
+        bool(words)
+        and len(words[0]) >= 2
+        and rest.startswith(words[0])
+        and (words[0] not in _FRAME_TERMS)
+    )
 
 
 def topic_terms(text: str) -> set[str]:
@@ -137,13 +181,17 @@ def context_of(
         return None
     questions = [question.text]
     # A follow-up answered from context may itself need its own predecessor ("how long until it
-    # arrives?" -> "and express?" -> "how much is that?").
-    if looks_dependent(question.text) and at >= 2:
+    # arrives?" -> "and express?" -> "how much is that?"), and so may a question that stayed on
+    # the entry before it ("can't remember my password" -> "the email never came", both the
+    # password entry -> "how long is the link good for?").
+    if at >= 2:
         before_reply, before = earlier[at - 1], earlier[at - 2]
+        same_topic = bool(set(before_reply.faq_ids) & set(reply.faq_ids))
         if (
             before_reply.role == "assistant"
             and before.role == "user"
             and before_reply.mode in ANSWERED_MODES
+            and (same_topic or looks_dependent(question.text))
         ):
             questions.insert(0, before.text)
     return FollowUpContext(tuple(questions[-MAX_CONTEXT_QUESTIONS:]), reply.faq_ids)
@@ -154,3 +202,65 @@ def _naive(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.replace(tzinfo=None)
+
+
+def stays_on(
+    question: str,
+    fits: dict[object, float],
+    context: FollowUpContext,
+    answers_kind: set[object],
+    chosen_alone: object | None,
+) -> object | None:
+    """The conversation's entry when the new message still is about it, else None.
+
+    A message pointing back ("does that cost anything?") stays when the entry gives the
+    kind of answer asked for, or fits about as well as any other. A message that names a
+    topic of its own which retrieval confidently places elsewhere moves there ("I forgot my
+    password. How do I reset it?" points back to itself, not to the account deletion asked
+    before).
+    """
+    prior = [(fit, key) for key, fit in fits.items() if entry_key(key) in context.faq_ids]
+    if not prior:
+        return None
+    prior_fit, key = max(prior, key=lambda pair: pair[0])
+    other = max((fit for k, fit in fits.items() if entry_key(k) not in context.faq_ids), default=0)
+    if prior_fit < FIT_NEEDED:
+        # "and for a sofa?" after a warranty answer: a new value for the same question,
+        # which nothing else fits either.
+        slot = asks_same_for(question) and other < FIT_NEEDED
+        return key if slot else None
+    if answers_kind and key not in answers_kind:
+        return None  # it cannot answer "how much" / "how long" / "how do I"
+    if chosen_alone not in (None, key):
+        return None
+    if key in answers_kind or other - prior_fit < MOVE_MARGIN:
+        return key
+    return None
+
+
+def open_topic(
+    candidates: dict[object, FaqHit],
+    prior_ids: set[int],
+    fits: dict[object, float],
+    asked: set[str],
+) -> set[str]:
+    """The tags of the entry just answered when it cannot answer this message (nothing in it
+    fits, or not the kind asked): its siblings by tag are then the likeliest next topic."""
+    return {
+        tag
+        for key, hit in candidates.items()
+        if entry_key(key) in prior_ids
+        and (
+            fits.get(key, 0.0) < FIT_NEEDED
+            or bool(asked and not asked & given_kinds(hit.document.answer))
+        )
+        for tag in hit.document.tags
+    }
+
+
+def entry_key(value: object) -> int | None:
+    """An entry id as stored in ``FollowUpContext.faq_ids`` (None: not a number)."""
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return None

@@ -23,12 +23,16 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from bot.conversation.fitting import best_sentence, fits, nothing_fits
+from bot.conversation.fitting import best_sentence, borrowable, fits, nothing_fits
 from bot.conversation.followup import (
+    FIT_NEEDED,
     FRAGMENT_TERMS,
     FollowUpContext,
     asks_same_for,
+    entry_key,
     looks_dependent,
+    open_topic,
+    stays_on,
     topic_terms,
 )
 from bot.knowledge.documents import FaqDocument, FaqHit
@@ -43,9 +47,8 @@ WEAK = 0.2  # a rating below this: nothing really fits the follow-up
 STILL_ON_TOPIC = 0.45  # a partial match: the entry pointed back to, when nothing else fits
 FOLLOWUP_CONFIDENCE = 0.8  # a dependent follow-up that stays with the entry just answered
 FIT_WEIGHT = 0.3  # how much the new message's best sentence in an entry counts in a follow-up
-FIT_NEEDED = 0.35  # sentence score of the new message alone that lets the prior entry keep it
-MOVE_MARGIN = 0.15  # another entry must fit the new message this much better to move on
 PARTIAL_MARGIN = 0.01  # a whole question resolved with the conversation stays below confident
+BORROW_FIT = 0.25  # the message's own words in the borrowed entry's best sentence (no kind bonus)
 TOPIC_BONUS = 0.1  # a follow-up pointing back: entries sharing a tag with the entry answered
 _SPLIT = re.compile(
     r"(?:[,;，；]\s*|\s+)(?:and also|also|plus|besides|another question|by the way)\b[,:]?\s*"
@@ -92,30 +95,40 @@ class Lookup:
         if context is None or (confident and not dependent):
             return Found(await self._standalone(question, alone, after_reset=context is None))
         joint = await self.search(" ".join([*context.questions, question]))
-        ranked = await asyncio.to_thread(self._rank, question, alone, joint, context)
-        if not dependent and ranked:
-            ranked = await asyncio.to_thread(self._borrowed, question, alone, ranked)
-            if ranked is None:  # nothing of the earlier topic fits: a new subject
+        if dependent:
+            ranked = await asyncio.to_thread(self._rank, question, alone, joint, context)
+        else:
+            borrowed = await asyncio.to_thread(self._borrowed, question, alone, joint, context)
+            if borrowed is None:  # nothing of the earlier topic fits: a new subject
                 return Found(await self._standalone(question, alone, after_reset=False))
+            ranked = borrowed
         first = _first(alone)
         moved = bool(ranked) and (first is None or ranked[0].document.id != first.document.id)
         return Found(ranked, used_context=moved)
 
     def _borrowed(
-        self, question: str, alone: list[FaqHit], ranked: list[FaqHit]
+        self, question: str, alone: list[FaqHit], joint: list[FaqHit], context: FollowUpContext
     ) -> list[FaqHit] | None:
         """A whole question that retrieval cannot place alone, resolved with the conversation
-        ("how long will the fix take?" after a warranty claim): the earlier topic may help only
-        when the chosen entry has a sentence the message's own words fit, and even then it is a
-        partial match, never a confident one ("Will child care services be maintained?" after
-        a delivery question must not get the delivery times stated as fact). None: no help."""
-        top = ranked[0]
-        first = _first(alone)
-        own = first is not None and first.document.id == top.document.id
-        if not own and self._fits(question, [top.document]).get(top.document.id, 0.0) < FIT_NEEDED:
+        ("how long will the fix take?" after a warranty claim, "the email never came" after a
+        password reset): the entry the conversation is about may answer it only when the
+        message's own words fit one of its sentences (not merely the kind of answer asked:
+        "what does spotify cost?" fits every entry that names a price), and no entry the
+        message alone ranks first fits them as well ("how can I see what's left on my voucher?"
+        after a cancellation is about the voucher). Even then it is a partial match, never a
+        confident one ("Will child care services be maintained?" after a delivery question
+        must not get the delivery times stated as fact). None: the earlier topic cannot help."""
+        on_topic = [h for h in [*joint, *alone] if entry_key(h.document.id) in context.faq_ids]
+        top = borrowable(self.scorer, question, on_topic, _first(alone), BORROW_FIT)
+        if top is None:
             return None
-        partial = min(top.confidence, self.confident - PARTIAL_MARGIN)
-        return [FaqHit(top.document, top.score, partial), *ranked[1:]]
+        partial = self.confident - PARTIAL_MARGIN  # what the earlier topic lends: not more
+        rest = [
+            FaqHit(hit.document, hit.score, min(hit.confidence, partial))
+            for hit in alone
+            if hit.document.id != top.document.id
+        ]
+        return [FaqHit(top.document, top.score, partial), *rest]
 
     async def _standalone(
         self, question: str, alone: list[FaqHit], *, after_reset: bool
@@ -164,14 +177,14 @@ class Lookup:
         chosen = (
             first.document.id if named and first and first.confidence >= self.confident else None
         )
-        stay = self._stay(question, fits, context, answers_kind, chosen)
+        stay = stays_on(question, fits, context, answers_kind, chosen)
         if stay is not None:
             top = next(hit for _, hit in rated if hit.document.id == stay)
             floor = FOLLOWUP_CONFIDENCE
         else:
             value, top = rated[0]
             floor = value
-            prior = next((h for _, h in rated if _as_int(h.document.id) in context.faq_ids), None)
+            prior = next((h for _, h in rated if entry_key(h.document.id) in context.faq_ids), None)
             others_answer = prior is not None and bool(answers_kind - {prior.document.id})
             if value < WEAK and prior is not None and not others_answer:
                 # Nothing fits "can I reserve one?" well: the topic it points back to is the
@@ -180,7 +193,19 @@ class Lookup:
         rest = _demoted(rated, top)
         # The policy ranks by confidence: the chosen entry must stay first.
         floor = max([floor, *(hit.confidence for hit in rest)])
-        return [FaqHit(top.document, top.score, min(1.0, max(top.confidence, floor))), *rest]
+        confidence = min(1.0, max(top.confidence, floor))
+        if stay is None and not self._own(top, alone, fits):
+            # Only the earlier question made it confident (the joint search): a guess at what
+            # was meant, never stated as fact ("你们也收二手手机吗？" after a payment question).
+            confidence = min(confidence, self.confident - PARTIAL_MARGIN)
+        return [FaqHit(top.document, top.score, confidence), *rest]
+
+    def _own(self, top: FaqHit, alone: list[FaqHit], fits: dict[object, float]) -> bool:
+        """True when the message itself supports ``top``: retrieval of the message alone is
+        confident in it, or one of its sentences fits the message."""
+        key = top.document.id
+        alone_of = {hit.document.id: hit.confidence for hit in alone}
+        return alone_of.get(key, 0.0) >= self.confident or fits.get(key, 0.0) >= FIT_NEEDED
 
     def _rate(
         self,
@@ -198,7 +223,7 @@ class Lookup:
         alone_share = ALONE_SHARE_DEPENDENT
         prior_ids = set(context.faq_ids)
         alone_top = alone[0] if alone and alone[0].confidence >= WEAK else None
-        topic = _open_topic(candidates, prior_ids, fits, asked)
+        topic = open_topic(candidates, prior_ids, fits, asked)
         rated: list[tuple[float, FaqHit]] = []
         for entry_id, hit in candidates.items():
             confidence = max(
@@ -211,51 +236,15 @@ class Lookup:
             chosen_alone = entry_id in alone_of and alone_of[entry_id].confidence >= self.confident
             if asked and not asked & given_kinds(hit.document.answer) and not chosen_alone:
                 value -= KIND_PENALTY  # "how much is that?" needs an entry that names a price
-            if topic & set(hit.document.tags) and _as_int(entry_id) not in prior_ids:
+            if topic & set(hit.document.tags) and entry_key(entry_id) not in prior_ids:
                 value += TOPIC_BONUS  # "具体怎么操作？" after a return question: the return steps
-            stale = _as_int(entry_id) in prior_ids and fits.get(entry_id, 0.0) < FIT_NEEDED
+            stale = entry_key(entry_id) in prior_ids and fits.get(entry_id, 0.0) < FIT_NEEDED
             # ... and the message alone ranking the entry first says something in it fits.
             first_alone = alone_top is not None and alone_top.document.id == entry_id
             if stale and not (chosen_alone or first_alone):
                 value -= STALE_PENALTY  # already said, and nothing in it fits the new message
             rated.append((value, FaqHit(hit.document, hit.score, confidence)))
         return rated
-
-    @staticmethod
-    def _stay(
-        question: str,
-        fits: dict[object, float],
-        context: FollowUpContext,
-        answers_kind: set[object],
-        chosen_alone: object | None,
-    ) -> object | None:
-        """The conversation's entry when the new message still is about it, else None.
-
-        A message pointing back ("does that cost anything?") stays when the entry gives the
-        kind of answer asked for, or fits about as well as any other. A message that names a
-        topic of its own which retrieval confidently places elsewhere moves there ("I forgot my
-        password. How do I reset it?" points back to itself, not to the account deletion asked
-        before).
-        """
-        prior = [(fit, key) for key, fit in fits.items() if _as_int(key) in context.faq_ids]
-        if not prior:
-            return None
-        prior_fit, key = max(prior, key=lambda pair: pair[0])
-        other = max(
-            (fit for k, fit in fits.items() if _as_int(k) not in context.faq_ids), default=0
-        )
-        if prior_fit < FIT_NEEDED:
-            # "and for a sofa?" after a warranty answer: a new value for the same question,
-            # which nothing else fits either.
-            slot = asks_same_for(question) and other < FIT_NEEDED
-            return key if slot else None
-        if answers_kind and key not in answers_kind:
-            return None  # it cannot answer "how much" / "how long" / "how do I"
-        if chosen_alone not in (None, key):
-            return None
-        if key in answers_kind or other - prior_fit < MOVE_MARGIN:
-            return key
-        return None
 
     def _fits(self, question: str, documents: Sequence[FaqDocument]) -> dict[object, float]:
         """The best sentence score of ``question`` alone in each entry."""
@@ -264,26 +253,6 @@ class Lookup:
     def best_sentence(self, question: str, hits: Sequence[FaqHit]) -> ScoredSentence | None:
         """The sentence that clearly answers ``question`` among ``hits``' entries, if any."""
         return best_sentence(self.scorer, question, hits)
-
-
-def _open_topic(
-    candidates: dict[object, FaqHit],
-    prior_ids: set[int],
-    fits: dict[object, float],
-    asked: set[str],
-) -> set[str]:
-    """The tags of the entry just answered when it cannot answer this message (nothing in it
-    fits, or not the kind asked): its siblings by tag are then the likeliest next topic."""
-    return {
-        tag
-        for key, hit in candidates.items()
-        if _as_int(key) in prior_ids
-        and (
-            fits.get(key, 0.0) < FIT_NEEDED
-            or bool(asked and not asked & given_kinds(hit.document.answer))
-        )
-        for tag in hit.document.tags
-    }
 
 
 def _demoted(rated: list[tuple[float, FaqHit]], top: FaqHit) -> list[FaqHit]:
@@ -298,10 +267,3 @@ def _demoted(rated: list[tuple[float, FaqHit]], top: FaqHit) -> list[FaqHit]:
 
 def _first(hits: list[FaqHit]) -> FaqHit | None:
     return hits[0] if hits else None
-
-
-def _as_int(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
-    except (TypeError, ValueError):
-        return None
