@@ -245,6 +245,15 @@ class DeliveryService:
             )
             return [OutboxEntry.of(r) for r in rows]
 
+    async def chats_after(self, after_id: int) -> list[tuple[int, int]]:
+        """(chat id, newest row id) of the chats with rows above ``after_id``."""
+        async with self.session_factory() as s:
+            return await outbox.chats_after(session=s, channel=self.channel, after_id=after_id)
+
+    async def newest_row_id(self) -> int:
+        async with self.session_factory() as s:
+            return await outbox.newest_id(session=s)
+
     async def confirm(self, chat_id: int, upto_id: int) -> int:
         """The reader holds every reply of the chat up to ``upto_id``: they are sent."""
         async with self.session_factory() as s, s.begin():

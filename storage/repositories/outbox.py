@@ -164,3 +164,20 @@ async def forget_chat(*, session: AsyncSession, channel: str, chat_id: int, befo
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def chats_after(
+    *, session: AsyncSession, channel: str, after_id: int
+) -> list[tuple[int, int]]:
+    """(chat id, its newest row id) of the chats on ``channel`` with rows above ``after_id``."""
+    rows = await session.execute(
+        select(OutboxItem.chat_id, func.max(OutboxItem.id))
+        .join(InboxItem, InboxItem.id == OutboxItem.inbox_id)
+        .where(InboxItem.channel == channel, OutboxItem.id > after_id)
+        .group_by(OutboxItem.chat_id)
+    )
+    return [(int(chat_id), int(newest)) for chat_id, newest in rows]
+
+
+async def newest_id(*, session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.max(OutboxItem.id))) or 0)

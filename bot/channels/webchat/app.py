@@ -57,7 +57,7 @@ class WebChat:
     per_visitor: RateLimit
     per_address: RateLimit
     new_visitors: RateLimit
-    stream_poll_seconds: float = 5.0
+    stream_poll_seconds: float = 25.0  # also the keep-alive (proxies time out at 60 s)
 
 
 def _json(data: Any, status: int = 200, **headers: str) -> JSONResponse:

@@ -26,6 +26,7 @@ from bot.channels.webchat.app import WebChat, create_app
 from bot.channels.webchat.identity import Identities
 from bot.channels.webchat.limits import RateLimit
 from bot.channels.webchat.live import LiveStreams
+from bot.channels.webchat.watch import OutboxWatch
 from bot.channels.webchat.worker import WebWorker
 from bot.config import Settings
 from bot.conversation import HandoffService
@@ -95,6 +96,7 @@ async def serving_webchat(
     )
     server = _QuietServer(config)
     worker = asyncio.create_task(chat.worker.run(), name="web-chat-worker")
+    watch = asyncio.create_task(OutboxWatch(chat.delivery, chat.live).run(), name="web-watch")
     serving = asyncio.create_task(server.serve(), name="web-chat-server")
     try:
         while not server.started:
@@ -109,4 +111,5 @@ async def serving_webchat(
         server.should_exit = True
         await chat.worker.stop(settings.shutdown_grace_seconds)
         worker.cancel()
-        await asyncio.gather(worker, serving, return_exceptions=True)
+        watch.cancel()
+        await asyncio.gather(worker, watch, serving, return_exceptions=True)
