@@ -14,10 +14,11 @@ import pytest
 
 from bot.app import App, open_app
 from bot.config import Settings
-from bot.conversation.exchange import Incoming, Reply
+from bot.conversation.exchange import AnswerMode, Incoming, Reply
+from bot.conversation.fitting import topical_fits
 from bot.conversation.followup import Earlier, FollowUpContext, context_of, looks_dependent
 from bot.conversation.handoff import HandoffService
-from bot.conversation.lookup import Lookup
+from bot.conversation.lookup import BORROW_FIT, Lookup
 from bot.conversation.service import ConversationService
 from bot.knowledge.documents import FaqDocument, FaqHit
 from tests.conversation.shop_faq import SHOP_FAQ
@@ -195,3 +196,130 @@ async def test_a_follow_up_the_answered_entry_cannot_answer_moves_to_a_sibling()
     context = FollowUpContext((earlier_question,), (4,))
     found = await lookup_over(results).find(question, context)
     assert found.hits[0].document is STEPS
+
+
+# --- topic switches (issue 18) ------------------------------------------------------------------
+SWITCH_OUTSIDE = "Will the daycare stay open during the school holidays?"
+
+
+async def test_a_whole_question_after_a_topic_is_answered_alone(app: App) -> None:
+    clock = Clock()
+    service = service_with(app, clock)
+    delivery = await entry_id(app, COST_Q)
+    reset = await entry_id(app, "How do I reset the Zorblax speaker?")
+    assert (await ask(service, COST_Q)).faq_ids == [delivery]
+    clock.now += timedelta(seconds=20)
+    other_entry = await ask(service, "How do I reset the Zorblax speaker?")
+    assert other_entry.faq_ids[:1] == [reset]
+    clock.now += timedelta(seconds=20)
+    await ask(service, COST_Q, user=6)
+    outside = await ask(service, SWITCH_OUTSIDE, user=6)
+    assert outside.faq_ids[:1] != [delivery]
+    assert outside.mode is not AnswerMode.FAQ
+
+
+async def test_a_whole_question_is_searched_alone_even_when_the_joint_search_is_sure() -> None:
+    # No sentence scorer: nothing can show that the earlier topic fits, so it lends nothing.
+    question = "Do you wrap presents for birthdays?"
+    results = {
+        question: [FaqHit(ACCOUNT, 1.0, 0.3)],
+        f"How do I use a code? {question}": [FaqHit(CODES, 1.0, 0.95)],
+    }
+    found = await lookup_over(results).find(
+        question, FollowUpContext(("How do I use a code?",), (2,))
+    )
+    assert [hit.document for hit in found.hits] == [ACCOUNT]
+    assert not found.used_context
+
+
+async def test_a_fragment_or_a_message_pointing_back_still_borrows() -> None:
+    for question in ("and for sale items?", "how long does that take?"):
+        assert looks_dependent(question), question
+        results = {f"Return policy? {question}": [FaqHit(POLICY, 1.0, 0.9)]}
+        found = await lookup_over(results).find(
+            question, FollowUpContext(("Return policy?",), (4,))
+        )
+        assert found.hits[0].document is POLICY, question
+        assert found.used_context
+
+
+async def scored_lookup(app: App, results: dict[str, list[FaqHit]]) -> Lookup:
+    """A Lookup over fixed search results that rates sentences with the app's real scorer."""
+    scorer = service_with(app, Clock()).scorer
+    assert scorer is not None
+
+    async def search(text: str) -> list[FaqHit]:
+        return results.get(text, [])
+
+    return Lookup(search, scorer, confident=0.7)
+
+
+async def test_a_borrowed_topic_never_makes_a_whole_question_confident(app: App) -> None:
+    [battery] = app.catalog.search("What should I know about the Quibbit battery?", 1)
+    earlier_question = "What should I know about the Quibbit battery?"
+    question = "how many minutes does charging fully take?"  # whole, and fits sentence 2
+    lookup = await scored_lookup(
+        app,
+        {
+            question: [FaqHit(battery.document, 1.0, 0.3)],
+            f"{earlier_question} {question}": [FaqHit(battery.document, 1.0, 0.99)],
+        },
+    )
+    assert not looks_dependent(question)
+    fit = topical_fits(lookup.scorer, question, [battery.document])[battery.document.id]
+    assert fit >= BORROW_FIT  # the earlier topic may help...
+    found = await lookup.find(question, FollowUpContext((earlier_question,), (3,)))
+    assert found.hits[0].document.id == battery.document.id
+    assert found.hits[0].confidence < 0.7  # ... but only as a partial match
+
+
+async def test_a_borrowed_topic_lends_nothing_to_a_question_that_fits_none_of_it(app: App) -> None:
+    [delivery] = app.catalog.search(COST_Q, 1)
+    [returns] = app.catalog.search("What is the Quibbit return policy?", 1)
+    question = "What does a streaming subscription cost per month?"  # asks a price, like 4 does
+    lookup = await scored_lookup(
+        app,
+        {
+            question: [FaqHit(returns.document, 1.0, 0.1)],
+            f"{COST_Q} {question}": [FaqHit(delivery.document, 1.0, 0.95)],
+        },
+    )
+    found = await lookup.find(question, FollowUpContext((COST_Q,), (int(delivery.document.id),)))
+    assert delivery.document.id not in [hit.document.id for hit in found.hits[:1]]
+    assert all(hit.confidence < 0.7 for hit in found.hits)
+
+
+def test_cue_words_that_point_nowhere_are_no_cues() -> None:
+    for text in (
+        "is there parking near the shop?",
+        "is it possible to pay for a sofa in monthly instalments?",
+        "what voltage do your kettles run on?",
+        "can I order one of your catalogues by post?",
+        "will the play area be open this weekend?",
+        "这个咖啡机能做拿铁吗？",
+        "你们也收二手手机吗？",
+    ):
+        assert not looks_dependent(text), text
+    for text in (
+        "这个多少钱？",
+        "这个能退吗？",
+        "多少天之内有效？",
+        "要另外收费吗？",
+        "is it free?",
+    ):
+        assert looks_dependent(text), text
+
+
+def test_a_chain_on_one_entry_keeps_its_first_question() -> None:
+    chain = [
+        Earlier("user", "can't remember my password", None, (), T0),
+        Earlier("assistant", "reset link", "faq", (7,), T0 + timedelta(seconds=1)),
+        Earlier("user", "the email never came", None, (), T0 + timedelta(seconds=2)),
+        Earlier("assistant", "reset link", "fallback", (7,), T0 + timedelta(seconds=3)),
+    ]
+    context = context_of(chain, T0 + timedelta(seconds=3), message="how long is the link good for?")
+    assert context is not None
+    assert context.questions == ("can't remember my password", "the email never came")
+    switched = [*chain[:3], Earlier("assistant", "other", "faq", (9,), T0 + timedelta(seconds=3))]
+    context = context_of(switched, T0 + timedelta(seconds=3), message="how long is it valid?")
+    assert context is not None and context.questions == ("the email never came",)
