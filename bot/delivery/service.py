@@ -245,6 +245,22 @@ class DeliveryService:
             )
             return [OutboxEntry.of(r) for r in rows]
 
+    async def finish_with(self, entry: InboxEntry, bodies: list[dict[str, Any]]) -> list[int]:
+        """Store the item's replies (numbered 1, 2, …) and finish it, in one transaction: the
+        reader confirms them later. Ids of the rows; none when the lease was lost (nothing
+        is written then: whoever holds the item now stores them)."""
+        async with self.session_factory() as s, s.begin():
+            done = await inbox.finish(
+                session=s, item_id=entry.id, token=entry.token, handled=True, now=self.clock()
+            )
+            if not done:
+                return []
+            rows = [
+                await self._add(s, entry, seq, entry.chat_id, "event", body)
+                for seq, body in enumerate(bodies, start=1)
+            ]
+            return [row.id for row in rows]
+
     async def chats_after(self, after_id: int) -> list[tuple[int, int]]:
         """(chat id, newest row id) of the chats with rows above ``after_id``."""
         async with self.session_factory() as s:

@@ -160,7 +160,11 @@ async def forget_chat(*, session: AsyncSession, channel: str, chat_id: int, befo
     )
     await session.execute(
         delete(InboxItem)
-        .where(*of_chat, InboxItem.state == InboxState.DONE.value)
+        .where(
+            *of_chat,
+            InboxItem.state == InboxState.DONE.value,
+            InboxItem.id.not_in(select(OutboxItem.inbox_id).where(OutboxItem.id >= before_id)),
+        )
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

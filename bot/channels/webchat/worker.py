@@ -2,14 +2,15 @@
 
 It claims due chat heads of the ``web`` inbox (``DeliveryService.claim``: never two items of
 one chat at once, across instances too) and handles each in a task of its own: the update's
-action runs (``WebActions``), its events are kept with the item (``save_answer``) and stored in
-the outbox, numbered 1, 2, …, then the item is done and the chat's open streams are woken.
+action runs (``WebActions``), then its events are stored in the outbox (numbered 1, 2, …) and
+the item is finished in one transaction (``finish_with``), and the chat's streams are woken.
 
 Unlike Telegram, handing an event to the browser is not this worker's job: the event stream
 sends stored rows and the browser confirms them (``DeliveryService.confirm``), so an item is
 done as soon as its events are stored, and a visitor who closed the tab does not hold up the
-next one. A replay (the process was killed mid-answer) finds the kept events or the rows
-already stored and stores only what is missing, so the browser gets each event once.
+next one. A replay (the process was killed mid-answer) runs the action again: a question runs
+under its origin key, so the conversation hands back the question and reply it stored, and
+the browser gets the one event that is finally stored.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from bot.delivery import DeliveryService, InboxEntry
 from bot.observability.logs import log_context
 
 log = logging.getLogger(__name__)
-EVENT_KIND = "event"
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -104,9 +104,8 @@ class WebWorker:
     async def _handle(self, entry: InboxEntry) -> None:
         with log_context(chat_id=entry.chat_id, request_id=f"web-{entry.update_id}"):
             try:
-                await self._store_events(entry)
-                await self.delivery.finish(entry)
-                self.handled += 1
+                if await self._store_events(entry):
+                    self.handled += 1
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self.delivery.release(entry, handled=False))
@@ -119,21 +118,13 @@ class WebWorker:
             finally:
                 self.live.rows(entry.chat_id)
 
-    async def _store_events(self, entry: InboxEntry) -> None:
-        """Run the item's action once (a replay reuses its kept events), store the events."""
-        if entry.answer is not None:
-            events = list(entry.answer.get("events", []))
-        else:
-            events = await self.actions.run(entry)
-            await self.delivery.save_answer(entry, {"events": events})
-        stored = (
-            {row.seq for row in await self.delivery.outbox_of(entry)}
-            if entry.attempts > 1
-            else set()
-        )
-        for seq, event in enumerate(events, start=1):
-            if seq not in stored:
-                body = {**event, "item": str(entry.update_id), "cid": entry.payload.get("cid")}
-                row = await self.delivery.record(entry, seq, entry.chat_id, EVENT_KIND, body)
-                if event.get("forgotten"):  # the stream keeps only the notice saying so
-                    await self.delivery.forget_chat(entry.chat_id, before_id=row.id)
+    async def _store_events(self, entry: InboxEntry) -> bool:
+        """Run the item's action, then store its events and finish it in one transaction:
+        a crash before that commit runs the action again (a question under its origin key
+        gets the reply the conversation stored), a crash after it leaves nothing to do."""
+        events = await self.actions.run(entry)
+        extra = {"item": str(entry.update_id), "cid": entry.payload.get("cid")}
+        ids = await self.delivery.finish_with(entry, [{**event, **extra} for event in events])
+        if ids and any(event.get("forgotten") for event in events):
+            await self.delivery.forget_chat(entry.chat_id, before_id=ids[-1])  # keeps the notice
+        return bool(ids) or not events
