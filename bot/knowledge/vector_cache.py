@@ -86,8 +86,14 @@ class DiskCachedEncoder:
             return np.vstack([self._vectors[key] for key in keys]).astype(np.float32)
 
     def retain(self, texts: Iterable[str]) -> None:
-        """Forget every stored vector except those of ``texts`` (called after a full rebuild)."""
+        """Forget every stored vector except those of ``texts`` (called after a full rebuild).
+
+        No texts at all prunes nothing: that is the empty FAQ of a first start, loaded just
+        before the demo FAQ (or a file) is imported, and pruning then made every model encode
+        the whole import again (mpnet loaded at start for it)."""
         texts = list(texts)
+        if not texts:
+            return
         keep = {text_key(self.model, text) for text in texts}
         keep |= {text_key(self.model + DOCUMENTS, text) for text in texts}
         self.save(keep=keep)

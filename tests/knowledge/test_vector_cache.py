@@ -57,3 +57,13 @@ def test_other_model_or_broken_file_starts_empty(tmp_path: Path) -> None:
     assert len(other.encoded) == 4  # vectors of one model are never used for another
     path.write_bytes(b"not an npz file")
     assert len(DiskCachedEncoder(HashingEncoder(), path, "fake")) == 0
+
+
+def test_an_empty_rebuild_keeps_the_cache_for_the_import_that_follows(tmp_path: Path) -> None:
+    path = tmp_path / "embeddings.npz"
+    FaqIndex(DiskCachedEncoder(HashingEncoder(), path, "fake")).rebuild(DOCUMENTS)
+    restarted = HashingEncoder()
+    index = FaqIndex(DiskCachedEncoder(restarted, path, "fake"))
+    index.rebuild([])  # a first start's empty database, before the import
+    index.rebuild(DOCUMENTS)
+    assert restarted.encoded == []
