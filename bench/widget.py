@@ -49,7 +49,7 @@ QUESTIONS = (
     "Do you ship internationally?",
 )
 ORIGIN = "http://shop.bench"
-DRAIN_SECONDS = 120.0
+DRAIN_SECONDS = 300.0
 
 
 def free_port() -> int:
