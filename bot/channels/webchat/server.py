@@ -81,6 +81,8 @@ async def serving_webchat(
 ) -> AsyncIterator[tuple[WebChat, int]]:
     """Serve the web chat until the block ends; yields it and the port it listens on."""
     chat = build_webchat(app, settings)
+    if not settings.widget_origins:
+        log.warning("SUPPORTBOT_WIDGET_ORIGINS is empty: no shop page may use the web chat")
     released = await chat.delivery.release_own()
     if released:
         log.info("web chat: %d items an earlier run had claimed are due again", released)
