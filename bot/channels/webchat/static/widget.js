@@ -62,7 +62,7 @@
     "textarea{flex:1;resize:none;border:1px solid #555;border-radius:8px;padding:6px;color:#111}" +
     "form button{border:0;background:var(--a);color:#fff;border-radius:8px;padding:0 14px;" +
     "cursor:pointer}.menu{display:flex;flex-direction:column;gap:4px;padding:8px;border-bottom:1px " +
-    "solid #ccc}.menu[hidden]{display:none}:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}" +
+    "solid #ccc}.menu[hidden]{display:none}:focus-visible{outline:3px solid #111;outline-offset:2px;box-shadow:0 0 0 2px #fff}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";
 
   function el(tag, cls, text) {
