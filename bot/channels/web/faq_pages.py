@@ -3,6 +3,8 @@ revisions with a side-by-side diff and rollback. Import and export are in ``faq_
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -159,8 +161,14 @@ async def faq_preview(request: Request) -> Response:
         tags=tuple(edit.tags or ()),
         language=edit.language or "en",
     )
-    before, after = services(request).preview.before_after(
-        question, draft, enabled=bool(edit.enabled), replaces=entry_id
+    # Encoding the draft and searching take model time: off the event loop, which is the
+    # bot's own when the console is served beside it (``supportbot run``).
+    before, after = await asyncio.to_thread(
+        services(request).preview.before_after,
+        question,
+        draft,
+        enabled=bool(edit.enabled),
+        replaces=entry_id,
     )
     return page(
         request, "faq_preview.html", {"question": question, "before": before, "after": after}
