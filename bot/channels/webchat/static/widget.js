@@ -18,7 +18,7 @@
       input: "Your message", send: "Send", menu: "Menu", more: "More",
       human: "Talk to a person", bot: "Back to the bot", reset: "Start over",
       forget: "Delete my data", confirmForget: "Delete everything stored about you?",
-      didYouMean: "Did you mean:", related: "Related questions:", up: "Helpful",
+      related: "Related questions:", up: "Helpful",
       down: "Not helpful", you: "You", botName: "Assistant", agent: "Team",
       hello: "Hello! Ask me anything about our shop.", failed: "Not sent yet, retrying…",
       typing: "Answering…"
@@ -27,8 +27,7 @@
       title: "在线客服", open: "打开聊天", close: "关闭聊天", input: "您的消息",
       send: "发送", menu: "菜单", more: "更多", human: "联系人工客服",
       bot: "返回机器人", reset: "重新开始", forget: "删除我的数据",
-      confirmForget: "删除我们保存的关于您的所有内容？", didYouMean: "您是想问：",
-      related: "相关问题：", up: "有帮助", down: "没有帮助", you: "您", botName: "助手",
+      confirmForget: "删除我们保存的关于您的所有内容？", related: "相关问题：", up: "有帮助", down: "没有帮助", you: "您", botName: "助手",
       agent: "客服", hello: "您好！有任何关于本店的问题都可以问我。",
       failed: "尚未发送，正在重试…", typing: "正在回答…"
     }
@@ -287,7 +286,6 @@
       row(b).appendChild(more);
     }
     if (d.choices && d.choices.length) {
-      b.appendChild(el("div", "small", L.didYouMean));
       var picks = el("div", "row");
       d.choices.forEach(function (c) {
         picks.appendChild(button(c.question, function () {
