@@ -8,6 +8,10 @@ high it is almost always right: on the dev sets, top hits at or above ``SKIP_AT`
 score, BM25 and the exact-wording bonus stay as they were. mpnet runs for about 36% (stackfaq)
 and 48% (quebec) of English questions; such a search takes about 40 ms here (mpnet eager on one
 core, plus e5 for the confidence, below), a sure one 4-7 ms as before (bench/retrieval.py).
+mpnet is loaded by the first question that needs it (``lazy_encoder``; its entry vectors come
+from the on-disk vector cache), from a bfloat16 copy of its weights (``bfloat16_copy``). Until
+issue 18 it never ran in the app: the test for its model was a truthiness test, and the app's
+on-disk vector cache is sized (empty, so false, until the reranker fills it, which it never did).
 Measured on the way (cross-validated on the dev sets): a learned mix of every signal
 (MiniLM, e5 and mpnet on question, question + answer and answer sentences, BM25 per field)
 reached P@1 0.972 / 0.849, the simple sum here 0.977 / 0.830; even an oracle choosing between
