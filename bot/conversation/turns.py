@@ -8,9 +8,7 @@ A channel that may hand the same update over again (the durable inbox replays an
 instance died mid-answer) passes an ``origin`` key: the question is then stored once per key
 (unique ``messages.origin``, ``role``), and a replay gets the stored question back, with the
 stored reply when the first run got that far, so neither is stored twice and the customer is
-sent the same words. A stored question under the key whose text is not the message's is
-another update's (a key reused): the message is then stored as a turn of its own, so a reply
-row only ever holds the reply computed for its own question.
+sent the same words. A key holding another message's text (reused) gives no reply back.
 """
 
 from __future__ import annotations
@@ -109,13 +107,10 @@ async def _open(
     origin: str | None,
 ) -> Turn:
     async with session_factory() as s, s.begin():
-        if origin is not None:
-            kept = await messages.by_origin(session=s, origin=origin, role="user")
-            if kept is not None and kept.text == incoming.text:
-                return await _resume(s, kept, origin, history_messages)
-            if kept is not None:  # the key names another message: never hand its reply out
-                log.error("origin %s already holds another message; stored as a new turn", origin)
-                origin = None
+        kept = await messages.by_origin(session=s, origin=origin, role="user") if origin else None
+        if origin and kept and kept.text == incoming.text:
+            return await _resume(s, kept, origin, history_messages)
+        origin = _own_key(origin, kept)
         before = await _last_activity(s, incoming)
         user = await users.get_or_create(
             session=s,
@@ -162,6 +157,14 @@ async def _open(
             context=context_of([_earlier(m) for m in earlier], before, message=incoming.text),
             origin=origin,
         )
+
+
+def _own_key(origin: str | None, kept: Message | None) -> str | None:
+    """``origin``, or None when another message is under it: never hand out its reply."""
+    if kept is None:
+        return origin
+    log.error("origin %s already holds another message; stored as a new turn", origin)
+    return None
 
 
 async def _resume(s: AsyncSession, question: Message, origin: str, limit: int) -> Turn:
