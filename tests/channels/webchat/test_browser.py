@@ -5,60 +5,22 @@ reload and see the conversation, close with Escape, and a page from another orig
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
 
 from bot.app import open_app
 from bot.channels.webchat import serving_webchat
 from bot.config import Settings
 from bot.engine.fake import FakeEngine
 from tests.channels.webchat.conftest import QUESTION
+from tests.channels.webchat.shop_site import CHROMIUM, serving, shop
 
-CHROMIUM = (
-    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-)
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright not installed")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="chromium not installed (apt-get install chromium): browser tests skipped",
 )
-SHOP_PAGE = """<!doctype html><html lang="en"><head><title>Acme shop</title>
-<style>button { background: red !important; font-size: 40px !important; }</style></head>
-<body><h1>Acme shop</h1><p>Shoes, bags and more.</p>
-<script src="{chat}/widget.js" async data-title="Acme help" data-colour="#0b5394"></script>
-</body></html>"""
-
-
-@asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "uvicorn did not start"
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-def shop(chat_url: list[str]) -> Starlette:
-    async def page(_: Any) -> HTMLResponse:
-        return HTMLResponse(SHOP_PAGE.replace("{chat}", chat_url[0]))
-
-    return Starlette(routes=[Route("/", page)])
 
 
 async def test_a_visitor_asks_on_the_shop_page(web_settings: Settings) -> None:
