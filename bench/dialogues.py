@@ -14,7 +14,8 @@ sent as the answer (hand-off, small talk, or a "did you mean" question). A "did 
 to a labelled turn is counted wrong, even when the right entry is among the choices.
 
 Prints ``turns``, ``followup_turns`` (every turn after a conversation's first),
-``followup_accuracy``, ``first_turn_accuracy``, the accuracy on the follow-ups marked
+``followup_accuracy``, ``first_turn_accuracy``, ``confident_turns`` (answered in mode faq) with
+``confident_wrong`` and ``confident_precision``, the accuracy on the follow-ups marked
 ``depends`` (those that cannot be understood alone), and on the turns marked ``switch`` (a
 complete question on a new subject right after an answered one): ``switch_accuracy`` and
 ``switch_false_confident``, a switch answered confidently (mode faq) with an entry an earlier
@@ -51,6 +52,7 @@ NONE = "none"
 FRESH_CUSTOMERS = 1_000_000  # ids of the customers asking a switch's message alone
 ANSWER_MODES = {AnswerMode.FAQ, AnswerMode.GENERATED, AnswerMode.FALLBACK}
 KINDS = ("first", "followup", "depends", "none", "switch", "switch_to_entry", "switch_outside")
+CONFIDENT = "confident"  # turns answered in mode faq: right / all of them
 TARGETS = {
     "followup_accuracy": 0.90,
     "first_turn_accuracy": 0.95,
@@ -79,7 +81,9 @@ class Dialogue:
 class Tally:
     """Right / total per kind of turn, the switches stated from the old topic, the misses."""
 
-    counts: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in KINDS})
+    counts: dict[str, list[int]] = field(
+        default_factory=lambda: {k: [0, 0] for k in (*KINDS, CONFIDENT)}
+    )
     false_confident: list[dict[str, Any]] = field(default_factory=list)
     misses: list[dict[str, Any]] = field(default_factory=list)
     as_alone: int = 0  # switch turns answered exactly as the message asked first
@@ -168,6 +172,9 @@ async def play_one(
         got = answered_entry(reply, external_ids)
         right = got == step.expect
         tally.add(step, position, right)
+        if reply.mode is AnswerMode.FAQ:
+            tally.counts[CONFIDENT][0] += right
+            tally.counts[CONFIDENT][1] += 1
         if step.switch:
             alone = await ask_alone(app, step.say, tally)
             same = (answered_entry(alone, external_ids), alone.mode) == (got, reply.mode)
@@ -237,6 +244,9 @@ def summary(dialogues: int, tally: Tally) -> dict[str, Any]:
         "none_turns": counts["none"][1],
         "none_right": counts["none"][0],
         "none_accuracy": tally.rate("none"),
+        "confident_turns": counts[CONFIDENT][1],
+        "confident_wrong": counts[CONFIDENT][1] - counts[CONFIDENT][0],
+        "confident_precision": tally.rate(CONFIDENT),
         "switch_turns": switches,
         "switch_right": counts["switch"][0],
         "switch_accuracy": tally.rate("switch"),

@@ -110,10 +110,13 @@ def asks_same_for(text: str) -> bool:
 
 def looks_dependent(text: str) -> bool:
     """True when a message points back to earlier turns or is a fragment of a question."""
+    return points_back(text) or is_fragment(text)
+
+
+def points_back(text: str) -> bool:
+    """True when a pronoun or connective of the message points back ("that", "那…呢", "也")."""
     plain = _without_frames(text)
-    if _EN_CUE.search(plain) or _ZH_CUE.search(plain):
-        return True
-    return is_fragment(text)
+    return bool(_EN_CUE.search(plain) or _ZH_CUE.search(plain))
 
 
 def _without_frames(text: str) -> str:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.conversation.fitting import best_sentence, borrowable, fits, nothing_fits
+from bot.conversation.fitting import best_sentence, borrowable, fits, nothing_fits, topical_fits
 from bot.conversation.followup import (
     FIT_NEEDED,
     FRAGMENT_TERMS,
@@ -32,6 +32,7 @@ from bot.conversation.followup import (
     entry_key,
     looks_dependent,
     open_topic,
+    points_back,
     stays_on,
     topic_terms,
 )
@@ -171,9 +172,7 @@ class Lookup:
             hit.document.id for _, hit in rated if asked & given_kinds(hit.document.answer)
         }
         first = _first(alone)
-        # Only a message with words of its own can name another entry ("how long would that
-        # take?" names nothing: its generic best match is no evidence against the topic).
-        named = len(topic_terms(question)) > FRAGMENT_TERMS
+        named = self._names_own_topic(question, candidates.values(), context)
         chosen = (
             first.document.id if named and first and first.confidence >= self.confident else None
         )
@@ -181,6 +180,11 @@ class Lookup:
         if stay is not None:
             top = next(hit for _, hit in rated if hit.document.id == stay)
             floor = FOLLOWUP_CONFIDENCE
+        elif chosen is not None and first is not None and not points_back(question):
+            # It names its own subject, which retrieval places confidently, and points at
+            # nothing said before ("and on gift cards?" does): it moves there.
+            top = next(hit for _, hit in rated if hit.document.id == chosen)
+            floor = first.confidence
         else:
             value, top = rated[0]
             floor = value
@@ -199,6 +203,22 @@ class Lookup:
             # was meant, never stated as fact ("你们也收二手手机吗？" after a payment question).
             confidence = min(confidence, self.confident - PARTIAL_MARGIN)
         return [FaqHit(top.document, top.score, confidence), *rest]
+
+    def _names_own_topic(
+        self, question: str, candidates: Iterable[FaqHit], context: FollowUpContext
+    ) -> bool:
+        """True when the message has words of its own, so that retrieval placing it confidently
+        elsewhere means it is about something else. "how long would that take?" names nothing:
+        its generic best match is no evidence against the topic. A fragment of one word that
+        points nowhere and shares nothing with the entry just answered but the kind of answer
+        asked names its subject ("保修多久？" after a delivery-time answer is about the warranty).
+        """
+        terms = len(topic_terms(question))
+        if terms != FRAGMENT_TERMS or points_back(question):
+            return terms > FRAGMENT_TERMS
+        prior = [h.document for h in candidates if entry_key(h.document.id) in context.faq_ids]
+        own = topical_fits(self.scorer, question, prior)
+        return max(own.values(), default=0.0) < BORROW_FIT
 
     def _own(self, top: FaqHit, alone: list[FaqHit], fits: dict[object, float]) -> bool:
         """True when the message itself supports ``top``: retrieval of the message alone is

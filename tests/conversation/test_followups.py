@@ -323,3 +323,27 @@ def test_a_chain_on_one_entry_keeps_its_first_question() -> None:
     switched = [*chain[:3], Earlier("assistant", "other", "faq", (9,), T0 + timedelta(seconds=3))]
     context = context_of(switched, T0 + timedelta(seconds=3), message="how long is it valid?")
     assert context is not None and context.questions == ("the email never came",)
+
+
+async def test_a_one_word_fragment_on_a_new_subject_moves_there(app: App) -> None:
+    # "pairing, how long?" after the home-delivery answer: one topic word of its own and no
+    # pointer back; the delivery entry shares only the kind of answer (a duration), so the
+    # entry retrieval alone is sure of wins ("保修多久？" after a delivery-time answer).
+    earlier_question = "How long does Quibbit delivery take at home?"
+    [delivery] = app.catalog.search(earlier_question, 1)
+    [pair] = app.catalog.search("How do I pair the Zorblax speaker?", 1)
+    question = "pairing, how long?"
+    lookup = await scored_lookup(
+        app,
+        {
+            question: [FaqHit(pair.document, 1.0, 0.9)],
+            f"{earlier_question} {question}": [
+                FaqHit(delivery.document, 1.0, 0.75),
+                FaqHit(pair.document, 0.5, 0.05),
+            ],
+        },
+    )
+    assert looks_dependent(question)
+    context = FollowUpContext((earlier_question,), (int(delivery.document.id),))
+    found = await lookup.find(question, context)
+    assert found.hits[0].document.id == pair.document.id
