@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
+Opener = Callable[[], AbstractAsyncContextManager[Any]]
 
 
 def register(subparsers: Any) -> None:
@@ -30,12 +33,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve customers until interrupted; the admin web console beside them, over the same
     services, when SUPPORTBOT_CONSOLE_PORT is set."""
     from bot.app import open_app
+
+    return serve_channels(settings, lambda: open_app(settings, start_scheduler=True))
+
+
+def serve_channels(settings: Settings, open_services: Opener) -> int:
+    """Every configured channel over what ``open_services`` opens (``run``: every service;
+    tests: the same with a scripted engine)."""
     from bot.commands.console_cmd import with_console
 
     telegram = settings.telegram_token is not None and settings.telegram_token.get_secret_value()
     web = settings.widget_port is not None
     if not telegram:
-        opener = with_console(lambda: open_app(settings, start_scheduler=True), settings)
+        opener = with_console(open_services, settings)
         if web:
             from bot.channels.webchat.running import serve_alone
 
@@ -47,16 +57,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("No SUPPORTBOT_TELEGRAM_TOKEN set: starting the terminal chat instead.")
         asyncio.run(chat_session(settings, opener=opener))
         return 0
-    from bot.channels.telegram.runner import default_opener
     from bot.channels.telegram.runner import run as run_telegram
     from bot.observability.wiring import observed
 
     mode = f"webhook at {settings.webhook_url}" if settings.webhook_url else "long polling"
     log.info("starting the Telegram bot (%s)", mode)
-    opener = with_console(observed(default_opener(settings), settings), settings)
-    if web:
+    opener = with_console(observed(open_services, settings), settings)
+    if web:  # web visitors' hand-offs get tickets in the Telegram support group too
+        from bot.channels.telegram.support_desk import open_desk
         from bot.channels.webchat.running import with_webchat
 
-        opener = with_webchat(opener, settings)
+        opener = with_webchat(opener, settings, lambda app: open_desk(settings, app.handoff))
     run_telegram(settings, opener)
     return 0

@@ -5,7 +5,8 @@ ticket there; while the customer's session is with a human every customer messag
 as a reply to the ticket, and an agent answers by replying to the ticket or to a relayed
 message (or ``/reply <ticket> text``). Agents' messages are *copied* to the customer, so
 formatting and photos survive and agents stay anonymous. ``/done`` (or the ticket's button)
-hands the customer back to the bot.
+hands the customer back to the bot. Web chat visitors' tickets sit in the same group
+(``support_desk``); what agents write to them goes through the web chat's inbox (``tell``).
 """
 
 from __future__ import annotations
@@ -18,45 +19,16 @@ from telegram import Bot, Message, ReplyParameters, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.channels.telegram.formatting import Block, bold, escape, split_blocks, split_text
-from bot.channels.telegram.keyboards import ticket_keyboard
+from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.sending import send_parts, send_text
 from bot.channels.telegram.services import BotData, Context, TelegramServices, services_of
+from bot.channels.telegram.support_desk import post_relayed, post_ticket
 from bot.channels.telegram.telegram_texts import channel_text
-from bot.conversation import Customer, Incoming, Reply, Ticket
+from bot.channels.webchat.identity import is_web_visitor
+from bot.channels.webchat.messenger import reaching_web_visitors
+from bot.conversation import Customer, HandoffError, Incoming, Reply
 
 log = logging.getLogger(__name__)
-ROLE_LABELS = {"user": "👤", "assistant": "🤖", "agent": "🧑‍💼"}
-
-
-def render_ticket(ticket: Ticket) -> list[Block]:
-    """The ticket as blocks: who, language, the last messages, what the bot could not answer."""
-    c = ticket.customer
-    name = c.name or "customer"
-    head = (
-        f"🎫 Ticket #{c.session_id}: {name} (id {c.user_external_id}), language {c.language or '?'}"
-    )
-    blocks = [
-        Block(head, bold(head)),
-        Block("Reply to this message to answer; /done when finished."),
-    ]
-    if ticket.last_messages:
-        lines = [f"{ROLE_LABELS.get(role, role)} {text}" for role, text in ticket.last_messages]
-        blocks.append(
-            Block(
-                "\n".join(["Last messages:", *lines]),
-                "\n".join([bold("Last messages:"), *(escape(x) for x in lines)]),
-            )
-        )
-    if ticket.unanswered:
-        lines = [f"• {q}" for q in ticket.unanswered]
-        blocks.append(
-            Block(
-                "\n".join(["Not answered by the bot:", *lines]),
-                "\n".join([bold("Not answered by the bot:"), *(escape(x) for x in lines)]),
-            )
-        )
-    return blocks
 
 
 async def start_handoff(
@@ -81,16 +53,12 @@ async def start_handoff(
         await send_text(bot, chat_id, split_text(channel_text("human_already", language))[0])
         return True
     try:
-        parts = split_blocks(render_ticket(ticket))
-        sent = await send_parts(
-            bot, support, parts, reply_markup=ticket_keyboard(ticket.customer.session_id)
-        )
+        await post_ticket(bot, services.handoff, support, ticket)
     except TelegramError:
         log.exception("could not post the ticket of session %s", ticket.customer.session_id)
         await services.handoff.finish(ticket.customer.session_id)
         await send_text(bot, chat_id, split_text(texts.get("handoff_no_agents", language))[0])
         return False
-    await services.handoff.attach_ticket(ticket.customer.session_id, sent[-1].message_id)
     await send_text(bot, chat_id, split_text(texts.get("handoff_started", language))[0])
     return True
 
@@ -106,16 +74,24 @@ async def relay_customer_text(
         user_external_id=incoming.user_id, chat_id=incoming.chat_id
     )
     support = services.settings.support_chat_id
-    if customer is None or support is None:
+    if customer is not None and support is not None:
+        await post_relayed(
+            bot, services.handoff, support, customer, incoming.text, reply.user_message_id
+        )
+
+
+async def tell(bot: Bot, services: TelegramServices, customer: Customer, *texts: str) -> None:
+    """Texts to a hand-off's customer: in Telegram, or a web chat visitor's widget (through
+    the web chat's inbox, as the console reaches them: HandoffError when it is not served)."""
+    if not is_web_visitor(customer.chat_id):
+        for text in texts:
+            await send_text(bot, customer.chat_id, split_text(text)[0])
         return
-    ticket_id = customer.ticket_message_id
-    head = f"#{customer.session_id} {customer.name or 'customer'}:"
-    part = split_blocks(
-        [Block(f"{head}\n{incoming.text}", f"{bold(head)}\n{escape(incoming.text)}")]
-    )
-    sent = await send_parts(bot, support, part, reply_to=ticket_id)
-    if reply.user_message_id is not None:
-        await services.handoff.mark_relayed(reply.user_message_id, sent[-1].message_id)
+    messenger = reaching_web_visitors(services.app, services.settings, None)
+    if messenger is None:
+        raise HandoffError("the web chat is not served")
+    for text in texts:
+        await messenger.send(customer, text)
 
 
 async def relay_customer_media(
@@ -197,16 +173,19 @@ async def _deliver(
         ):
             agent = message.from_user.first_name if message.from_user else "our team"
             joined = services.texts.get("handoff_agent_joined", customer.language, agent_name=agent)
-            await send_text(bot, customer.chat_id, split_text(joined)[0])
-        if copy:
+            await tell(bot, services, customer, joined)
+        if is_web_visitor(customer.chat_id):  # text only: the widget shows no media
+            await tell(bot, services, customer, text or "[media]")
+        elif copy:
             await bot.copy_message(
                 customer.chat_id, from_chat_id=message.chat_id, message_id=message.message_id
             )
         else:
             await send_parts(bot, customer.chat_id, split_text(text or ""))
-    except TelegramError as exc:
+    except (TelegramError, HandoffError) as exc:
         log.warning("could not deliver an agent reply to %s: %s", customer.user_external_id, exc)
-        await message.reply_text(f"⚠️ Not delivered to ticket #{customer.session_id}: {exc.message}")
+        reason = exc.message if isinstance(exc, TelegramError) else str(exc)
+        await message.reply_text(f"⚠️ Not delivered to ticket #{customer.session_id}: {reason}")
 
 
 async def done_command(update: Update, context: Context) -> None:
@@ -230,8 +209,7 @@ async def finish(
     customer = await services.handoff.finish(session_id)
     if customer is None:
         return False
-    ended = services.texts.get("handoff_ended", customer.language)
-    await send_text(bot, customer.chat_id, split_text(ended)[0])
+    await tell(bot, services, customer, services.texts.get("handoff_ended", customer.language))
     support, ticket_id = services.settings.support_chat_id, customer.ticket_message_id
     if support is None or ticket_id is None:
         return True
@@ -258,8 +236,8 @@ async def notify_overdue(
     for customer in waiting:
         text = services.texts.get("handoff_waiting", customer.language)
         try:
-            await send_text(application.bot, customer.chat_id, split_text(text)[0])
-        except TelegramError:
+            await tell(application.bot, services, customer, text)
+        except (TelegramError, HandoffError):
             log.exception("could not tell customer %s to wait", customer.user_external_id)
             continue
         await services.handoff.record_waiting_notice(customer, text)

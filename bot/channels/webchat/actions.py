@@ -10,15 +10,18 @@ after a crash reuses the stored question and reply instead of answering twice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.channels.webchat.desk import AgentDesk
 from bot.channels.webchat.live import LiveStreams
 from bot.channels.webchat.texts import web_text
 from bot.conversation import AnswerMode, ConversationService, HandoffService, Incoming, Reply
 from bot.conversation.texts import Texts
 from bot.delivery import DeliveryService, InboxEntry
 
+log = logging.getLogger(__name__)
 CHANNEL = "web"
 Event = dict[str, Any]
 RATED = (AnswerMode.FAQ, AnswerMode.GENERATED, AnswerMode.FALLBACK)
@@ -61,8 +64,10 @@ class WebActions:
         delivery: DeliveryService,
         texts: Texts,
         live: LiveStreams,
+        desk: AgentDesk | None = None,
     ) -> None:
         self.conversation = conversation
+        self.desk = desk  # the Telegram support group, when configured
         self.handoff = handoff
         self.delivery = delivery
         self.texts = texts
@@ -101,6 +106,7 @@ class WebActions:
 
         reply = await self.conversation.handle(incoming, on_text, origin=origin_of(entry))
         if reply.mode is AnswerMode.HUMAN:  # with a person: stored, the agents see it
+            await self._relay(entry, question, reply.user_message_id)
             return [{"type": "received", "question": question}]
         return [answer_event(reply, question)]
 
@@ -128,6 +134,11 @@ class WebActions:
             language=payload.get("lang"),
         )
         language = ticket.customer.language or payload.get("lang")
+        if self.desk is not None and not ticket.already_open:
+            try:
+                await self.desk.ticket(ticket)
+            except Exception:  # the console's hand-off page still shows it
+                log.exception("no ticket for web hand-off #%s", ticket.customer.session_id)
         key = "human_already" if ticket.already_open else "handoff_started"
         return [notice(web_text(key, language), with_human=True)]
 
@@ -149,6 +160,20 @@ class WebActions:
             else web_text("forget_nothing", language)
         )
         return [notice(text, forgotten=True)]  # the worker then deletes the older events
+
+    async def _relay(self, entry: InboxEntry, text: str, message_id: int | None) -> None:
+        """A message the visitor wrote while with a person, to the agents' desk."""
+        if self.desk is None:
+            return
+        customer = await self.handoff.with_human(
+            user_external_id=entry.chat_id, chat_id=entry.chat_id
+        )
+        if customer is None or customer.ticket_message_id is None:
+            return  # no ticket in the support group: the console shows the message
+        try:
+            await self.desk.relay(customer, text, message_id)
+        except Exception:
+            log.exception("a web visitor's message was not relayed to #%s", customer.session_id)
 
     async def agent(self, entry: InboxEntry, payload: dict[str, Any]) -> list[Event]:
         return [{"type": "agent", "text": str(payload.get("text", ""))}]

@@ -1,8 +1,9 @@
 """The web chat in ``supportbot run``: beside Telegram in its process, or on its own.
 
-``with_webchat(opener, settings)`` wraps the services opener the Telegram channel is given, so
-the web chat starts on the bot's own event loop once every service is open and stops before
-they close (one model, one database pool for both channels). ``serve_alone`` runs it without
+``with_webchat(opener, settings, desk)`` wraps the services opener the Telegram channel is
+given, so the web chat starts on the bot's own event loop once every service is open and stops
+before they close (one model, one database pool for both channels); ``desk`` posts web
+visitors' hand-offs to the Telegram support group. ``serve_alone`` runs it without
 Telegram until SIGINT or SIGTERM, with the health and metrics server when it is configured.
 """
 
@@ -12,21 +13,30 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
+from bot.channels.webchat.desk import AgentDesk, DeskOpener
 from bot.channels.webchat.server import serving_webchat
 from bot.config import Settings
 
 Opener = Callable[[], AbstractAsyncContextManager[Any]]
 
 
-def with_webchat(opener: Opener, settings: Settings) -> Opener:
-    """``opener`` whose services come with the web chat served beside them."""
+def with_webchat(opener: Opener, settings: Settings, desk: DeskOpener | None = None) -> Opener:
+    """``opener`` whose services come with the web chat served beside them; ``desk`` opens
+    the agents' desk over those services (the Telegram support group)."""
+
+    def no_desk(_: Any) -> AbstractAsyncContextManager[AgentDesk | None]:
+        return nullcontext(None)
 
     @asynccontextmanager
     async def open_with_webchat() -> AsyncIterator[Any]:
-        async with opener() as app, serving_webchat(app, settings):
+        async with (
+            opener() as app,
+            (desk or no_desk)(app) as agents,
+            serving_webchat(app, settings, desk=agents),
+        ):
             yield app
 
     return open_with_webchat

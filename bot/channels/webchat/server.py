@@ -23,6 +23,7 @@ import uvicorn
 
 from bot.channels.webchat.actions import CHANNEL, WebActions
 from bot.channels.webchat.app import WebChat, create_app
+from bot.channels.webchat.desk import AgentDesk
 from bot.channels.webchat.identity import Identities
 from bot.channels.webchat.limits import RateLimit
 from bot.channels.webchat.live import LiveStreams
@@ -45,8 +46,10 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-def build_webchat(app: Any, settings: Settings, *, holder: str | None = None) -> WebChat:
-    """The web chat over an opened ``bot.app.App``."""
+def build_webchat(
+    app: Any, settings: Settings, *, holder: str | None = None, desk: AgentDesk | None = None
+) -> WebChat:
+    """The web chat over an opened ``bot.app.App`` (``desk``: the agents' Telegram group)."""
     delivery = DeliveryService(
         app.session_factory,
         channel=CHANNEL,
@@ -54,7 +57,7 @@ def build_webchat(app: Any, settings: Settings, *, holder: str | None = None) ->
     )
     live = LiveStreams()
     handoff = HandoffService(app.session_factory, channel=CHANNEL, session_ttl=settings.session_ttl)
-    actions = WebActions(app.conversation, handoff, delivery, app.texts, live)
+    actions = WebActions(app.conversation, handoff, delivery, app.texts, live, desk)
     worker = WebWorker(
         delivery,
         actions,
@@ -77,10 +80,10 @@ def build_webchat(app: Any, settings: Settings, *, holder: str | None = None) ->
 
 @asynccontextmanager
 async def serving_webchat(
-    app: Any, settings: Settings, *, port: int | None = None
+    app: Any, settings: Settings, *, port: int | None = None, desk: AgentDesk | None = None
 ) -> AsyncIterator[tuple[WebChat, int]]:
     """Serve the web chat until the block ends; yields it and the port it listens on."""
-    chat = build_webchat(app, settings)
+    chat = build_webchat(app, settings, desk=desk)
     if not settings.widget_origins:
         log.warning("SUPPORTBOT_WIDGET_ORIGINS is empty: no shop page may use the web chat")
     released = await chat.delivery.release_own()
