@@ -83,7 +83,11 @@ class OutboxItem(Base):
     """One message the handling of an inbox item sends (or an edit), in the order sent."""
 
     __tablename__ = "outbox_items"
-    __table_args__ = (UniqueConstraint("inbox_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("inbox_id", "seq"),
+        # A chat's rows above an id (the web chat's event stream and its confirmations).
+        Index("ix_outbox_items_chat_id_id", "chat_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox_items.id", ondelete="CASCADE"))
