@@ -33,7 +33,8 @@ from transformers import PreTrainedModel
 from bench.engine_workloads import support_prompts, zipf_workload
 from bot.config import load_settings
 from bot.engine.base import ChatMessage, Generation, GenerationRequest
-from bot.engine.loading import choose_dtype, configure_threads, load_model, release_free_memory
+from bot.engine.cpu import FORMATS, WeightFormat, choose_format, load_dtype
+from bot.engine.loading import configure_threads, load_model, release_free_memory
 from bot.engine.local import ChatTokens, LocalEngine
 from bot.engine.model_source import resolve_model
 from bot.prompting.builder import DEFAULT_LAYOUT, Layout
@@ -148,7 +149,9 @@ def naive_baseline(
     chat_tokens: ChatTokens,
     prompts: Sequence[list[ChatMessage]],
 ) -> dict[str, float]:
-    """The baseline runs after the engine is closed, on a fresh load of the model (the engine
+    """The baseline runs after the engine is closed, on a fresh load of the model in the dtype
+    it was loaded in (float32 for the int8 and float16 formats: what transformers would run
+    on such a CPU; the engine
     took over the first one; from the safetensors cache the reload is under a second). Run
     first, its transformers ``generate`` left ~40 MB (oneDNN primitives, heap) under the
     engine's peak, which a deployed bot never carries; now ``peak_rss_mb`` is the larger of
@@ -162,9 +165,14 @@ def naive_baseline(
 
 
 def build_engine(
-    args: argparse.Namespace, loaded: Any, model_name: str, queue_size: int, settings: Any
+    args: argparse.Namespace,
+    loaded: Any,
+    model_name: str,
+    queue_size: int,
+    settings: Any,
+    weights: WeightFormat,
 ) -> LocalEngine:
-    """The engine takes over the loaded model (in bfloat16 it keeps prepacked weights only)."""
+    """The engine takes over the loaded model (unless float32, it keeps its own copies only)."""
     return LocalEngine(
         loaded.model,
         loaded.tokenizer,
@@ -174,6 +182,7 @@ def build_engine(
         prefill_chunk=args.prefill_chunk,
         prefill_order=args.order,
         cache_mb=settings.engine_cache_mb if args.cache_mb is None else args.cache_mb,
+        weights=weights,
     )
 
 
@@ -181,7 +190,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     settings = load_settings()
     model_name = args.model or settings.model
     threads = configure_threads(settings.model_threads)
-    dtype = choose_dtype(args.dtype or settings.model_dtype)
+    weights = choose_format(args.dtype or settings.model_dtype)
+    dtype = load_dtype(weights)
     zipf = None
     if args.workload == "zipf":  # retrieval first: its encoder is freed before the model loads
         zipf = zipf_workload(settings, args.concurrency, layout=args.layout)
@@ -189,7 +199,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     loaded = load_model(resolve_model(model_name), dtype, settings.model_cache_dir)
     chat_tokens = ChatTokens(loaded.tokenizer)
     prompts = support_prompts(args.concurrency, args.layout) if zipf is None else zipf.burst
-    engine = build_engine(args, loaded, model_name, settings.engine_queue_size, settings)
+    engine = build_engine(args, loaded, model_name, settings.engine_queue_size, settings, weights)
+    runs = engine.runs
     engine.start()
     warm = [[ChatMessage("system", "Warm-up."), ChatMessage("user", f"Say {i}.")] for i in range(4)]
     await asyncio.gather(*(engine.generate(GenerationRequest(m, max_new_tokens=8)) for m in warm))
@@ -211,7 +222,9 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "workload": args.workload,
         "model": model_name,
-        "dtype": str(dtype).removeprefix("torch."),
+        "dtype": weights,
+        **runs,
+        "baseline_dtype": str(dtype).removeprefix("torch."),
         "threads": threads,
         "concurrency": args.concurrency,
         "new_tokens": args.new_tokens,
@@ -241,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--new-tokens", type=int, default=64, help="tokens per reply (default 64)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--model", help="SUPPORTBOT_MODEL override")
-    parser.add_argument("--dtype", choices=["auto", "bfloat16", "float32"], help="dtype override")
+    parser.add_argument("--dtype", choices=["auto", *FORMATS], help="weight format override")
     parser.add_argument("--prefill-chunk", type=int, default=512, help="prompt tokens per step")
     parser.add_argument("--workload", choices=["support", "zipf"], default="support")
     parser.add_argument("--order", choices=["fifo", "shortest"], default="fifo")

@@ -25,7 +25,8 @@ from bench.engine import measured_burst, run_engine
 from bench.engine_workloads import support_prompts, zipf_workload
 from bot.config import load_settings
 from bot.engine.base import ChatMessage
-from bot.engine.loading import choose_dtype, configure_threads, load_model
+from bot.engine.cpu import choose_format, load_dtype
+from bot.engine.loading import configure_threads, load_model
 from bot.engine.local import LocalEngine
 from bot.engine.model_source import resolve_model
 
@@ -52,10 +53,13 @@ async def sweep(args: argparse.Namespace) -> dict[str, Any]:
     settings = load_settings()
     configure_threads(settings.model_threads)
     zipf = zipf_workload(settings, args.concurrency) if args.workload == "zipf" else None
+    weights = choose_format(settings.model_dtype)
     loaded = load_model(
-        resolve_model(settings.model), choose_dtype(settings.model_dtype), settings.model_cache_dir
+        resolve_model(settings.model), load_dtype(weights), settings.model_cache_dir
     )
-    engine = LocalEngine(loaded.model, loaded.tokenizer, max_batch=args.concurrency)
+    engine = LocalEngine(
+        loaded.model, loaded.tokenizer, max_batch=args.concurrency, weights=weights
+    )
     engine.start()
     prompts: Sequence[list[ChatMessage]] = support_prompts(args.concurrency)
     if zipf is not None:

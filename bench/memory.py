@@ -127,14 +127,16 @@ def stages() -> list[dict[str, Any]]:
 def _engine_stages(settings: Any, mark: Callable[[str, Callable[[], Any]], Any]) -> None:
     """The generation model loaded, taken over by the engine, then answering once."""
     from bot.engine.base import ChatMessage, GenerationRequest
-    from bot.engine.loading import choose_dtype, configure_threads, load_model
+    from bot.engine.cpu import choose_format, load_dtype
+    from bot.engine.loading import configure_threads, load_model
     from bot.engine.local import LocalEngine
     from bot.engine.model_source import resolve_model
 
     threads = configure_threads(settings.model_threads)
-    source, dtype = resolve_model(settings.model), choose_dtype(settings.model_dtype)
+    source, weights = resolve_model(settings.model), choose_format(settings.model_dtype)
     loaded = mark(
-        "generation model loaded", lambda: load_model(source, dtype, settings.model_cache_dir)
+        "generation model loaded",
+        lambda: load_model(source, load_dtype(weights), settings.model_cache_dir),
     )
     engine = mark(
         "engine took over the weights",
@@ -144,6 +146,7 @@ def _engine_stages(settings: Any, mark: Callable[[str, Callable[[], Any]], Any])
             max_batch=settings.engine_max_batch,
             cache_mb=settings.engine_cache_mb,
             threads=threads,
+            weights=weights,
         ),
     )
     messages = [ChatMessage("system", "You are helpful."), ChatMessage("user", QUESTIONS[1])]

@@ -96,8 +96,8 @@ class Settings(BaseSettings, WidgetSettings):
             "or openai:<base_url> for an OpenAI-compatible server."
         ),
     )
-    model_dtype: Literal["auto", "bfloat16", "float32"] = Field(
-        "auto", description="auto = bfloat16 where the CPU supports it, else float32."
+    model_dtype: Literal["auto", "bfloat16", "float32", "float16", "int8"] = Field(
+        "auto", description="Weights: auto = bfloat16 where the CPU has it natively, else int8."
     )
     model_threads: int | None = Field(None, ge=1, description="torch threads; default: all cores.")
     model_cache_dir: Path = Field(

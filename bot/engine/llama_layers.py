@@ -2,8 +2,9 @@
 
 q/k/v and gate/up are fused into one matrix each. Without prepacking, the original modules are
 re-pointed at slices of the fused matrices, so no second copy is kept and the transformers
-model keeps working (the benchmark baseline uses it); with prepacking (bfloat16) the engine keeps
-only its own copies and the transformers model is released.
+model keeps working (the benchmark baseline uses it); in the formats whose linears hold their own
+copy (prepacked bfloat16, float16, int8: see ``linear``) the engine keeps only those and the
+transformers model's tensors are released layer by layer, so no float32 copy stays beside them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from bot.engine.linear import Linear
+from bot.engine import linear as kernels
+from bot.engine.cpu import WeightFormat
+from bot.engine.linear import Linear, make_linear
 from bot.engine.memory import drop_pages
 
 
@@ -59,25 +62,34 @@ def own_tensor(tensor: torch.Tensor, *, copy: bool) -> torch.Tensor:
     return tensor.detach().clone() if copy else tensor.detach()
 
 
-def take_layer(layer: nn.Module, *, prepack: bool, rows_hint: int) -> LayerWeights:
-    """One decoder layer's weights, with q/k/v and gate/up fused; with ``prepack`` the
-    layer's own tensors are released at once (so the peak holds one layer twice, not all)."""
+def makes_copies(fmt: WeightFormat, dtype: torch.dtype) -> bool:
+    """Whether ``fmt``'s linears hold their own weights (the model's can then be released)."""
+    return fmt in ("float16", "int8") or (fmt == "bfloat16" and kernels.can_prepack(dtype))
+
+
+def take_layer(layer: nn.Module, *, fmt: WeightFormat, rows_hint: int) -> LayerWeights:
+    """One decoder layer's weights, with q/k/v and gate/up fused; when the linears hold their
+    own copies the layer's tensors are released at once (so the peak holds one layer twice,
+    not all of them)."""
     attn, mlp = layer.self_attn, layer.mlp
+    copies = makes_copies(fmt, attn.o_proj.weight.dtype)
 
     def linear(weight: torch.Tensor, bias: torch.Tensor | None) -> Linear:
-        return Linear(weight, bias, prepack=prepack, rows_hint=rows_hint)
+        return make_linear(weight, bias, fmt, rows_hint=rows_hint)
 
-    qkv = _fuse([attn.q_proj, attn.k_proj, attn.v_proj], repoint=not prepack)
-    gate_up = _fuse([mlp.gate_proj, mlp.up_proj], repoint=not prepack)
+    qkv = _fuse([attn.q_proj, attn.k_proj, attn.v_proj], repoint=not copies)
+    gate_up = _fuse([mlp.gate_proj, mlp.up_proj], repoint=not copies)
     weights = LayerWeights(
-        input_norm=own_tensor(layer.input_layernorm.weight, copy=prepack),
+        input_norm=own_tensor(layer.input_layernorm.weight, copy=copies),
         qkv=linear(*qkv),
         out=linear(attn.o_proj.weight.detach(), _bias(attn.o_proj)),
-        post_norm=own_tensor(layer.post_attention_layernorm.weight, copy=prepack),
+        post_norm=own_tensor(layer.post_attention_layernorm.weight, copy=copies),
         gate_up=linear(*gate_up),
         down=linear(mlp.down_proj.weight.detach(), _bias(mlp.down_proj)),
     )
-    if all(linear.packed for linear in (weights.qkv, weights.out, weights.gate_up, weights.down)):
+    del qkv, gate_up  # the fused float copies, when the linears made their own
+    linears = (weights.qkv, weights.out, weights.gate_up, weights.down)
+    if all(linear.owns_copy for linear in linears):
         release(layer)  # nothing of the layer's own is referenced any more
     return weights
 

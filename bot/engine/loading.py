@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import platform
 import shutil
 import time
 from dataclasses import dataclass
@@ -27,8 +26,6 @@ from bot.engine.model_source import SETTING, ModelSource
 
 log = logging.getLogger(__name__)
 
-DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32}
-
 
 @dataclass(slots=True)
 class LoadedModel:
@@ -40,23 +37,6 @@ class LoadedModel:
     dtype: torch.dtype
     load_seconds: float
     from_cache: bool
-
-
-def cpu_supports_bfloat16() -> bool:
-    """True when the CPU has native bfloat16 arithmetic (AVX-512 BF16 / AMX, or ARM BF16)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.machine() == "arm64"  # Apple silicon
-    flags = set(text.split())
-    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
-
-
-def choose_dtype(setting: str) -> torch.dtype:
-    """``auto`` means bfloat16 where the CPU supports it natively, float32 otherwise."""
-    if setting == "auto":
-        return torch.bfloat16 if cpu_supports_bfloat16() else torch.float32
-    return DTYPES[setting]
 
 
 def configure_threads(threads: int | None) -> int:

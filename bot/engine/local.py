@@ -23,6 +23,7 @@ from bot.engine.base import (
     GenerationRequest,
     TextCallback,
 )
+from bot.engine.cpu import WeightFormat, describe
 from bot.engine.jobs import Job, Tokenization, WorkerStats
 from bot.engine.loading import release_free_memory
 from bot.engine.packed_llama import PackedLlama
@@ -75,7 +76,8 @@ class LocalEngine(GenerationEngine):
     prompt goes first (see ``prefill``). Prompt keys/values are cached in blocks of
     ``cache_block`` tokens within ``cache_mb`` megabytes and reused by any prompt that starts
     with the same tokens (see ``prefix_cache``). ``clock`` is what deadlines are compared
-    against (tests pass a fake one).
+    against (tests pass a fake one). ``weights`` is the weight format the linear layers run
+    (``cpu.choose_format``; default: the model's dtype); ``runs`` says what was chosen.
     """
 
     def __init__(
@@ -94,9 +96,10 @@ class LocalEngine(GenerationEngine):
         threads: int | None = None,
         decode_pause: float = 1.5,
         clock: Clock | None = None,
+        weights: WeightFormat | None = None,
     ) -> None:
         try:
-            runner = PackedLlama(model, rows_hint=max_batch)
+            runner = PackedLlama(model, rows_hint=max_batch, weights=weights)
         except ValueError as exc:
             raise EngineUnavailable(str(exc)) from exc
         if runner.released_model:
@@ -104,7 +107,8 @@ class LocalEngine(GenerationEngine):
         generation_eos = getattr(model.generation_config, "eos_token_id", None)
         extra = generation_eos if isinstance(generation_eos, list) else [generation_eos]
         self.name = name
-        self.model = model  # its weights now live in the runner (bfloat16: released)
+        self.model = model  # its weights now live in the runner (released unless float32)
+        self.runs = describe(runner.weights, runner.kernel)
         self.tokens = ChatTokens(tokenizer, [i for i in extra if i is not None])
         self.queue_size = queue_size
         self.max_new_tokens = max_new_tokens

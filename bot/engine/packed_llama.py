@@ -21,9 +21,10 @@ import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel
 
+from bot.engine.cpu import WeightFormat
 from bot.engine.kv_cache import BatchKV, PromptKV
-from bot.engine.linear import Linear, can_prepack
-from bot.engine.llama_layers import own_tensor, release, take_layer
+from bot.engine.linear import make_linear
+from bot.engine.llama_layers import makes_copies, own_tensor, release, take_layer
 from bot.engine.memory import drop_pages, is_file_backed
 
 SUPPORTED_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2"})
@@ -56,10 +57,13 @@ class _DecodeRows:
 class PackedLlama:
     """Runs packed steps of a transformers Llama/Mistral/Qwen2 causal LM (no grad, CPU)."""
 
-    def __init__(self, model: PreTrainedModel, *, rows_hint: int = 16) -> None:
-        """Take over ``model``'s weights. In bfloat16 (where oneDNN prepacking applies) the
-        engine keeps only prepacked copies and releases the transformers model's own tensors
-        (it is left on the ``meta`` device): the engine owns the model from then on."""
+    def __init__(
+        self, model: PreTrainedModel, *, rows_hint: int = 16, weights: WeightFormat | None = None
+    ) -> None:
+        """Take over ``model``'s weights in the ``weights`` format (default: the model's
+        dtype). Where the linears hold their own copies (prepacked bfloat16, float16, int8)
+        the transformers model's own tensors are released (it is left on the ``meta`` device):
+        the engine owns the model from then on."""
         config = model.config
         if config.model_type not in SUPPORTED_MODEL_TYPES:
             raise ValueError(
@@ -78,18 +82,20 @@ class PackedLlama:
         self.q_size = self.heads * self.head_dim
         self.kv_size = self.kv_heads * self.head_dim
         self.eps = config.rms_norm_eps
-        prepack = can_prepack(self.dtype)
-        self.final_norm = own_tensor(inner.norm.weight, copy=prepack)
+        fmt = weights or ("bfloat16" if self.dtype == torch.bfloat16 else "float32")
+        if fmt == "bfloat16" and self.dtype != torch.bfloat16:
+            raise ValueError("bfloat16 weights need the model loaded in bfloat16")
+        self.weights: WeightFormat = fmt
+        copies = makes_copies(fmt, self.dtype)
+        self.final_norm = own_tensor(inner.norm.weight, copy=copies)
         head = model.get_output_embeddings().weight.detach()
-        self.lm_head = Linear(head, None, prepack=prepack, rows_hint=rows_hint)
+        self.lm_head = make_linear(head, None, fmt, rows_hint=rows_hint)
         self.vocab_size = self.lm_head.out_features
         self.embed = self._take_embedding(model)
         self.act = inner.layers[0].mlp.act_fn
         self.intermediate = inner.layers[0].mlp.gate_proj.weight.shape[0]
-        self.layers = [
-            take_layer(layer, prepack=prepack, rows_hint=rows_hint) for layer in inner.layers
-        ]
-        self.released_model = prepack
+        self.layers = [take_layer(layer, fmt=fmt, rows_hint=rows_hint) for layer in inner.layers]
+        self.released_model = copies
         with torch.no_grad():
             positions = torch.arange(self.max_positions)[None, :]
             probe = torch.zeros(1, dtype=self.dtype)
@@ -102,19 +108,24 @@ class PackedLlama:
     def _take_embedding(self, model: PreTrainedModel) -> torch.Tensor:
         """The input embedding, never copied: a lookup reads only its customers' rows.
 
-        Once the output head is prepacked, the transformers modules are released but the
+        Once the output head holds its own copy, the transformers modules are released but the
         embedding tensor is kept as it is. Loaded from safetensors it is a map of the file,
         so only the rows (pages) of tokens actually seen become resident; for SmolLM2 (tied
         embeddings, 49152 x 576) that is ~57 MB less than keeping a copy beside the packed
         head. Anonymous memory (a fresh GGUF conversion) is simply kept: one copy either way.
         """
         embed = model.get_input_embeddings().weight.detach()
-        if self.lm_head.packed:
+        if self.lm_head.owns_copy:
             release(model.get_output_embeddings(), keep=embed)
             release(model.get_input_embeddings(), keep=embed)
             if is_file_backed(embed):
                 drop_pages([embed])  # packing the tied head read every page: let them go
         return embed
+
+    @property
+    def kernel(self) -> str:
+        """The kernel path the linear layers run (as the reports name it)."""
+        return self.layers[0].qkv.kind
 
     def new_prompt_kv(self, length: int) -> PromptKV:
         return PromptKV.empty(self.layers_count, self.kv_heads, length, self.head_dim, self.dtype)

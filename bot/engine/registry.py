@@ -82,14 +82,16 @@ async def _load_remote(settings: Settings) -> GenerationEngine:
 async def _load_local(settings: Settings) -> GenerationEngine:
     """Load the model in a worker thread (never on the event loop), start the batching engine
     and warm it up."""
-    from bot.engine.loading import choose_dtype, configure_threads, load_model
+    from bot.engine.cpu import choose_format, load_dtype
+    from bot.engine.loading import configure_threads, load_model
     from bot.engine.local import LocalEngine
     from bot.engine.model_source import resolve_model
 
     source = resolve_model(settings.model)
     threads = configure_threads(settings.model_threads)
-    dtype = choose_dtype(settings.model_dtype)
-    log.info("loading model %s (%s, %d threads)", source.name, dtype, threads)
+    weights = choose_format(settings.model_dtype)
+    dtype = load_dtype(weights)
+    log.info("loading model %s (%s weights, %d threads)", source.name, weights, threads)
     loaded = await asyncio.to_thread(load_model, source, dtype, settings.model_cache_dir)
     engine = LocalEngine(
         loaded.model,
@@ -100,7 +102,9 @@ async def _load_local(settings: Settings) -> GenerationEngine:
         max_new_tokens=settings.max_new_tokens,
         cache_mb=settings.engine_cache_mb,
         threads=threads,
+        weights=weights,
     )
+    log.info("engine runs %s", engine.runs)
     engine.start()
     try:
         warm = await engine.warm_up()

@@ -11,7 +11,7 @@ import torch
 from bot.config import load_settings
 from bot.engine import load_engine
 from bot.engine.base import EngineUnavailable
-from bot.engine.loading import choose_dtype, load_model
+from bot.engine.loading import load_model
 from bot.engine.local import LocalEngine
 from bot.engine.model_source import resolve_model
 from bot.engine.remote import RemoteEngine
@@ -62,12 +62,6 @@ async def test_model_directory_loads_and_generates(tmp_path: Path, tiny_parts) -
     await original.close()
     await reloaded.close()
     assert first.text == second.text
-
-
-def test_dtype_choice() -> None:
-    assert choose_dtype("float32") is torch.float32
-    assert choose_dtype("bfloat16") is torch.bfloat16
-    assert choose_dtype("auto") in (torch.float32, torch.bfloat16)
 
 
 async def test_openai_prefix_selects_the_remote_engine() -> None:

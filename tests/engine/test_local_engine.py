@@ -293,7 +293,7 @@ async def test_bfloat16_prepacked_weights_answer_like_plain_ones(
     plain_model = copy.deepcopy(model).to(torch.bfloat16)
     packed = LocalEngine(packed_model, tokenizer)
     with monkeypatch.context() as patch:
-        patch.setattr("bot.engine.packed_llama.can_prepack", lambda dtype: False)
+        patch.setattr("bot.engine.linear.can_prepack", lambda dtype: False)
         plain = LocalEngine(plain_model, tokenizer)
     if not packed.worker.runner.released_model:
         pytest.skip("this torch build cannot prepack bfloat16 weights")

@@ -44,7 +44,7 @@ async def test_engine_reads_the_embedding_from_the_file_it_was_loaded_from(
     assert runner.embed.data_ptr() == embedding.data_ptr()  # the very tensor, not a copy
     assert is_file_backed(runner.embed) == mapped_from_file
     with monkeypatch.context() as patch:
-        patch.setattr("bot.engine.packed_llama.can_prepack", lambda dtype: False)
+        patch.setattr("bot.engine.linear.can_prepack", lambda dtype: False)
         again = AutoModelForCausalLM.from_pretrained(tmp_path / "tiny", dtype=torch.bfloat16)
         plain = LocalEngine(again, tokenizer)
     engine.start()

@@ -1,0 +1,98 @@
+"""The weight format chosen per CPU, and the float16 / int8 linears it runs, on the tiny model.
+
+The AVX2 case is tested for real in a child process with ``ATEN_CPU_CAPABILITY=avx2`` (how
+torch itself is told to dispatch its AVX2 kernels), whatever CPU runs the suite.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from bot.engine.cpu import CpuInfo, choose_format, cpu_info, fbgemm_available, load_dtype
+from bot.engine.linear import make_linear
+from bot.engine.local import LocalEngine
+from bot.engine.packed_llama import PackedLlama, PrefillChunk
+from tests.engine.tiny_model import chat
+
+needs_fbgemm = pytest.mark.skipif(not fbgemm_available(), reason="no fbgemm in this build")
+AVX2 = CpuInfo(capability="AVX2", native_bf16=False, machine="x86_64")
+BF16 = CpuInfo(capability="AVX512", native_bf16=True, machine="x86_64")
+QUESTIONS = ["Where is my order?", "How do I return shoes?"]
+
+
+def test_auto_picks_bfloat16_only_where_it_is_native() -> None:
+    assert choose_format("auto", BF16) == "bfloat16"
+    assert choose_format("auto", AVX2) == ("int8" if fbgemm_available() else "float32")
+    assert choose_format("float32", BF16) == "float32"  # an explicit choice is kept
+    assert load_dtype("int8") is torch.float32 and load_dtype("bfloat16") is torch.bfloat16
+    with pytest.raises(ValueError, match="unknown weight format"):
+        choose_format("int4")
+
+
+def test_forcing_avx2_hides_bfloat16_from_the_choice() -> None:
+    code = (
+        "import json; from bot.engine.cpu import cpu_info, choose_format; i = cpu_info(); "
+        "print(json.dumps([i.capability, i.native_bf16, choose_format('auto')]))"
+    )
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    capability, native, chosen = json.loads(out.stdout.strip().splitlines()[-1])
+    if cpu_info().capability not in ("AVX2", "AVX512"):
+        pytest.skip("not an x86 CPU with AVX2")
+    assert capability == "AVX2"
+    assert native is False
+    assert chosen == ("int8" if fbgemm_available() else "float32")
+
+
+@needs_fbgemm
+@pytest.mark.parametrize(("fmt", "tolerance"), [("float16", 2e-3), ("int8", 2e-2)])
+def test_narrow_linears_stay_close_to_float32(fmt: str, tolerance: float) -> None:
+    torch.manual_seed(0)
+    weight, bias = torch.randn(96, 64) * 0.1, torch.randn(96)
+    x = torch.randn(7, 64)
+    x[0] *= 300  # one outlier token must not cost the other rows their precision
+    expected = F.linear(x, weight, bias)
+    got = make_linear(weight, bias, fmt, rows_hint=16)(x)  # type: ignore[arg-type]
+    relative = (got - expected).norm(dim=1) / expected.norm(dim=1)
+    assert float(relative.max()) < tolerance
+
+
+@needs_fbgemm
+@pytest.mark.parametrize("fmt", ["float16", "int8"])
+async def test_engine_in_a_narrow_format_releases_the_float_weights(tiny_parts, fmt: str) -> None:
+    model, tokenizer = tiny_parts
+    narrow_model = copy.deepcopy(model)
+    engine = LocalEngine(narrow_model, tokenizer, weights=fmt)  # type: ignore[arg-type]
+    assert engine.worker.runner.released_model
+    assert next(narrow_model.parameters()).device.type == "meta"  # no float32 copy kept
+    assert engine.runs["weights"] == fmt and engine.runs["kernel"].startswith("fbgemm")
+    engine.start()
+    texts = [(await engine.generate(chat(q, max_new_tokens=8))).text for q in QUESTIONS[:2]]
+    await engine.close()
+    assert all(isinstance(t, str) for t in texts)
+
+
+@needs_fbgemm
+def test_float16_logits_match_float32_on_the_tiny_model(tiny_parts) -> None:
+    model, tokenizer = tiny_parts
+    reference = PackedLlama(copy.deepcopy(model))
+    narrow = PackedLlama(copy.deepcopy(model), weights="float16")
+    ids = tokenizer("Where is my order? It was sent last week.")["input_ids"]
+    with torch.inference_mode():
+        logits = [
+            runner.step(runner.new_batch_kv(1), [], [PrefillChunk(kv, ids, 0, True)])
+            for runner in (reference, narrow)
+            for kv in [runner.new_prompt_kv(len(ids))]
+        ]
+    assert torch.allclose(logits[0], logits[1], atol=5e-2)  # float16 weights: ~1e-2 here
+    assert int(logits[0].argmax()) == int(logits[1].argmax())
