@@ -2,7 +2,9 @@
 
 ``Lookup.find`` is retrieval as the conversation sees it:
 - a message that stands on its own is searched alone, also mid-conversation (a customer who
-  changes the subject gets the new subject's answer, never the old one's);
+  changes the subject gets the new subject's answer, never the old one's); when retrieval cannot
+  place it, the entry the conversation is about may answer it, only as a partial match and only
+  when the message's own words fit one of that entry's sentences (``_borrowed``);
 - a follow-up ("and for express?") is also searched together with the earlier question(s), and
   each candidate entry is rated by the better of the two searches, plus a bonus for the entry the
   conversation is already about when the new message fits one of its sentences (so "how long
