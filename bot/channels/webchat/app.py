@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.webchat.actions import WebActions
-from bot.channels.webchat.events import event_stream
+from bot.channels.webchat.events import RETRY_MS, event_stream
 from bot.channels.webchat.guard import Guard
 from bot.channels.webchat.identity import Identities, IdentityRefused, Visitor
 from bot.channels.webchat.limits import RateLimit
@@ -58,6 +58,7 @@ class WebChat:
     per_address: RateLimit
     new_visitors: RateLimit
     stream_poll_seconds: float = 25.0  # also the keep-alive (proxies time out at 60 s)
+    streams_per_visitor: int = 8  # open event streams (tabs) one visitor may hold at once
 
 
 def _json(data: Any, status: int = 200, **headers: str) -> JSONResponse:
@@ -203,9 +204,12 @@ async def events(request: Request) -> Response:
     visitor = visitor_of(request, request.query_params.get("token", ""))
     if visitor is None:
         return _json({"error": "no valid visitor token"}, 401)
+    chat = _chat(request)
+    if chat.live.open_for(visitor.user_id) >= chat.streams_per_visitor:
+        return _limited(RETRY_MS / 1000)  # a tab too many: the widget tries again later
     raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
     after = int(raw) if raw.isdigit() else 0
-    return event_stream(_chat(request), visitor.user_id, after)
+    return event_stream(chat, visitor.user_id, after)
 
 
 async def confirm(request: Request) -> Response:

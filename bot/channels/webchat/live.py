@@ -49,6 +49,10 @@ class LiveStreams:
         """The answer to update ``item`` so far (a slow stream skips to the latest)."""
         self._put(chat_id, Wake(text, item))
 
+    def open_for(self, chat_id: int) -> int:
+        """How many streams the chat has open (one per tab)."""
+        return len(self._queues.get(chat_id, ()))
+
     def listening(self) -> int:
         return sum(len(q) for q in self._queues.values())
 

@@ -3,7 +3,10 @@ and the widget script itself: small, and never parsing text as HTML."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -89,3 +92,30 @@ def test_the_widget_script_is_small_and_shows_text_only() -> None:
     for unsafe in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert unsafe not in text, unsafe
     assert 'attachShadow({ mode: "open" })' in text
+
+
+async def test_a_visitor_holds_a_few_event_streams_at_most(served: Served) -> None:
+    served.chat.streams_per_visitor = 2
+    token = await served.visitor()
+
+    def stream(who: str) -> Any:
+        params = {"token": who, "after": "0"}
+        return served.client.stream("GET", "/api/events", params=params, headers={"origin": SHOP})
+
+    async with contextlib.AsyncExitStack() as tabs:
+        reading = []  # kept: a line reader dropped half-way closes its stream
+        for _ in range(2):  # two tabs, each stream listening once its first line arrives
+            response = await tabs.enter_async_context(stream(token))
+            assert response.status_code == 200
+            reading.append(response.aiter_lines())
+            assert (await anext(reading[-1])).startswith("retry:")
+        async with stream(token) as third:
+            assert third.status_code == 429 and int(third.headers["retry-after"]) >= 1
+        async with stream(await served.visitor()) as someone_else:
+            assert someone_else.status_code == 200
+    deadline = asyncio.get_running_loop().time() + 10
+    while served.chat.live.listening():  # the closed tabs' streams end
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.05)
+    async with stream(token) as again:
+        assert again.status_code == 200
