@@ -6,7 +6,6 @@ built once at start-up (``load_settings``) and passed down; nothing deeper reads
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.webhook_rules import webhook_problem
 from bot.widget_config import WidgetSettings
 from storage.db import location_problem
 
@@ -23,7 +23,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/supportbot.db"
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 ENV_PREFIX = "SUPPORTBOT_"
-WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class UserFacingError(Exception):
@@ -175,22 +174,11 @@ class Settings(BaseSettings, WidgetSettings):
 
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
-        """Webhook settings go together: a public endpoint without a secret is refused."""
-        if not self.webhook_url:
-            return self
-        if not self.webhook_url.startswith("https://"):
-            raise ValueError(f"{ENV_PREFIX}WEBHOOK_URL: Telegram only calls https:// URLs")
-        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
-        if not secret:
-            raise ValueError(
-                f"{ENV_PREFIX}WEBHOOK_SECRET: required when {ENV_PREFIX}WEBHOOK_URL is set "
-                "(without it anyone can post fake updates)"
-            )
-        if not WEBHOOK_SECRET_PATTERN.fullmatch(secret):
-            raise ValueError(
-                f"{ENV_PREFIX}WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and - "
-                "(what Telegram accepts)"
-            )
+        """Webhook settings go together (see ``bot.webhook_rules``)."""
+        if self.webhook_url:
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            if problem := webhook_problem(self.webhook_url, secret, self.telegram_base_url):
+                raise ValueError(problem)
         return self
 
     @property

@@ -84,6 +84,20 @@ def test_webhook_settings_are_checked_together(
     assert secret is None or secret not in str(caught.value)
 
 
+def test_plain_http_webhook_only_with_a_self_hosted_bot_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SUPPORTBOT_WEBHOOK_URL", "http://10.0.0.5:8081/hook")
+    monkeypatch.setenv("SUPPORTBOT_WEBHOOK_SECRET", "s3cret_token-1")
+    with pytest.raises(ConfigError, match="Telegram only calls https://"):
+        load_settings(_env_file=None)  # Telegram's own api.telegram.org
+    monkeypatch.setenv("SUPPORTBOT_TELEGRAM_BASE_URL", "http://127.0.0.1:8081/bot")
+    assert load_settings(_env_file=None).webhook_url == "http://10.0.0.5:8081/hook"
+    monkeypatch.setenv("SUPPORTBOT_WEBHOOK_URL", "ftp://10.0.0.5/hook")
+    with pytest.raises(ConfigError, match="must start with http:// or https://"):
+        load_settings(_env_file=None)
+
+
 def test_webhook_with_secret_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUPPORTBOT_WEBHOOK_URL", "https://bot.example.com/hook")
     monkeypatch.setenv("SUPPORTBOT_WEBHOOK_SECRET", "s3cret_token-1")

@@ -106,6 +106,35 @@ async def test_webhook_mode_checks_the_secret_on_every_request(
     assert len(fake_api.bot_texts(7)) == 1, "the refused request was never answered"
 
 
+async def test_a_self_hosted_bot_api_gets_a_plain_http_webhook_on_a_local_address(
+    tg_settings: Settings, opener: Opener, fake_api: FakeBotApi
+) -> None:
+    # Issue 20, item 9: a local `telegram-bot-api --local` server calls http:// URLs on any
+    # address and port (the fake Bot API plays it: SUPPORTBOT_TELEGRAM_BASE_URL is local).
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/tg/hook"
+    settings = Settings.model_validate(
+        {
+            **tg_settings.model_dump(),
+            "webhook_url": url,
+            "webhook_listen": "127.0.0.1",
+            "webhook_port": port,
+            "webhook_secret": SecretStr("s3cret-token"),
+        }
+    )
+    ann = fake_api.user(7, "Ann")
+    async with serving(settings, opener, tuning=FAST, webhook=True):
+        assert fake_api.webhook["url"] == url
+        fake_api.send_text(ann, "How long does shipping take?")
+        update = fake_api.pushed[-1]
+        async with httpx.AsyncClient() as client:
+            posted = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            )
+        assert posted.status_code == 200
+        assert "3-5 business days" in (await replies(fake_api, 7, 1))[0]
+
+
 async def test_shutdown_lets_an_answer_in_progress_finish_and_closes_services(
     tg_settings: Settings, opener: Opener, fake_api: FakeBotApi
 ) -> None:
