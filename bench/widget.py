@@ -26,7 +26,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from bench.load_webhook import free_port
 from bot.config import PROJECT_ROOT
 
 QUESTIONS = (
@@ -50,12 +50,6 @@ QUESTIONS = (
 )
 ORIGIN = "http://shop.bench"
 DRAIN_SECONDS = 300.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rss_kb(pid: int) -> int:

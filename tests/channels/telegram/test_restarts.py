@@ -57,6 +57,22 @@ async def wait_for_line(process: asyncio.subprocess.Process, line: str, within: 
     await asyncio.wait_for(scan(), within)
 
 
+async def replies_after_restart(
+    settings: Settings, api: FakeBotApi, tmp_path: Path, count: int
+) -> list[str]:
+    """Start the bot again, wait for ``count`` finished replies in chat 7, stop it cleanly."""
+    again = await start_bot(settings, api, tmp_path)
+    try:
+        texts = await replies(api, 7, count, within=60)
+        again.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(again.wait(), 30) == 0
+        return texts
+    finally:
+        if again.returncode is None:
+            again.kill()
+            await again.wait()
+
+
 async def open_items(settings: Settings) -> tuple[int, int]:
     """(inbox items not done, stored customer messages) as the database has them now."""
     engine = make_engine(settings.database_url)
@@ -127,15 +143,7 @@ async def test_sigterm_leaves_unanswered_messages_in_the_inbox_for_the_next_star
             held.kill()
             await held.wait()
     assert (await open_items(tg_settings))[0] == 2, "both messages wait in the inbox"
-    again = await start_bot(tg_settings, fake_api, tmp_path)
-    try:
-        texts = await replies(fake_api, 7, 3, within=60)
-        again.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(again.wait(), 30) == 0
-    finally:
-        if again.returncode is None:
-            again.kill()
-            await again.wait()
+    texts = await replies_after_restart(tg_settings, fake_api, tmp_path, 3)
     assert "restarting" in texts[0]
     assert SHIPPING_A in texts[1] and SHIPPING_A not in texts[2], "in the order sent"
     assert answers(fake_api, SHIPPING_A) == 1
@@ -176,15 +184,7 @@ async def test_a_replay_after_sigkill_gives_each_update_its_own_reply(
     finally:
         held.send_signal(signal.SIGKILL)
         await held.wait()
-    again = await start_bot(tg_settings, fake_api, tmp_path)
-    try:
-        texts = await replies(fake_api, 7, 3, within=60)
-        again.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(again.wait(), 30) == 0
-    finally:
-        if again.returncode is None:
-            again.kill()
-            await again.wait()
+    texts = await replies_after_restart(tg_settings, fake_api, tmp_path, 3)
     assert [next(a for q, a in wanted.items() if a in t) for t in texts] == list(wanted.values())
     turns = await stored_turns(tg_settings)
     questions = {origin: text for role, origin, text in turns if role == "user"}
