@@ -69,6 +69,9 @@ def lines(report: dict[str, Any]) -> list[str]:
     out.append(f"model: {engine['model']} ({engine['kind']})")
     if "remote_detail" in engine:
         out.append(f"  remote server: {engine['remote_detail']}")
+    if host := engine.get("host"):
+        runs = f"{host['weights']} weights ({host['kernel']})"
+        out.append(f"  this host: {host['cpu_capability']}, {runs}")
     out.append(f"  running instance: {engine['instance']}")
     if engine.get("engine_state"):
         out.append(f"  engine: {engine['engine_state']}")

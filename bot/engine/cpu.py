@@ -21,6 +21,13 @@ import torch
 WeightFormat = Literal["bfloat16", "float32", "float16", "int8"]
 FORMATS: tuple[WeightFormat, ...] = ("bfloat16", "float32", "float16", "int8")
 BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+# The kernel each format's linear layers run (``linear``), as the reports name it.
+KERNELS: dict[WeightFormat, str] = {
+    "bfloat16": "onednn-prepacked-bf16",
+    "float32": "f.linear",
+    "float16": "fbgemm-fp16-weights",
+    "int8": "fbgemm-int8-dynamic",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +104,10 @@ def describe(fmt: WeightFormat, kernel: str, info: CpuInfo | None = None) -> dic
         "activations": "bfloat16" if fmt == "bfloat16" else "float32",
         "kernel": kernel,
     }
+
+
+def host_report(setting: str) -> dict[str, str | bool]:
+    """What a local engine started here with ``setting`` would run (``supportbot status``
+    when no running instance answers; the instance itself reports ``LocalEngine.runs``)."""
+    fmt = choose_format(setting)
+    return describe(fmt, KERNELS[fmt])

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from bot.engine.cpu import WeightFormat
+from bot.engine.cpu import KERNELS, WeightFormat
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Linear:
 
     __slots__ = ("bias", "out_features", "weight")
     owns_copy = False
-    kind = "f.linear"
+    kind = KERNELS["float32"]
 
     def __init__(self, weight: Any, bias: torch.Tensor | None, out_features: int) -> None:
         self.out_features = out_features
@@ -76,7 +76,7 @@ class PrepackedLinear(Linear):
 
     __slots__ = ()
     owns_copy = True
-    kind = "onednn-prepacked-bf16"
+    kind = KERNELS["bfloat16"]
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [], "")
@@ -87,7 +87,7 @@ class Float16Linear(Linear):
 
     __slots__ = ()
     owns_copy = True
-    kind = "fbgemm-fp16-weights"
+    kind = KERNELS["float16"]
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
         with _quantized_engine("fbgemm"):
@@ -103,7 +103,7 @@ class Int8Linear(Linear):
 
     __slots__ = ()
     owns_copy = True
-    kind = "fbgemm-int8-dynamic"
+    kind = KERNELS["int8"]
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
         w = weight.detach().float()

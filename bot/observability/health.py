@@ -74,7 +74,11 @@ async def engine_check(settings: Settings, engine: Any) -> Check:
         return Check("engine", False, f"engine {figures.name} is closed")
     if settings.is_remote_model and figures.kind == "remote":
         return await remote_engine_check(settings)
-    return Check("engine", True, f"{figures.kind} engine {figures.name} loaded")
+    runs = figures.runs
+    how = ""
+    if runs:  # a local engine: what it runs on this CPU
+        how = f" ({runs['cpu_capability']}, {runs['weights']} weights, {runs['kernel']})"
+    return Check("engine", True, f"{figures.kind} engine {figures.name} loaded{how}")
 
 
 async def readiness(settings: Settings, db_engine: AsyncEngine, engine: Any) -> list[Check]:

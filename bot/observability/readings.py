@@ -38,6 +38,7 @@ class EngineFigures:
     prompt_tokens: int | None = None  # prefilled prompt tokens
     finished: int | None = None  # requests finished, whatever the reason
     max_rows: int | None = None  # largest decoding batch seen
+    runs: dict[str, Any] | None = None  # local engine: CPU capability, weights, kernel
 
 
 @dataclass(slots=True)
@@ -63,6 +64,8 @@ def engine_figures(engine: Any) -> EngineFigures:
         type(engine).__name__, "other"
     )
     figures = EngineFigures(kind=kind, name=name, running=running)
+    runs = getattr(engine, "runs", None)
+    figures.runs = dict(runs) if isinstance(runs, dict) else None
     worker = getattr(engine, "worker", None)
     stats = getattr(worker, "stats", None)
     if worker is None or stats is None:

@@ -82,6 +82,10 @@ async def engine_section(settings: Settings, transport: Any = None) -> dict[str,
         "model": settings.model,
         "kind": "remote" if settings.is_remote_model else "local",
     }
+    if not settings.is_remote_model:  # what a local engine picks on this machine's CPU
+        from bot.engine.cpu import host_report
+
+        section["host"] = host_report(settings.model_dtype)
     if settings.is_remote_model:
         check = await remote_engine_check(settings, transport)
         section["remote_reachable"], section["remote_detail"] = check.ok, check.detail

@@ -16,10 +16,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bot.engine.cpu import CpuInfo, choose_format, cpu_info, fbgemm_available, load_dtype
+from bot.config import load_settings
+from bot.engine.cpu import (
+    CpuInfo,
+    choose_format,
+    cpu_info,
+    fbgemm_available,
+    host_report,
+    load_dtype,
+)
 from bot.engine.linear import make_linear
 from bot.engine.local import LocalEngine
 from bot.engine.packed_llama import PackedLlama, PrefillChunk
+from bot.observability.health import engine_check
 from tests.engine.tiny_model import chat
 
 needs_fbgemm = pytest.mark.skipif(not fbgemm_available(), reason="no fbgemm in this build")
@@ -96,3 +105,17 @@ def test_float16_logits_match_float32_on_the_tiny_model(tiny_parts) -> None:
         ]
     assert torch.allclose(logits[0], logits[1], atol=5e-2)  # float16 weights: ~1e-2 here
     assert int(logits[0].argmax()) == int(logits[1].argmax())
+
+
+def test_host_report_names_capability_weights_and_kernel() -> None:
+    report = host_report("float16")
+    assert report["cpu_capability"] == cpu_info().capability
+    assert (report["weights"], report["kernel"]) == ("float16", "fbgemm-fp16-weights")
+    assert report["activations"] == "float32"
+
+
+async def test_readiness_says_what_the_local_engine_runs(tiny_engine: LocalEngine) -> None:
+    check = await engine_check(load_settings(), tiny_engine)
+    runs = tiny_engine.runs
+    assert check.ok
+    assert f"{runs['cpu_capability']}, float32 weights, f.linear" in check.detail
