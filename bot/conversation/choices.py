@@ -2,7 +2,8 @@
 
 ``choose`` answers the customer's original question with the entry they picked (focused on
 that question), stores the reply in their session and the pick itself, which admins then see
-under ``/unanswered`` as a phrasing suggestion for that entry. ``rest_of`` gives the sentences
+under ``/unanswered`` as a phrasing suggestion for that entry; under the update's origin key
+a replayed pick is stored once (``stored_once``). ``rest_of`` gives the sentences
 of an entry that a focused answer left out, for a "more" button; it needs no stored state.
 """
 
@@ -13,12 +14,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversation import origins, stored_once
 from bot.conversation.answering import Composer
 from bot.conversation.exchange import AnswerMode, Reply
 from bot.knowledge.catalog import document_of
 from bot.knowledge.documents import FaqHit
 from bot.knowledge.sentences import Focus, split_sentences
-from storage.models import utcnow
+from storage.models import Message, utcnow
 from storage.repositories import choices, faq, messages, users
 
 
@@ -37,20 +39,51 @@ class ChoiceBook:
         self.clock = clock
 
     async def choose(
-        self, channel: str, user_id: int, question_message_id: int, entry_id: int
+        self,
+        channel: str,
+        user_id: int,
+        question_message_id: int,
+        entry_id: int,
+        *,
+        origin: str | None = None,
     ) -> Reply | None:
         """Answer question ``question_message_id`` with entry ``entry_id``; None when the
-        question is not this customer's or the entry is gone or disabled."""
+        question is not this customer's or the entry is gone or disabled.
+
+        Under an ``origin`` key (explicit, or the update being handled: ``origins``) the pick
+        and its reply are stored once: a replay gets the reply the first run stored."""
+        key = origins.current(origin)
+
+        async def pick(s: AsyncSession, kept: Message | None) -> Reply | None:
+            return await self._pick(s, channel, user_id, question_message_id, entry_id, key, kept)
+
+        return await stored_once.once(self.session_factory, key, "assistant", pick)
+
+    async def _pick(
+        self,
+        s: AsyncSession,
+        channel: str,
+        user_id: int,
+        question_message_id: int,
+        entry_id: int,
+        origin: str | None,
+        kept: Message | None,
+    ) -> Reply | None:
         now = self.clock()
-        async with self.session_factory() as s, s.begin():
-            user = await users.get(session=s, channel=channel, external_id=user_id)
-            question = await messages.get(session=s, message_id=question_message_id)
-            chat = await messages.session_of(session=s, message_id=question_message_id)
-            entry = await faq.get(session=s, entry_id=entry_id)
-            if user is None or question is None or chat is None or chat.user_id != user.id:
-                return None
-            if question.role != "user" or entry is None or not entry.enabled:
-                return None
+        user = await users.get(session=s, channel=channel, external_id=user_id)
+        question = await messages.get(session=s, message_id=question_message_id)
+        chat = await messages.session_of(session=s, message_id=question_message_id)
+        entry = await faq.get(session=s, entry_id=entry_id)
+        if user is None or question is None or chat is None or chat.user_id != user.id:
+            return None
+        if question.role != "user" or entry is None or not entry.enabled:
+            return None
+        hit = FaqHit(document_of(entry), 1.0, 1.0)
+        outcome = self.compose.faq(question.text or entry.question, hit)
+        if stored_once.replays(kept, chat.id, outcome.text):
+            assert kept is not None
+            stored = kept  # an earlier run of this update stored the pick and its reply
+        else:
             offered = await self._offered(s, chat.id, question_message_id)
             await choices.record(
                 session=s,
@@ -59,8 +92,6 @@ class ChoiceBook:
                 offered=offered,
                 now=now,
             )
-            hit = FaqHit(document_of(entry), 1.0, 1.0)
-            outcome = self.compose.faq(question.text or entry.question, hit)
             stored = await messages.add(
                 session=s,
                 session_id=chat.id,
@@ -71,20 +102,21 @@ class ChoiceBook:
                 faq_ids=outcome.faq_ids,
                 confidence=1.0,
                 latency_ms=0,
+                origin=stored_once.key_for(origin, kept),
                 now=now,
             )
-            return Reply(
-                outcome.text,
-                AnswerMode.FAQ,
-                chat.language or entry.language,
-                chat.id,
-                question_message_id,
-                message_id=stored.id,
-                faq_ids=outcome.faq_ids,
-                confidence=1.0,
-                more=outcome.more,
-                more_ref=outcome.more_ref,
-            )
+        return Reply(
+            outcome.text,
+            AnswerMode.FAQ,
+            chat.language or entry.language,
+            chat.id,
+            question_message_id,
+            message_id=stored.id,
+            faq_ids=outcome.faq_ids,
+            confidence=1.0,
+            more=outcome.more,
+            more_ref=outcome.more_ref,
+        )
 
     async def rest_of(self, entry_id: int, lead: tuple[int, ...]) -> str | None:
         """The sentences of entry ``entry_id`` outside ``lead``; None when it is gone."""

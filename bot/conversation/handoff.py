@@ -4,58 +4,24 @@ A hand-off puts the customer's session in state ``human``; from then on the conv
 service calls no model for them and the channel relays their messages to the agents. Everything
 an agent needs to route a reply is kept in the database (the ticket's message id on the session,
 the relayed copy's message id on each customer message, the agent's own message id on each
-agent reply), so a restart loses no ticket. Channels render ``Ticket`` however suits them.
+agent reply), so a restart loses no ticket. Channels render ``Ticket`` (``handoff_values``)
+however suits them. Under an update's origin key each message is stored once (``stored_once``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversation import origins, stored_once
 from bot.conversation.exchange import AnswerMode
-from storage.models import ChatSession, SessionState, User, utcnow
+from bot.conversation.handoff_values import Customer, CustomerMessenger, HandoffError, Ticket
+from storage.models import ChatSession, Message, SessionState, User, utcnow
 from storage.repositories import messages, sessions, users
 
+__all__ = ["Customer", "CustomerMessenger", "HandoffError", "HandoffService", "Ticket"]
 WAITING_NOTICE_MODE = AnswerMode.HUMAN  # the mode the "when to expect an answer" notice has
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    """Who a hand-off belongs to, as the channel addresses them."""
-
-    session_id: int
-    user_external_id: int
-    chat_id: int
-    name: str | None
-    language: str | None
-    ticket_message_id: int | None = None  # where the ticket sits in the agents' chat
-
-
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """What the agents see when a hand-off starts."""
-
-    customer: Customer
-    started_at: datetime
-    last_messages: list[tuple[str, str]] = field(default_factory=list)  # (role, text)
-    unanswered: list[str] = field(default_factory=list)
-    already_open: bool = False  # the session was already with a human (no new ticket needed)
-    ticket_message_id: int | None = None
-
-
-class HandoffError(Exception):
-    """A hand-off request that cannot be carried out (no such ticket, already closed)."""
-
-
-class CustomerMessenger(Protocol):
-    """The port through which an agent outside the customer's channel (the web console)
-    writes to them; the channel implements it (Telegram: ``console_port.TelegramMessenger``)
-    and raises HandoffError when a message cannot be delivered."""
-
-    async def send(self, customer: Customer, text: str) -> None: ...
 
 
 class HandoffService:
@@ -133,13 +99,24 @@ class HandoffService:
             return _customer(chat, user, chat.language or user.language)
 
     async def record_customer_message(
-        self, customer: Customer, text: str, *, relayed_message_id: int | None = None
+        self,
+        customer: Customer,
+        text: str,
+        *,
+        relayed_message_id: int | None = None,
+        origin: str | None = None,
     ) -> int:
-        """Store a message the channel relayed itself (e.g. a photo's description)."""
-        async with self.session_factory() as db, db.begin():
+        """Store a message the channel relayed itself (e.g. a photo's description); its id.
+        Under an origin key (explicit or the update being handled) it is stored once."""
+        key = origins.current(origin)
+
+        async def store(db: AsyncSession, kept: Message | None) -> int:
             chat = await sessions.get(session=db, session_id=customer.session_id)
             if chat is not None:
                 chat.last_active_at = utcnow()
+            if stored_once.replays(kept, customer.session_id, text):
+                assert kept is not None
+                return kept.id
             row = await messages.add(
                 session=db,
                 session_id=customer.session_id,
@@ -147,8 +124,11 @@ class HandoffService:
                 text=text,
                 language=customer.language,
                 channel_message_id=relayed_message_id,
+                origin=stored_once.key_for(key, kept),
             )
             return row.id
+
+        return await stored_once.once(self.session_factory, key, "user", store)
 
     async def mark_relayed(self, message_id: int, relayed_message_id: int) -> None:
         """Remember the relayed copy of a stored customer message (agents reply to it)."""
@@ -183,13 +163,19 @@ class HandoffService:
         *,
         agent_message_id: int | None = None,
         now: datetime | None = None,
+        origin: str | None = None,
     ) -> bool:
-        """Store an agent's reply (role ``agent``); True if it is the first of this hand-off."""
-        now = now or utcnow()
-        async with self.session_factory() as db, db.begin():
+        """Store an agent's reply (role ``agent``); True if it is the first of this hand-off.
+        Under an origin key it is stored once, and a replay gets the first run's answer."""
+        key, now = origins.current(origin), now or utcnow()
+
+        async def store(db: AsyncSession, kept: Message | None) -> bool:
             chat = await sessions.get(session=db, session_id=customer.session_id)
             if chat is None:
                 raise HandoffError("that conversation no longer exists")
+            if stored_once.replays(kept, chat.id, text):
+                assert kept is not None
+                return await _first_agent_reply(db, chat, kept)
             first = chat.agent_replied_at is None
             chat.agent_replied_at = now
             chat.last_active_at = now
@@ -200,9 +186,12 @@ class HandoffService:
                 text=text,
                 language=customer.language,
                 channel_message_id=agent_message_id,
+                origin=stored_once.key_for(key, kept),
                 now=now,
             )
             return first
+
+        return await stored_once.once(self.session_factory, key, "agent", store)
 
     async def reply_through(
         self, messenger: CustomerMessenger, session_id: int, text: str, *, joined_notice: str
@@ -260,9 +249,16 @@ class HandoffService:
                         found.append(customer)
         return found
 
-    async def record_waiting_notice(self, customer: Customer, text: str) -> None:
-        """Store the "we'll answer soon" notice (so it is sent once per hand-off)."""
-        async with self.session_factory() as db, db.begin():
+    async def record_waiting_notice(
+        self, customer: Customer, text: str, *, origin: str | None = None
+    ) -> None:
+        """Store the "we'll answer soon" notice (so it is sent once per hand-off); under an
+        origin key, once however often the update or job storing it runs."""
+        key = origins.current(origin)
+
+        async def store(db: AsyncSession, kept: Message | None) -> None:
+            if stored_once.replays(kept, customer.session_id, text):
+                return
             await messages.add(
                 session=db,
                 session_id=customer.session_id,
@@ -270,7 +266,10 @@ class HandoffService:
                 text=text,
                 language=customer.language,
                 mode=WAITING_NOTICE_MODE,
+                origin=stored_once.key_for(key, kept),
             )
+
+        await stored_once.once(self.session_factory, key, "assistant", store)
 
     async def _customer_of(self, db: AsyncSession, chat: ChatSession | None) -> Customer | None:
         if chat is None:
@@ -290,3 +289,11 @@ def _customer(chat: ChatSession, user: User, language: str | None) -> Customer:
         language=language or chat.language or user.language,
         ticket_message_id=chat.ticket_message_id,
     )
+
+
+async def _first_agent_reply(db: AsyncSession, chat: ChatSession, reply: Message) -> bool:
+    """Was ``reply`` (stored by an earlier run) the first agent reply of the open hand-off?"""
+    if chat.handoff_at is None:
+        return False
+    earlier = await messages.history(session=db, session_id=chat.id, limit=50, before_id=reply.id)
+    return not any(m.role == "agent" and m.created_at >= chat.handoff_at for m in earlier)

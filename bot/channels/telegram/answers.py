@@ -36,6 +36,15 @@ def origin_of(entry: InboxEntry, index: int = 0) -> str:
     return f"telegram:{entry.chat_id}:{entry.update_id}:{index}"
 
 
+def update_origin(what: str) -> str | None:
+    """The key of ``what`` the inbox item being handled stores besides questions (a pick, a
+    relayed or an agent's message), the same in every replay; None outside an inbox item."""
+    scope = current_scope()
+    if scope is None or scope.closing:
+        return None
+    return f"telegram:{scope.entry.chat_id}:{scope.entry.update_id}:{what}"
+
+
 class AnsweredOnce:
     """The conversation service, answering each inbox item's questions once."""
 

@@ -11,6 +11,7 @@ import logging
 from telegram import Update
 
 from bot.channels.telegram import keyboards, relay
+from bot.channels.telegram.answers import update_origin
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.keyboards import human_keyboard
 from bot.channels.telegram.replies import answer, incoming_for, reply_keyboard
@@ -139,7 +140,7 @@ async def pick_choice(update: Update, context: Context) -> None:
     _, question_id, entry_id = query.data.split(":")
     services = services_of(context)
     reply = await services.conversation.choices.choose(
-        CHANNEL, query.from_user.id, int(question_id), int(entry_id)
+        CHANNEL, query.from_user.id, int(question_id), int(entry_id), origin=update_origin("pick")
     )
     if reply is None:
         return

@@ -19,6 +19,7 @@ from telegram import Bot, Message, ReplyParameters, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.channels.telegram.answers import update_origin
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.sending import send_parts, send_text
 from bot.channels.telegram.services import BotData, Context, TelegramServices, services_of
@@ -111,7 +112,10 @@ async def relay_customer_media(
         else None,
     )
     await services.handoff.record_customer_message(
-        customer, f"[{kind}] {message.caption or ''}".strip(), relayed_message_id=copy.message_id
+        customer,
+        f"[{kind}] {message.caption or ''}".strip(),
+        relayed_message_id=copy.message_id,
+        origin=update_origin("relayed"),
     )
 
 
@@ -169,7 +173,10 @@ async def _deliver(
     """Send an agent's answer to the customer and store it; tell the agent if it failed."""
     try:
         if await services.handoff.record_agent_reply(
-            customer, text or "[media]", agent_message_id=message.message_id
+            customer,
+            text or "[media]",
+            agent_message_id=message.message_id,
+            origin=update_origin("agent"),
         ):
             agent = message.from_user.first_name if message.from_user else "our team"
             joined = services.texts.get("handoff_agent_joined", customer.language, agent_name=agent)

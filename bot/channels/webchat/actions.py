@@ -4,8 +4,8 @@ A visitor's POST is stored as an inbox item whose payload has a ``kind``: ``text
 ``choice`` (a "did you mean" pick), ``feedback`` (👍/👎), ``human`` / ``bot`` (to a person and
 back), ``reset``, ``forget``, and ``agent`` (an agent's reply, stored by ``WebMessenger``).
 ``WebActions.run`` calls the services for it and returns the events to send, as JSON values;
-the worker stores them in the outbox. A question runs under its ``origin`` key, so a replay
-after a crash reuses the stored question and reply instead of answering twice.
+the worker stores them in the outbox. A question (and a pick) runs under its ``origin`` key, so
+a replay after a crash reuses the stored question and reply instead of answering twice.
 """
 
 from __future__ import annotations
@@ -112,7 +112,11 @@ class WebActions:
 
     async def choice(self, entry: InboxEntry, payload: dict[str, Any]) -> list[Event]:
         reply = await self.conversation.choices.choose(
-            CHANNEL, entry.chat_id, int(payload["question_id"]), int(payload["entry_id"])
+            CHANNEL,
+            entry.chat_id,
+            int(payload["question_id"]),
+            int(payload["entry_id"]),
+            origin=origin_of(entry),  # a replayed pick is stored once
         )
         if reply is None:
             return [notice(web_text("choice_gone", payload.get("lang")))]
