@@ -7,7 +7,7 @@ outbox (``events.py``) and confirmed by the browser. ``worker.py`` handles store
 chat through ``actions.py`` (conversation, hand-off, the customer's own account); ``live.py``
 wakes open streams; ``guard.py`` the origin check and security headers; ``limits.py`` the rate
 limits; ``messenger.py`` the hand-off port agents reach visitors through; ``server.py`` runs it
-all on the bot's event loop. Like every channel it calls services only. See docs/webchat.md.
+all on the bot's event loop. Like every channel it calls services only. See docs/widget.md.
 """
 
 from bot.channels.webchat.app import WebChat, create_app
