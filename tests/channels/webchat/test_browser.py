@@ -62,7 +62,12 @@ async def _walk(browser: Any, shop_url: str, other_url: str) -> None:
     log = page.get_by_role("log")
     offer = log.locator(".m.bot").first
     await expect(offer).to_contain_text("Did you mean", timeout=10_000)
-    await offer.locator(".row button").first.focus()  # "did you mean": pick by keyboard
+    pick = offer.locator(".row button").first  # "did you mean": reached and pressed by keyboard
+    for _ in range(8):  # back from the message box through the log's buttons
+        if await pick.evaluate("b => b.getRootNode().activeElement === b"):
+            break
+        await page.keyboard.press("Shift+Tab")
+    await expect(pick).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(log.locator(".m.bot")).to_have_count(2, timeout=10_000)
     await box.fill(QUESTION)
@@ -74,6 +79,13 @@ async def _walk(browser: Any, shop_url: str, other_url: str) -> None:
     await more.click()
     await expect(more).to_have_count(0)
     await expect(answer).to_contain_text("warehouse")
+    menu = page.get_by_role("button", name="Menu")  # the menu by keyboard: Escape closes it
+    await menu.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".menu button").first).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(menu).to_be_focused()
+    await expect(menu).to_have_attribute("aria-expanded", "false")
     await page.keyboard.press("Escape")
     await expect(launcher).to_be_focused()
     await expect(launcher).to_have_attribute("aria-expanded", "false")

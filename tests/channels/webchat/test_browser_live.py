@@ -92,7 +92,8 @@ async def _person_answers(page: Any, web_settings: Settings, tmp_path: Path) -> 
     expect = playwright_api.expect
     log = page.get_by_role("log")
     await page.get_by_role("button", name="Menu").click()
-    await page.get_by_role("button", name="Talk to a person").click()
+    await page.locator(".menu button").first.press("Enter")  # "Talk to a person", by keyboard
+    await expect(page.get_by_role("textbox", name="Your message")).to_be_focused()  # not lost
     notices = log.locator(".m.notice")
     await expect(notices.last).to_contain_text("A member of our team", timeout=10_000)
     settings = web_settings.model_copy(

@@ -147,13 +147,22 @@
     input.focus();
     connect();
   }
+  function hideMenu(focusTo) {  // a hidden menu must not keep the focus (it would fall out)
+    var was = !menu.hidden;
+    menu.hidden = true;
+    menuButton.setAttribute("aria-expanded", "false");
+    if (was && focusTo) focusTo.focus();
+  }
   function close() {
     panel.hidden = true;
-    menu.hidden = true;
+    hideMenu();
     launcher.setAttribute("aria-expanded", "false");
     launcher.focus();
   }
-  root.addEventListener("keydown", function (e) { if (e.key === "Escape" && !panel.hidden) close(); });
+  root.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" || panel.hidden) return;
+    if (!menu.hidden) hideMenu(menuButton); else close();
+  });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
@@ -219,7 +228,7 @@
     deliver(item, 0);
   }
   function act(body) {
-    menu.hidden = true;
+    hideMenu(input);
     body.id = newId();
     body.lang = lang;
     deliver(body, 0);
