@@ -63,6 +63,8 @@ def test_dataset_schema_is_read(tmp_path: Path) -> None:
 @pytest.mark.skipif(not DATASETS.is_dir(), reason="shared datasets not present")
 def test_real_dev_sets_are_read() -> None:
     for path in sorted(DATASETS.glob("*/dev.json")):
+        if "documents" in json.loads(path.read_text(encoding="utf-8")):
+            continue  # a help centre's articles with questions (emanual_tv), not an FAQ
         records = read_faq_file(path)
         assert len(records) > 100
         assert all(isinstance(record.id, str) for record in records)

@@ -14,6 +14,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.engine.fake import FakeEngine
 from bot.observability.wiring import serving_operations
+from storage.migrations import head_revision
 
 INTERVAL = timedelta(minutes=10)
 
@@ -47,7 +48,9 @@ def test_status_json_reports_every_section(
 
     assert main(["status", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["database"]["at_head"] is True and report["database"]["revision"] == "0006"
+    assert (
+        report["database"]["at_head"] is True and report["database"]["revision"] == head_revision()
+    )
     assert report["faq"]["en"]["enabled"] >= 20
     assert [job["job"] for job in report["jobs"]] == ["end_idle_sessions", "optimize"]
     assert all(job["ok"] is True and job["runs"] == 1 for job in report["jobs"])
@@ -69,7 +72,7 @@ async def test_status_asks_the_running_instance_for_its_engine(
     text = capsys.readouterr().out
     assert status == 0
     assert "running instance: ready" in text and "engine: fake engine fake loaded" in text
-    assert "revision: 0006 (at head)" in text and "en: " in text
+    assert f"revision: {head_revision()} (at head)" in text and "en: " in text
     assert "maintenance jobs: no runs recorded yet" in text
 
 
