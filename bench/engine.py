@@ -214,6 +214,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     figures = await measured_burst(engine, prompts, args.new_tokens)
     await engine.close()
     del engine
+    engine_peak = _peak_rss_mb()  # before the float baseline adds its own phase
     baseline: dict[str, float] = {}
     if args.baseline_requests and zipf is None:
         baseline = naive_baseline(args, settings, dtype, chat_tokens, prompts)
@@ -241,9 +242,14 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         **figures,
         "baseline_wall_s": round(baseline["seconds"], 2) if base_rate else None,
         "load_seconds": round(loaded.load_seconds, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "engine_peak_rss_mb": engine_peak,
+        "peak_rss_mb": _peak_rss_mb(),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def _peak_rss_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
