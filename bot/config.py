@@ -96,7 +96,7 @@ class Settings(BaseSettings, WidgetSettings):
         ),
     )
     model_dtype: Literal["auto", "bfloat16", "float32", "float16", "int8"] = Field(
-        "auto", description="Weights: auto = bfloat16 where the CPU has it natively, else int8."
+        "auto", description="Weights: auto = bfloat16 where the CPU has it natively, else float16."
     )
     model_threads: int | None = Field(None, ge=1, description="torch threads; default: all cores.")
     model_cache_dir: Path = Field(

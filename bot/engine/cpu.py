@@ -73,10 +73,15 @@ def fbgemm_available() -> bool:
 
 
 def choose_format(setting: str, info: CpuInfo | None = None) -> WeightFormat:
-    """``auto``: bfloat16 where the CPU has it natively; else int8 weights (fbgemm, x86) or
-    float32. Measured on AVX2 (forced) for this model: int8 is 2.5-3x float32 at the 16 rows
-    of a decode step (a quarter of the bytes to read) and 1.7-1.9x at 512-row prefill chunks
-    (AVX2 integer dot products), see ``bench.engine_kernels``. An explicit format is kept.
+    """``auto``: bfloat16 where the CPU has it natively; else float16 weights (fbgemm, x86)
+    or float32. An explicit format is kept.
+
+    Measured on forced AVX2 for the bundled model (2 threads, 16-row decode step / 512-token
+    prefill chunk): float32 126 / 885 ms, float16 82 / 840 ms, int8 59-95 / 670-740 ms.
+    float16 gives float32's greedy tokens (logits within 0.03); int8, which also quantizes
+    activations, moves logits by 3-4 and the greedy text after 0-13 tokens (the model's
+    weights are 4-bit blocks that one int8 scale per channel cannot hold), so it is opt-in
+    (``SUPPORTBOT_MODEL_DTYPE=int8``) for when speed and memory matter more than fidelity.
     """
     if setting != "auto":
         if setting not in FORMATS:
@@ -85,7 +90,7 @@ def choose_format(setting: str, info: CpuInfo | None = None) -> WeightFormat:
     info = info or cpu_info()
     if info.native_bf16:
         return "bfloat16"
-    return "int8" if fbgemm_available() else "float32"
+    return "float16" if fbgemm_available() else "float32"
 
 
 def load_dtype(fmt: WeightFormat) -> torch.dtype:

@@ -6,7 +6,8 @@
   49k-row output head and 1.08x at 528 rows, with bit-identical results.
 - ``float32``: plain ``F.linear`` (MKL), so float32 stays comparable with transformers.
 - ``float16``: fbgemm's fp16-weight GEMM (weights stored as float16, float32 arithmetic):
-  half the bytes of float32 at the same precision of the arithmetic.
+  float32's greedy output at fewer bytes (fbgemm pads the 576-wide inputs to 1,024, so the
+  weights take ~1.5x the bytes of float16, not half those of float32).
 - ``int8``: int8 weights (one scale per output channel) and activations quantized at run time
   by fbgemm (AVX2 integer dot products). fbgemm quantizes a whole activation matrix with one
   scale, which one outlier token (the first positions of a prompt are ~100x the others) would

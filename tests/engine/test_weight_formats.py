@@ -39,7 +39,7 @@ QUESTIONS = ["Where is my order?", "How do I return shoes?"]
 
 def test_auto_picks_bfloat16_only_where_it_is_native() -> None:
     assert choose_format("auto", BF16) == "bfloat16"
-    assert choose_format("auto", AVX2) == ("int8" if fbgemm_available() else "float32")
+    assert choose_format("auto", AVX2) == ("float16" if fbgemm_available() else "float32")
     assert choose_format("float32", BF16) == "float32"  # an explicit choice is kept
     assert load_dtype("int8") is torch.float32 and load_dtype("bfloat16") is torch.bfloat16
     with pytest.raises(ValueError, match="unknown weight format"):
@@ -60,7 +60,7 @@ def test_forcing_avx2_hides_bfloat16_from_the_choice() -> None:
         pytest.skip("not an x86 CPU with AVX2")
     assert capability == "AVX2"
     assert native is False
-    assert chosen == ("int8" if fbgemm_available() else "float32")
+    assert chosen == ("float16" if fbgemm_available() else "float32")
 
 
 @needs_fbgemm
