@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from bot.engine import linear as kernels
-from bot.engine.cpu import WeightFormat
+from bot.engine.cpu import WeightFormat, fbgemm_available
 from bot.engine.linear import Linear, make_linear
 from bot.engine.memory import drop_pages
 
@@ -64,7 +64,9 @@ def own_tensor(tensor: torch.Tensor, *, copy: bool) -> torch.Tensor:
 
 def makes_copies(fmt: WeightFormat, dtype: torch.dtype) -> bool:
     """Whether ``fmt``'s linears hold their own weights (the model's can then be released)."""
-    return fmt in ("float16", "int8") or (fmt == "bfloat16" and kernels.can_prepack(dtype))
+    if fmt in ("float16", "int8"):
+        return fbgemm_available()
+    return fmt == "bfloat16" and kernels.can_prepack(dtype)
 
 
 def take_layer(layer: nn.Module, *, fmt: WeightFormat, rows_hint: int) -> LayerWeights:
