@@ -17,26 +17,19 @@ from bot.config import Settings
 from bot.conversation import Incoming, origins
 from bot.conversation.handoff import Customer, HandoffService
 from bot.conversation.service import ConversationService
-from bot.conversation.texts import Texts
-from bot.engine.fake import FakeEngine
 from storage.models import AnswerChoice, Message
 from storage.repositories import faq
-from tests.conversation.conftest import RETURNS, SHIPPING, FixedCatalog, make_service
+from tests.conversation.conftest import RETURNS, SHIPPING
+from tests.delivery.test_replayed_turns import service_finding, stored
 
 PICK_KEY = "web:7:2002:0"
 
 
 def unsure(settings: Settings, factory: async_sessionmaker[AsyncSession]) -> ConversationService:
-    catalog = FixedCatalog()
-    catalog.answer_with((SHIPPING, 0.55), (RETURNS, 0.5))
-    texts = Texts.from_folder(settings.prompts_dir / "locales", business_name="Acme Shop")
-    return make_service(settings, factory, catalog, FakeEngine(), texts)
+    return service_finding(settings, factory, (SHIPPING, 0.55), (RETURNS, 0.5))
 
 
-async def rows(factory: async_sessionmaker[AsyncSession]) -> list[tuple[str, str | None]]:
-    async with factory() as s:
-        found = await s.execute(select(Message.role, Message.origin).order_by(Message.id))
-    return [(role, origin) for role, origin in found]
+rows = stored
 
 
 async def test_a_pick_handled_twice_is_stored_once_and_answered_the_same(

@@ -9,6 +9,7 @@ channel side of it is in tests/channels/telegram/test_delivery.py).
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,11 +28,18 @@ QUESTION = Incoming(user_id=7, chat_id=7, text=SHIPPING.question, channel="teleg
 KEY = "telegram:7:1001:0"
 
 
-def answering(settings: Settings, factory: async_sessionmaker[AsyncSession]) -> ConversationService:
+def service_finding(
+    settings: Settings, factory: async_sessionmaker[AsyncSession], *hits: tuple[Any, float]
+) -> ConversationService:
+    """The conversation service over a catalog that finds ``hits`` (entry, confidence)."""
     catalog = FixedCatalog()
-    catalog.answer_with((SHIPPING, 0.95))
+    catalog.answer_with(*hits)
     texts = Texts.from_folder(settings.prompts_dir / "locales", business_name="Acme Shop")
     return make_service(settings, factory, catalog, FakeEngine(), texts)
+
+
+def answering(settings: Settings, factory: async_sessionmaker[AsyncSession]) -> ConversationService:
+    return service_finding(settings, factory, (SHIPPING, 0.95))
 
 
 async def stored(factory: async_sessionmaker[AsyncSession]) -> list[tuple[str, str | None]]:
