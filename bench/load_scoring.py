@@ -67,10 +67,10 @@ async def tracked_questions(settings: Settings) -> list[Tracked]:
             entries = await faq.list_entries(session=s, enabled_only=True, language="en")
         users = itertools.count(10_000)
 
-        async def answer(*questions: str) -> str:
+        async def answer(question: str) -> str:
+            """The curated reply to ``question`` as a new customer's first message, else ""."""
             user = next(users)
-            for question in questions:
-                reply = await app.conversation.handle(Incoming(user, user, question, "bench"))
+            reply = await app.conversation.handle(Incoming(user, user, question, "bench"))
             return flat(reply.text) if reply.mode is AnswerMode.FAQ else ""
 
         kept = [
