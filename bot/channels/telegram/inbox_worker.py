@@ -17,8 +17,6 @@ The same loop is the recovery at start: whatever an earlier run left open is sim
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -39,6 +37,7 @@ from bot.channels.telegram.telegram_texts import channel_text
 from bot.conversation import normalize_language
 from bot.conversation.recovery import record_late
 from bot.delivery import DeliveryService, InboxEntry
+from bot.delivery.claim_loop import ClaimLoop, backoff_seconds
 from bot.observability.logs import log_context
 
 log = logging.getLogger(__name__)
@@ -46,13 +45,9 @@ QUOTE_CHARS = 80
 FLOOD_SAVE_SECONDS = 5.0
 
 
-def backoff_seconds(attempts: int) -> float:
-    """Wait before the next try of an item whose replies Telegram keeps refusing."""
-    return float(min(2 ** min(attempts, 6), 60))
-
-
 class InboxWorker:
-    """Claims and handles inbox items until stopped (see the module docstring)."""
+    """Claims and handles inbox items until stopped (see the module docstring; the claiming
+    itself is ``ClaimLoop``'s)."""
 
     def __init__(
         self,
@@ -65,72 +60,44 @@ class InboxWorker:
         self.application = application
         self.services = services
         self.delivery = delivery
-        self.slots = settings.delivery_workers
-        self.lease = timedelta(seconds=settings.delivery_lease_seconds)
         self.retry_within = settings.send_retry_seconds
         self.lane = lane
         self.max_age = timedelta(minutes=settings.recovery_max_age_minutes)
-        self.poll_interval = 1.0
         self.handled = 0  # items finished by this worker (tests and benchmarks read it)
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._tasks: dict[asyncio.Task[None], DeliveryScope] = {}
+        self.loop = ClaimLoop(
+            delivery,
+            self._handle,
+            slots=settings.delivery_workers,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+            name="inbox",
+        )
+        self._scopes: dict[int, DeliveryScope] = {}  # by inbox item id, while it is handled
         self._flood_saved = 0.0
 
     def notify(self) -> None:
         """Something was stored (or finished): look for due items now."""
-        self._wake.set()
+        self.loop.notify()
 
     @property
     def busy(self) -> int:
-        return len(self._tasks)
+        return self.loop.busy
 
     async def run(self) -> None:
         """Dispatch until ``stop``: claim due items into free slots, renew leases."""
-        renewed = time.monotonic()
-        while not self._stopping:
-            self._wake.clear()
-            free = self.slots - len(self._tasks)
-            claimed: list[InboxEntry] = []
-            if free > 0:
-                try:
-                    claimed = await self.delivery.claim(free, lease=self.lease)
-                except Exception:
-                    log.exception("claiming inbox items failed")
-            for entry in claimed:
-                self._start(entry)
-            if time.monotonic() - renewed > self.lease.total_seconds() / 3:
-                renewed = time.monotonic()
-                await self._renew()
-            if claimed and len(claimed) == free:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        await self.loop.run()
 
     async def stop(self, grace: float) -> None:
         """Stop claiming; answers in progress get ``grace`` seconds, the rest are handed back."""
-        self._stopping = True
-        self._wake.set()
-        late: set[asyncio.Task[None]] = set()
-        if self._tasks:
-            _, late = await asyncio.wait(set(self._tasks), timeout=grace)
-        for task in late:
-            self._tasks[task].closing = True
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        late = await self.loop.stop(grace, before_cancel=self._closing)
         await self.save_state(flood=True)
         if late:
-            log.info("stopping: %d answers in progress handed back to the inbox", len(late))
+            log.info("stopping: %d answers in progress handed back to the inbox", late)
 
-    def _start(self, entry: InboxEntry) -> None:
-        scope = DeliveryScope(self.delivery, entry, {}, self.retry_within, self.lane)
-        task = asyncio.create_task(self._handle(scope), name=f"inbox-item-{entry.id}")
-        self._tasks[task] = scope
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.pop(task, None)
-        self._wake.set()
+    def _closing(self, entry: InboxEntry) -> None:
+        """An item about to be cancelled at stop: its scope stops sending."""
+        scope = self._scopes.get(entry.id)
+        if scope is not None:
+            scope.closing = True
 
     async def save_state(self, *, flood: bool = False) -> None:
         """Keep the admin dialogues, offered buttons and (every few seconds) flood counters."""
@@ -144,21 +111,20 @@ class InboxWorker:
         except Exception:  # losing a dialogue step is not worth failing the answer
             log.exception("could not keep the channel's state")
 
-    async def _renew(self) -> None:
-        for scope in list(self._tasks.values()):
-            with contextlib.suppress(Exception):
-                await self.delivery.renew(scope.entry, self.lease)
-
-    async def _handle(self, scope: DeliveryScope) -> None:
+    async def _handle(self, entry: InboxEntry) -> None:
         """One item, its log lines carrying its chat, Telegram message and update ids."""
-        entry = scope.entry
+        scope = DeliveryScope(self.delivery, entry, {}, self.retry_within, self.lane)
+        self._scopes[entry.id] = scope
         message = entry.payload.get("message") or entry.payload.get("edited_message") or {}
         with log_context(
             chat_id=entry.chat_id,
             message_id=message.get("message_id"),
             request_id=f"update-{entry.update_id}",
         ):
-            await self._handle_in_scope(scope)
+            try:
+                await self.loop.guarded(entry, lambda: self._handle_in_scope(scope))
+            finally:
+                self._scopes.pop(entry.id, None)
 
     async def _handle_in_scope(self, scope: DeliveryScope) -> None:
         entry = scope.entry
@@ -179,15 +145,6 @@ class InboxWorker:
                 await self.delivery.release(
                     entry, handled=True, delay=backoff_seconds(entry.attempts)
                 )
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.delivery.release(entry, handled=False))
-            raise
-        except Exception:
-            log.exception("inbox item %s failed; trying again later", entry.id)
-            with contextlib.suppress(Exception):
-                delay = backoff_seconds(entry.attempts)
-                await self.delivery.release(entry, handled=False, delay=delay)
         finally:
             leave_scope(token)
 

@@ -15,26 +15,17 @@ the browser gets the one event that is finally stored.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import time
 from datetime import timedelta
 
 from bot.channels.webchat.actions import WebActions
 from bot.channels.webchat.live import LiveStreams
 from bot.delivery import DeliveryService, InboxEntry
+from bot.delivery.claim_loop import ClaimLoop
 from bot.observability.logs import log_context
-
-log = logging.getLogger(__name__)
-
-
-def backoff_seconds(attempts: int) -> float:
-    return float(min(2 ** min(attempts, 6), 60))
 
 
 class WebWorker:
-    """Claims and handles web chat inbox items until stopped."""
+    """Claims and handles web chat inbox items until stopped (the loop: ``ClaimLoop``)."""
 
     def __init__(
         self,
@@ -49,74 +40,37 @@ class WebWorker:
         self.delivery = delivery
         self.actions = actions
         self.live = live
-        self.slots = slots
-        self.lease = lease
-        self.poll_interval = poll_interval
         self.handled = 0  # items finished by this worker (tests and benchmarks read it)
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._tasks: dict[asyncio.Task[None], InboxEntry] = {}
+        self.loop = ClaimLoop(
+            delivery,
+            self._handle,
+            slots=slots,
+            lease=lease,
+            name="web",
+            poll_interval=poll_interval,
+        )
 
     def notify(self) -> None:
         """Something was stored: look for due items now."""
-        self._wake.set()
+        self.loop.notify()
 
     async def run(self) -> None:
-        renewed = time.monotonic()
-        while not self._stopping:
-            self._wake.clear()
-            free = self.slots - len(self._tasks)
-            claimed: list[InboxEntry] = []
-            if free > 0:
-                try:
-                    claimed = await self.delivery.claim(free, lease=self.lease)
-                except Exception:
-                    log.exception("claiming web chat items failed")
-            for entry in claimed:
-                task = asyncio.create_task(self._handle(entry), name=f"web-item-{entry.id}")
-                self._tasks[task] = entry
-                task.add_done_callback(self._finished)
-            if time.monotonic() - renewed > self.lease.total_seconds() / 3:
-                renewed = time.monotonic()
-                for entry in list(self._tasks.values()):
-                    with contextlib.suppress(Exception):
-                        await self.delivery.renew(entry, self.lease)
-            if claimed and len(claimed) == free:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        await self.loop.run()
 
     async def stop(self, grace: float) -> None:
         """Stop claiming; answers in progress get ``grace`` seconds, the rest are handed back."""
-        self._stopping = True
-        self._wake.set()
-        if not self._tasks:
-            return
-        _, late = await asyncio.wait(set(self._tasks), timeout=grace)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.pop(task, None)
-        self._wake.set()
+        await self.loop.stop(grace)
 
     async def _handle(self, entry: InboxEntry) -> None:
         with log_context(chat_id=entry.chat_id, request_id=f"web-{entry.update_id}"):
             try:
-                if await self._store_events(entry):
-                    self.handled += 1
-            except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(self.delivery.release(entry, handled=False))
-                raise
-            except Exception:
-                log.exception("web chat item %s failed; trying again later", entry.id)
-                with contextlib.suppress(Exception):
-                    delay = backoff_seconds(entry.attempts)
-                    await self.delivery.release(entry, handled=False, delay=delay)
+                await self.loop.guarded(entry, lambda: self._count(entry))
             finally:
                 self.live.rows(entry.chat_id)
+
+    async def _count(self, entry: InboxEntry) -> None:
+        if await self._store_events(entry):
+            self.handled += 1
 
     async def _store_events(self, entry: InboxEntry) -> bool:
         """Run the item's action, then store its events and finish it in one transaction:
