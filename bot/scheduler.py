@@ -1,4 +1,5 @@
-"""Maintenance jobs (end idle sessions, purge old message texts, PRAGMA optimize) and their
+"""Maintenance jobs (end idle sessions, purge old message texts and delivered updates, PRAGMA
+optimize) and their
 APScheduler 3.x ``AsyncIOScheduler``, which runs them inside the bot's own event loop.
 
 The jobs are plain async methods with an injectable clock, so tests and ``supportbot cleanup``
@@ -29,10 +30,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import UserFacingError
+from bot.delivery import REDELIVERY_HORIZON
 from bot.observability.logs import log_context, new_request_id
 from storage.db import can_optimize, optimize
 from storage.models import utcnow
-from storage.repositories import fleet, messages, sessions
+from storage.repositories import fleet, inbox, messages, sessions
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class CleanupReport:
 
     sessions_ended: int = 0
     texts_purged: int = 0
+    delivered_purged: int = 0
     optimized: bool = False
     dry_run: bool = False
 
@@ -70,6 +73,7 @@ class CleanupReport:
         return [
             f"idle sessions {would}ended: {self.sessions_ended}",
             f"old message texts {would}purged: {self.texts_purged}",
+            f"delivered updates {would}forgotten: {self.delivered_purged}",
             f"database {would}optimized: {'yes' if self.optimized else 'no'}",
         ]
 
@@ -123,6 +127,16 @@ class MaintenanceJobs:
                 return total
             await asyncio.sleep(0)  # let customers' messages in between batches
 
+    async def purge_delivered(self, *, dry_run: bool = False) -> int:
+        """Forget inbox items (every channel's, with their outbox rows) done before the
+        redelivery horizon: they hold customers' texts and replies and only served to recognise
+        a redelivered update, which cannot come any more."""
+        before = self.clock() - REDELIVERY_HORIZON
+        async with self.session_factory() as s, s.begin():
+            if dry_run:
+                return await inbox.count_done(session=s, before=before)
+            return await inbox.purge_done(session=s, before=before)
+
     async def optimize(self, *, dry_run: bool = False) -> bool:
         """Refresh the planner's statistics (``storage.db.optimize``); False where unsupported."""
         if dry_run:
@@ -134,6 +148,7 @@ class MaintenanceJobs:
         return CleanupReport(
             sessions_ended=await self.end_idle_sessions(dry_run=dry_run),
             texts_purged=await self.purge_old_texts(dry_run=dry_run),
+            delivered_purged=await self.purge_delivered(dry_run=dry_run),
             optimized=await self.optimize(dry_run=dry_run),
             dry_run=dry_run,
         )
@@ -209,6 +224,7 @@ def build_scheduler(
     for job_id, name, job, interval in (
         ("end_idle", "end_idle_sessions", jobs.end_idle_sessions, every),
         ("purge", "purge_old_texts", jobs.purge_old_texts, every),
+        ("purge_delivered", "purge_delivered", jobs.purge_delivered, every),
         ("optimize", "optimize", jobs.optimize, rarely),
     ):
         scheduler.add_job(

@@ -9,7 +9,20 @@ across restarts. See ``docs/telegram.md``
 ("Delivery guarantees") for what "exactly once" can and cannot mean.
 """
 
-from bot.delivery.service import DeliveryService, InboxEntry, OutboxEntry, Received
+from bot.delivery.service import (
+    REDELIVERY_HORIZON,
+    DeliveryService,
+    InboxEntry,
+    OutboxEntry,
+    Received,
+)
 from bot.delivery.state import KeptState
 
-__all__ = ["DeliveryService", "InboxEntry", "KeptState", "OutboxEntry", "Received"]
+__all__ = [
+    "REDELIVERY_HORIZON",
+    "DeliveryService",
+    "InboxEntry",
+    "KeptState",
+    "OutboxEntry",
+    "Received",
+]

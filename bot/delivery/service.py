@@ -23,7 +23,10 @@ from storage.repositories import inbox, outbox
 from storage.repositories.inbox import Received
 
 log = logging.getLogger(__name__)
-__all__ = ["DeliveryService", "InboxEntry", "OutboxEntry", "Received"]
+__all__ = ["REDELIVERY_HORIZON", "DeliveryService", "InboxEntry", "OutboxEntry", "Received"]
+# How long a done item is kept to recognise a redelivery: Telegram keeps an unconfirmed update
+# for 24 hours; past this, an update id that comes again is a new update under a reused id.
+REDELIVERY_HORIZON = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,11 @@ class DeliveryService:
             try:
                 async with self.session_factory() as s, s.begin():
                     return await inbox.add_new(
-                        session=s, channel=self.channel, received=received, now=self.clock()
+                        session=s,
+                        channel=self.channel,
+                        received=received,
+                        now=self.clock(),
+                        reuse_after=REDELIVERY_HORIZON,
                     )
             except IntegrityError:  # stored concurrently (a webhook retry): look again
                 if attempt == 2:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -35,17 +35,36 @@ class Received:
 
 
 async def add_new(
-    *, session: AsyncSession, channel: str, received: Sequence[Received], now: datetime
+    *,
+    session: AsyncSession,
+    channel: str,
+    received: Sequence[Received],
+    now: datetime,
+    reuse_after: timedelta | None = None,
 ) -> list[int]:
     """Store the updates not seen before (by update id or by dedup key); their new ids.
 
-    A concurrent store of the same update raises ``IntegrityError`` at flush: the caller
-    retries its transaction, and the retry finds the row.
+    An update id is a duplicate only while its source may still redeliver it: an item done
+    more than ``reuse_after`` ago whose id comes again is a new update under a reused id
+    (Telegram picks the next id at random after a week without updates), so the old item is
+    forgotten and the new one stored. A concurrent store of the same update raises
+    ``IntegrityError`` at flush: the caller retries its transaction, and the retry finds the row.
     """
     if not received:
         return []
     ids = [r.update_id for r in received]
     keys = [r.dedup_key for r in received]
+    if reuse_after is not None:
+        await session.execute(
+            delete(InboxItem)
+            .where(
+                InboxItem.channel == channel,
+                InboxItem.update_id.in_(ids),
+                InboxItem.state == InboxState.DONE.value,
+                InboxItem.done_at < now - reuse_after,
+            )
+            .execution_options(synchronize_session=False)
+        )
     seen = await session.execute(
         select(InboxItem.update_id, InboxItem.dedup_key).where(
             InboxItem.channel == channel,
@@ -231,3 +250,11 @@ async def purge_done(*, session: AsyncSession, before: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def count_done(*, session: AsyncSession, before: datetime) -> int:
+    """How many items ``purge_done`` would forget."""
+    query = select(func.count(InboxItem.id)).where(
+        InboxItem.state == InboxState.DONE.value, InboxItem.done_at < before
+    )
+    return int(await session.scalar(query) or 0)

@@ -130,5 +130,10 @@ async def test_the_scheduler_runs_inside_the_app_and_stops_with_it(lexical_setti
     async with open_app(lexical_settings, engine=FakeEngine(), start_scheduler=True) as app:
         scheduler = app.scheduler
         assert scheduler is not None and scheduler.running
-        assert {job.id for job in scheduler.get_jobs()} == {"end_idle", "purge", "optimize"}
+        assert {job.id for job in scheduler.get_jobs()} == {
+            "end_idle",
+            "purge",
+            "purge_delivered",
+            "optimize",
+        }
     assert not scheduler.running

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import UserFacingError
+from bot.delivery import DeliveryService, Received
 from bot.scheduler import (
     POLLER_LEASE,
     MaintenanceJobs,
@@ -143,12 +144,31 @@ async def test_a_failing_job_logs_and_does_not_raise(caplog: pytest.LogCaptureFi
     assert "purge_old_texts failed" in caplog.text and "disk full" in caplog.text
 
 
+async def test_delivered_updates_are_forgotten_after_the_redelivery_horizon(
+    jobs, session_factory, clock
+) -> None:
+    """Done inbox items hold a customer's text and the replies; restarts were the only purge."""
+    delivery = DeliveryService(session_factory, channel="telegram", holder="a", clock=clock)
+    for update_id in (1, 2):
+        payload = {"message": {"message_id": update_id, "text": "my address is ..."}}
+        await delivery.store([Received(update_id, f"m:7:{update_id}", 7, payload, clock.now)])
+    [first] = await delivery.claim(1, lease=timedelta(minutes=1))
+    await delivery.finish(first)  # the second stays open: never forgotten
+    clock.advance(hours=47)
+    assert await jobs.purge_delivered() == 0
+    clock.advance(hours=2)
+    assert (await jobs.purge_delivered(dry_run=True), await jobs.purge_delivered()) == (1, 1)
+    assert await delivery.open_count() == 1
+    assert (await jobs.run_once()).delivered_purged == 0
+
+
 def test_scheduler_runs_every_job_at_the_configured_interval(jobs) -> None:
     scheduler = build_scheduler(jobs, interval_minutes=7, optimize_interval_minutes=60)
     intervals = {job.id: job.trigger.interval for job in scheduler.get_jobs()}
     assert intervals == {
         "end_idle": timedelta(minutes=7),
         "purge": timedelta(minutes=7),
+        "purge_delivered": timedelta(minutes=7),
         "optimize": timedelta(minutes=60),
     }
 

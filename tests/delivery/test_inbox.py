@@ -128,3 +128,21 @@ async def test_done_items_are_purged_after_the_redelivery_horizon(
     assert await inbox.purge(timedelta(hours=48)) == 0
     clock.now += timedelta(hours=49)
     assert await inbox.purge(timedelta(hours=48)) == 1
+
+
+async def test_an_update_id_reused_after_the_horizon_is_a_new_update(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """After a week without updates Telegram numbers the next one at random: an id the inbox
+    finished long ago must not swallow a new customer's message (only a restart purged it)."""
+    clock = Clock()
+    inbox = service(session_factory, clock=clock)
+    await inbox.store([received(41, 7, 1)])
+    [entry] = await inbox.claim(5, lease=LEASE)
+    await inbox.finish(entry)
+    clock.now += timedelta(hours=47)
+    assert await inbox.store([received(41, 7, 1)]) == []  # still a redelivery
+    clock.now += timedelta(hours=2)
+    [new_id] = await inbox.store([received(41, 9, 3)])
+    [claimed] = await inbox.claim(5, lease=LEASE)
+    assert (claimed.id, claimed.chat_id, claimed.payload["message"]["message_id"]) == (new_id, 9, 3)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
@@ -26,11 +25,11 @@ from bot.channels.telegram.intake import WebhookServer, poll_updates
 from bot.channels.telegram.send_lane import SendLane
 from bot.channels.telegram.services import TelegramServices, services_of_application
 from bot.config import Settings
+from bot.delivery import REDELIVERY_HORIZON
 
 log = logging.getLogger(__name__)
 STARTUP_RETRIES = 3  # a network blip at start is retried; a wrong URL or token fails fast
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
-KEEP_DONE = timedelta(hours=48)  # Telegram keeps unconfirmed updates for 24 hours
 
 
 async def initialize(application: Application, retries: int = STARTUP_RETRIES) -> None:
@@ -97,7 +96,7 @@ class BotRuntime:
         services = services_of_application(application)
         delivery = services.delivery
         released = await delivery.release_own()
-        purged = await delivery.purge(KEEP_DONE)
+        purged = await delivery.purge(REDELIVERY_HORIZON)
         await restore_state(application, services)
         waiting = await delivery.open_count()
         log.info("inbox: %d waiting (%d taken back), %d old purged", waiting, released, purged)
