@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bot.knowledge.documents import FaqDocument
-from bot.knowledge.tokens import tokenize
+from bot.knowledge.tokens import index_terms
 
 K1 = 1.2
 B = 0.75
@@ -30,9 +30,9 @@ def document_terms(document: FaqDocument) -> Counter[str]:
     """Weighted term frequencies of one entry (question + variants + tags, then answer)."""
     weights: Counter[str] = Counter()
     for text in (document.question, *document.variants, " ".join(document.tags)):
-        weights.update(tokenize(text))
+        weights.update(index_terms(text))
     if ANSWER_FIELD_WEIGHT:
-        for term, count in Counter(tokenize(document.answer)).items():
+        for term, count in Counter(index_terms(document.answer)).items():
             weights[term] += ANSWER_FIELD_WEIGHT * count
     return weights
 
