@@ -99,6 +99,20 @@ def load_dtype(fmt: WeightFormat) -> torch.dtype:
     return torch.bfloat16 if fmt == "bfloat16" else torch.float32
 
 
+def kv_cache_dtype(fmt: WeightFormat) -> torch.dtype:
+    """What the KV cache (batch rows, prompts, prefix blocks) stores for ``fmt``.
+
+    float16 for the narrow formats under float32 activations: half the memory (16 rows of 512
+    positions are 377 MB in float32, more than the float16 weights) and half the bytes a
+    decode step reads; the upcast per layer costs about what the wider read did, and greedy
+    output stays float32's (``tests/engine/test_format_equivalence.py``). bfloat16 keeps
+    bfloat16; float32 stays the unrounded reference.
+    """
+    if fmt in ("float16", "int8"):
+        return torch.float16
+    return load_dtype(fmt)
+
+
 def describe(fmt: WeightFormat, kernel: str, info: CpuInfo | None = None) -> dict[str, str | bool]:
     """What the engine runs, for ``bench.engine --json`` and ``supportbot status``."""
     info = info or cpu_info()
@@ -107,6 +121,7 @@ def describe(fmt: WeightFormat, kernel: str, info: CpuInfo | None = None) -> dic
         "cpu_native_bf16": info.native_bf16,
         "weights": fmt,
         "activations": "bfloat16" if fmt == "bfloat16" else "float32",
+        "kv_cache": str(kv_cache_dtype(fmt)).removeprefix("torch."),
         "kernel": kernel,
     }
 

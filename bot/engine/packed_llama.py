@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel
 
-from bot.engine.cpu import WeightFormat
+from bot.engine.cpu import WeightFormat, kv_cache_dtype
 from bot.engine.kv_cache import BatchKV, PromptKV
 from bot.engine.linear import make_linear
 from bot.engine.llama_layers import makes_copies, own_tensor, release, take_layer
@@ -86,6 +86,7 @@ class PackedLlama:
         if fmt == "bfloat16" and self.dtype != torch.bfloat16:
             raise ValueError("bfloat16 weights need the model loaded in bfloat16")
         self.weights: WeightFormat = fmt
+        self.kv_dtype = kv_cache_dtype(fmt) if fmt != "float32" else self.dtype
         copies = makes_copies(fmt, self.dtype)
         self.final_norm = own_tensor(inner.norm.weight, copy=copies)
         head = model.get_output_embeddings().weight.detach()
@@ -128,10 +129,11 @@ class PackedLlama:
         return self.layers[0].qkv.kind
 
     def new_prompt_kv(self, length: int) -> PromptKV:
-        return PromptKV.empty(self.layers_count, self.kv_heads, length, self.head_dim, self.dtype)
+        shape = (self.layers_count, self.kv_heads, length, self.head_dim)
+        return PromptKV.empty(*shape, self.kv_dtype)
 
     def new_batch_kv(self, max_rows: int) -> BatchKV:
-        return BatchKV(self.layers_count, max_rows, self.kv_heads, self.head_dim, self.dtype)
+        return BatchKV(self.layers_count, max_rows, self.kv_heads, self.head_dim, self.kv_dtype)
 
     def _norm(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         x32 = x.to(torch.float32)
@@ -226,15 +228,17 @@ class PackedLlama:
     ) -> torch.Tensor:
         rows = len(decode.index)
         keys, values = batch.keys[index], batch.values[index]
-        keys[decode.index, :, decode.positions] = k[:rows]
-        values[decode.index, :, decode.positions] = v[:rows]
+        keys[decode.index, :, decode.positions] = k[:rows].to(self.kv_dtype)
+        values[decode.index, :, decode.positions] = v[:rows].to(self.kv_dtype)
         # Grouped-query trick: the query heads sharing a KV head are that head's
         # "query positions", so no KV head is repeated.
         query = q[:rows].view(rows, self.kv_heads, self.groups, self.head_dim)
-        scores = torch.matmul(query, keys[:rows].transpose(-1, -2))
+        scores = torch.matmul(query, keys[:rows].to(self.dtype).transpose(-1, -2))
         scores = scores.float().mul_(self.scale).add_(decode.bias)
         probs = torch.softmax(scores, dim=-1).to(self.dtype)
-        return torch.matmul(probs, values[:rows]).view(rows, self.heads, self.head_dim)
+        return torch.matmul(probs, values[:rows].to(self.dtype)).view(
+            rows, self.heads, self.head_dim
+        )
 
     def _attend_chunk(
         self,
@@ -253,9 +257,11 @@ class PackedLlama:
         values[:, chunk.start : end] = v.transpose(0, 1)
         query = q.view(size, kv_heads, groups, head_dim)
         query = query.permute(1, 2, 0, 3).reshape(1, kv_heads, groups * size, head_dim)
-        out = F.scaled_dot_product_attention(
-            query, keys[None, :, :end], values[None, :, :end], attn_mask=mask
-        )
+        # Read back from the cache (float16 there for float activations), as a decode step
+        # and a reused prefix block see them: the same keys whatever computed them.
+        seen_keys = keys[None, :, :end].to(self.dtype)
+        seen_values = values[None, :, :end].to(self.dtype)
+        out = F.scaled_dot_product_attention(query, seen_keys, seen_values, attn_mask=mask)
         out = out.view(kv_heads, groups, size, head_dim).permute(2, 0, 1, 3)
         return out.reshape(size, self.heads, head_dim)
 

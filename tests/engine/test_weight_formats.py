@@ -105,6 +105,27 @@ def test_float16_logits_match_float32_on_the_tiny_model(tiny_parts) -> None:
         ]
     assert torch.allclose(logits[0], logits[1], atol=5e-2)  # float16 weights: ~1e-2 here
     assert int(logits[0].argmax()) == int(logits[1].argmax())
+    # the narrow format keeps its keys/values in float16 (half of float32's bytes)
+    assert narrow.new_prompt_kv(len(ids)).data.dtype == torch.float16
+    assert reference.new_prompt_kv(len(ids)).data.dtype == torch.float32
+
+
+@needs_fbgemm
+def test_float16_kv_decode_matches_a_fresh_prefill(tiny_parts) -> None:
+    """A decode step over the float16 batch cache sees what a prefill of the same tokens
+    computes (keys are rounded the same way wherever they come from)."""
+    model, tokenizer = tiny_parts
+    runner = PackedLlama(copy.deepcopy(model), weights="float16")
+    ids = tokenizer("Where is my order? It was sent last week.")["input_ids"]
+    with torch.inference_mode():
+        batch, kv = runner.new_batch_kv(2), runner.new_prompt_kv(len(ids) - 1)
+        runner.step(batch, [], [PrefillChunk(kv, ids[:-1], 0, True)])
+        batch.add_row(kv, reserve=len(ids) + 1)
+        decoded = runner.step(batch, [ids[-1]], [])[0]
+        whole = runner.new_prompt_kv(len(ids))
+        prefilled = runner.step(runner.new_batch_kv(1), [], [PrefillChunk(whole, ids, 0, True)])[0]
+    assert batch.keys[0].dtype == torch.float16
+    assert torch.allclose(decoded, prefilled, atol=1e-3)
 
 
 def test_host_report_names_capability_weights_and_kernel() -> None:
@@ -112,6 +133,8 @@ def test_host_report_names_capability_weights_and_kernel() -> None:
     assert report["cpu_capability"] == cpu_info().capability
     assert (report["weights"], report["kernel"]) == ("float16", "fbgemm-fp16-weights")
     assert report["activations"] == "float32"
+    assert report["kv_cache"] == "float16"
+    assert host_report("float32")["kv_cache"] == "float32"
 
 
 async def test_readiness_says_what_the_local_engine_runs(tiny_engine: LocalEngine) -> None:
