@@ -69,14 +69,17 @@ def borrowable(
     on_topic: Sequence[FaqHit],
     first: FaqHit | None,
     needed: float,
+    *,
+    kind_counts: bool = False,
 ) -> FaqHit | None:
     """The entry of the conversation (``on_topic``) that a whole question may borrow, or None.
 
-    It must fit the message's own words (``topical_fits`` at least ``needed``), and better
-    than ``first``, the entry retrieval ranks first for the message alone, fits them.
+    It must fit the message's own words (``topical_fits`` at least ``needed``; with
+    ``kind_counts``, ``fits``: giving the kind of answer asked counts too), and better than
+    ``first``, the entry retrieval ranks first for the message alone, fits them.
     """
     documents = [hit.document for hit in on_topic] + ([first.document] if first else [])
-    own = topical_fits(scorer, question, documents)
+    own = (fits if kind_counts else topical_fits)(scorer, question, documents)
     if not on_topic:
         return None
     top = max(on_topic, key=lambda hit: own.get(hit.document.id, 0.0))

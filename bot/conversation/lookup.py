@@ -116,13 +116,18 @@ class Lookup:
         ("how long will the fix take?" after a warranty claim, "the email never came" after a
         password reset): the entry the conversation is about may answer it only when the
         message's own words fit one of its sentences (not merely the kind of answer asked:
-        "what does spotify cost?" fits every entry that names a price), and no entry the
+        "what does spotify cost?" fits every entry that names a price; unless the message
+        names one thing at most, "how long do I have to tell you?"), and no entry the
         message alone ranks first fits them as well ("how can I see what's left on my voucher?"
         after a cancellation is about the voucher). Even then it is a partial match, never a
         confident one ("Will child care services be maintained?" after a delivery question
         must not get the delivery times stated as fact). None: the earlier topic cannot help."""
         on_topic = [h for h in [*joint, *alone] if entry_key(h.document.id) in context.faq_ids]
-        top = borrowable(self.scorer, question, on_topic, _first(alone), BORROW_FIT)
+        # A question naming one thing at most ("how long do I have to tell you?" after a
+        # damaged parcel) asks its kind of answer of the topic: that kind is what fits.
+        generic = len(topic_terms(question)) <= FRAGMENT_TERMS
+        first = _first(alone)
+        top = borrowable(self.scorer, question, on_topic, first, BORROW_FIT, kind_counts=generic)
         if top is None:
             return None
         partial = self.confident - PARTIAL_MARGIN  # what the earlier topic lends: not more

@@ -347,3 +347,28 @@ async def test_a_one_word_fragment_on_a_new_subject_moves_there(app: App) -> Non
     context = FollowUpContext((earlier_question,), (int(delivery.document.id),))
     found = await lookup.find(question, context)
     assert found.hits[0].document.id == pair.document.id
+
+
+async def test_a_question_naming_one_thing_at_most_borrows_the_kind_of_answer_asked(
+    app: App,
+) -> None:
+    """ "how long do I have to tell you?" after the return policy names nothing the policy
+    says, but asks for a duration, which the policy gives (30 days): a partial match. A
+    question naming things of its own asking the same kind gets nothing from the topic."""
+    [returns] = app.catalog.search("What is the Quibbit return policy?", 1)
+    earlier = "What is the Quibbit return policy?"
+    context = FollowUpContext((earlier,), (int(returns.document.id),))
+    generic = "how long do I have to tell you?"
+    named = "how long does a flight to the moon take?"
+    lookup = await scored_lookup(
+        app,
+        {
+            f"{earlier} {generic}": [FaqHit(returns.document, 1.0, 0.9)],
+            f"{earlier} {named}": [FaqHit(returns.document, 1.0, 0.9)],
+        },
+    )
+    assert not looks_dependent(generic)
+    found = await lookup.find(generic, context)
+    assert found.hits and found.hits[0].document.id == returns.document.id
+    assert 0.2 <= found.hits[0].confidence < 0.7
+    assert not (await lookup.find(named, context)).hits
