@@ -25,7 +25,7 @@ from bot.engine.cpu import (
     host_report,
     load_dtype,
 )
-from bot.engine.linear import make_linear
+from bot.engine.linear import Float16Linear, make_linear
 from bot.engine.local import LocalEngine
 from bot.engine.packed_llama import PackedLlama, PrefillChunk
 from bot.observability.health import engine_check
@@ -74,6 +74,19 @@ def test_narrow_linears_stay_close_to_float32(fmt: str, tolerance: float) -> Non
     got = make_linear(weight, bias, fmt, rows_hint=16)(x)  # type: ignore[arg-type]
     relative = (got - expected).norm(dim=1) / expected.norm(dim=1)
     assert float(relative.max()) < tolerance
+
+
+@needs_fbgemm
+def test_float16_keeps_columns_past_fbgemms_blocks_beside_it() -> None:
+    """A 576-wide weight: 512 columns packed, 64 as float32, the output of a whole packing."""
+    torch.manual_seed(0)
+    weight, bias, x = torch.randn(40, 576) * 0.1, torch.randn(40), torch.randn(5, 576)
+    split = Float16Linear(weight, bias)
+    assert split.tail is not None and tuple(split.tail.shape) == (64, 40)
+    whole = torch.ops.quantized.linear_prepack_fp16(weight, bias)
+    expected = torch.ops.quantized.linear_dynamic_fp16(x, whole)
+    assert torch.allclose(split(x), expected, atol=1e-5)
+    assert Float16Linear(weight[:, :300], None).tail is None  # under one block: packed whole
 
 
 @needs_fbgemm
