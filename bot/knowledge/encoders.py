@@ -154,23 +154,14 @@ def document_encoder(encoder: TextEncoder) -> TextEncoder:
 
 
 def encode_by_space(
-    parts: Sequence[TextEncoder],
-    keys: Sequence[tuple[int, str]],
-    questions: frozenset[tuple[int, str]] = frozenset(),
+    parts: Sequence[TextEncoder], keys: Sequence[tuple[int, str]]
 ) -> dict[tuple[int, str], np.ndarray]:
-    """Vectors of (space, text) keys, each text encoded by its space's encoder: as a question
-    (``encode``) for the keys in ``questions``, else as a document (see ``document_rows``)."""
+    """Document vectors of (space, text) keys, each text encoded by its space's encoder."""
     vectors: dict[tuple[int, str], np.ndarray] = {}
     for space in sorted({space for space, _ in keys}):
-        for asked in (True, False):
-            texts = [
-                t for number, t in keys if number == space and ((number, t) in questions) == asked
-            ]
-            encoder = parts[space] if asked else document_encoder(parts[space])
-            fresh = encoder.encode(texts) if texts else []
-            vectors.update(
-                ((space, text), vector) for text, vector in zip(texts, fresh, strict=True)
-            )
+        texts = [text for number, text in keys if number == space]
+        fresh = document_encoder(parts[space]).encode(texts)
+        vectors.update(((space, text), vector) for text, vector in zip(texts, fresh, strict=True))
     return vectors
 
 
@@ -187,16 +178,7 @@ def document_rows(
         for doc, space in zip(documents, spaces, strict=True)
     ]
     missing = list(dict.fromkeys(key for group in keys for key in group if key not in known))
-    # An entry's question and phrasings are questions, matched against questions: e5 wants
-    # "query: " on both sides of such a symmetric match (on c19qmc_zh, dense alone, P@1 0.674
-    # -> 0.740); its question + answer text stays a "passage: ".
-    questions = frozenset(
-        (space, text)
-        for doc, space in zip(documents, spaces, strict=True)
-        if space is not None
-        for text in (doc.question, *doc.variants)
-    )
-    new = encode_by_space(parts, missing, questions)
+    new = encode_by_space(parts, missing)
     vectors = {**known, **new}
     rows = [np.vstack([vectors[key] for key in group]) if group else None for group in keys]
     return rows, new

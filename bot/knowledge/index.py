@@ -36,7 +36,7 @@ from bot.knowledge.scoring import (
     weights_of,
 )
 from bot.knowledge.second_looks import SecondLooks
-from bot.knowledge.tokens import index_terms
+from bot.knowledge.tokens import index_terms, tokenize
 
 QUERY_CACHE_SIZE = 2048
 VectorKey = tuple[int, str]  # (vector space, text)
@@ -223,14 +223,14 @@ class FaqIndex:
     def _fused_scores(
         self, query: str, language: str | None
     ) -> tuple[np.ndarray, FusionWeights, list[str], np.ndarray | None]:
-        terms = index_terms(query)
+        terms, bm25_terms = tokenize(query), index_terms(query)  # topic words: unmatched share
         space = self.space_for(detect_language(query)) if self.encoder is not None else None
         vector = self.query_vector(query) if space is not None else None
         weights = self.weights_of_space(space)
         with self._lock:
             size = len(self._documents)
             lexical = scaled_lexical(
-                self._lexical.scores(terms, size), self._lexical.idf_mass(terms)
+                self._lexical.scores(bm25_terms, size), self._lexical.idf_mass(bm25_terms)
             )
             rows = self._dense[space] if space is not None else None
             dense = rows.scores(vector, size) if rows is not None and vector is not None else None
@@ -252,7 +252,7 @@ class FaqIndex:
         """Share of the query's content terms (IDF-weighted) the entry lacks (1.0: unknown id)."""
         with self._lock:
             slot = self._slot_of.get(document_id)
-            return 1.0 if slot is None else self._lexical.unmatched_share(index_terms(query), slot)
+            return 1.0 if slot is None else self._lexical.unmatched_share(tokenize(query), slot)
 
     def search(self, query: str, k: int = 5, language: str | None = None) -> list[FaqHit]:
         """The best ``k`` entries for ``query`` (only ``language`` entries when given)."""

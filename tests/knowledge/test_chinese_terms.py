@@ -1,18 +1,13 @@
-"""Chinese index terms: intent markers, bigrams of the whole run, and e5's question rows."""
+"""Chinese index terms: intent markers and the bigrams of the whole run."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
 import pytest
 
 from bot.knowledge.chinese_intents import intents
 from bot.knowledge.documents import FaqDocument
-from bot.knowledge.encoders import document_rows
 from bot.knowledge.index import FaqIndex
 from bot.knowledge.tokens import index_terms, tokenize
-from tests.knowledge.fakes import HashingEncoder
 
 
 @pytest.mark.parametrize(
@@ -71,24 +66,3 @@ def test_lexical_ranking_follows_what_is_asked(question: str, expected: str) -> 
     index = FaqIndex(encoder=None)
     index.rebuild(SAME_TOPIC)
     assert index.search(question, k=1)[0].document.id == expected
-
-
-class AsymmetricEncoder(HashingEncoder):
-    """Encodes questions and documents differently, remembering which texts went which way."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.documents: list[str] = []
-
-    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
-        self.documents.extend(texts)
-        return -self.encode(texts)[:, ::-1].copy()
-
-
-def test_entry_questions_are_encoded_as_questions_and_answers_as_passages() -> None:
-    encoder = AsymmetricEncoder()
-    entry = FaqDocument(1, "能退货吗？", "七天内可以退货。", variants=("可以退吗",), language="zh")
-    rows, new = document_rows([encoder], [0], [entry], {})
-    assert encoder.documents == ["能退货吗？\n七天内可以退货。"]
-    assert np.allclose(new[(0, "可以退吗")], encoder.encode(["可以退吗"])[0])
-    assert rows[0] is not None and rows[0].shape == (3, encoder.dimension)
