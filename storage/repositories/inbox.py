@@ -55,16 +55,7 @@ async def add_new(
     ids = [r.update_id for r in received]
     keys = [r.dedup_key for r in received]
     if reuse_after is not None:
-        await session.execute(
-            delete(InboxItem)
-            .where(
-                InboxItem.channel == channel,
-                InboxItem.update_id.in_(ids),
-                InboxItem.state == InboxState.DONE.value,
-                InboxItem.done_at < now - reuse_after,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        await _forget_reused(session, channel, ids, now - reuse_after)
     seen = await session.execute(
         select(InboxItem.update_id, InboxItem.dedup_key).where(
             InboxItem.channel == channel,
@@ -98,6 +89,22 @@ async def add_new(
     session.add_all(rows)
     await session.flush()
     return [row.id for row in rows]
+
+
+async def _forget_reused(
+    session: AsyncSession, channel: str, update_ids: list[int], done_before: datetime
+) -> None:
+    """Delete done items under these update ids finished before ``done_before``."""
+    await session.execute(
+        delete(InboxItem)
+        .where(
+            InboxItem.channel == channel,
+            InboxItem.update_id.in_(update_ids),
+            InboxItem.state == InboxState.DONE.value,
+            InboxItem.done_at < done_before,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def claim(
