@@ -91,10 +91,14 @@ async def load_generation_engine(settings: Settings) -> GenerationEngine:
     return await load_engine(settings)
 
 
-def open_encoder(settings: Settings) -> TextEncoder | None:
+def open_encoder(settings: Settings, vector_scope: str = "") -> TextEncoder | None:
     """The configured sentence encoder (None: lexical retrieval only), or one clear error."""
     try:
-        return load_encoder(settings.embedding_model, cache_dir=settings.model_cache_dir)
+        return load_encoder(
+            settings.embedding_model,
+            cache_dir=settings.model_cache_dir,
+            vector_scope=vector_scope,
+        )
     except EncoderError as exc:
         raise UserFacingError(
             f"SUPPORTBOT_EMBEDDING_MODEL: {exc} (set it to 'none' for lexical retrieval only)"
@@ -164,9 +168,10 @@ async def open_catalog(
     *,
     load_index: bool,
     import_demo: bool,
+    vector_scope: str = "",
 ) -> FaqCatalog:
     """The FAQ catalog; its index loaded (with the encoder) only when answering needs it."""
-    encoder = await asyncio.to_thread(open_encoder, settings) if load_index else None
+    encoder = await asyncio.to_thread(open_encoder, settings, vector_scope) if load_index else None
     catalog = FaqCatalog(session_factory, FaqIndex(encoder))
     if load_index:
         await catalog.load()
@@ -184,6 +189,7 @@ async def open_app(
     load_index: bool = True,
     import_demo: bool = True,
     start_scheduler: bool = False,
+    vector_scope: str = "",
 ) -> AsyncIterator[App]:
     """Build, start and finally close every service; every entry point comes through here.
 
@@ -191,12 +197,17 @@ async def open_app(
     from settings when ``load_model`` (``False``: no model, partial matches fall back to the
     best FAQ entry; used by ``eval`` without ``--answers`` and by admin commands).
     ``load_index=False`` skips the encoder and the in-memory index (admin commands that only
-    edit the database, ``cleanup``).
+    edit the database, ``cleanup``). ``vector_scope``: keep the FAQ's vectors on disk apart
+    from the bot's (``eval``: a dataset's entries must not replace the bot's FAQ there).
     """
     async with AsyncExitStack() as stack:
         db_engine, session_factory = await stack.enter_async_context(open_database(settings))
         catalog = await open_catalog(
-            settings, session_factory, load_index=load_index, import_demo=import_demo
+            settings,
+            session_factory,
+            load_index=load_index,
+            import_demo=import_demo,
+            vector_scope=vector_scope,
         )
         if engine is None and load_model:
             try:

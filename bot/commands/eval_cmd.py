@@ -119,6 +119,13 @@ def learning(
     }
 
 
+def eval_scope(dataset: Path) -> str:
+    """The vector files of one dataset: its entries are kept between evaluations of it, and
+    never prune the bot's own FAQ vectors (each index keeps only its own entries' vectors)."""
+    resolved = dataset.resolve()
+    return f"eval-{resolved.parent.name}-{resolved.stem}"
+
+
 async def evaluate_dataset(
     settings: Settings,
     dataset: Path,
@@ -135,7 +142,11 @@ async def evaluate_dataset(
             update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'eval.db'}"}
         )
         async with open_app(
-            isolated, engine=engine, load_model=answers > 0, import_demo=False
+            isolated,
+            engine=engine,
+            load_model=answers > 0,
+            import_demo=False,
+            vector_scope=eval_scope(dataset),
         ) as app:
             await app.catalog.import_file(dataset, author="eval")
             ids = await _dataset_ids(app)

