@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import open_app
+from bot.commands.eval_cmd import eval_scope
 from bot.config import load_settings
 from bot.conversation.exchange import AnswerMode, Incoming
 from bot.knowledge.faqfile import read_faq_file
@@ -44,7 +45,9 @@ async def measure(path: Path, limit: int | None) -> dict[str, Any]:
         settings = settings.model_copy(
             update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"}
         )
-        async with open_app(settings, load_model=False, import_demo=False) as app:
+        async with open_app(
+            settings, load_model=False, import_demo=False, vector_scope=eval_scope(path)
+        ) as app:
             await app.catalog.import_records(read_faq_file(path), author="bench")
             async with app.session_factory() as session:
                 entries = await faq.list_entries(session=session)
