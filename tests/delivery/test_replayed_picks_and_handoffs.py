@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.conversation import Incoming, origins
+from bot.conversation import Incoming, Reply, origins
 from bot.conversation.handoff import Customer, HandoffService
 from bot.conversation.service import ConversationService
 from storage.models import AnswerChoice, Message
@@ -29,21 +29,27 @@ def unsure(settings: Settings, factory: async_sessionmaker[AsyncSession]) -> Con
     return service_finding(settings, factory, (SHIPPING, 0.55), (RETURNS, 0.5))
 
 
+async def offered_shipping(
+    settings: Settings, factory: async_sessionmaker[AsyncSession], origin: str | None = None
+) -> tuple[ConversationService, int, Reply]:
+    """A web customer's unsure question, answered with choices; the shipping entry's id."""
+    service = unsure(settings, factory)
+    async with factory() as s, s.begin():
+        entry = await faq.create(session=s, question=SHIPPING.question, answer=SHIPPING.answer)
+    question = await service.handle(Incoming(7, 7, "parcel time?", channel="web"), origin=origin)
+    return service, entry.id, question
+
+
 rows = stored
 
 
 async def test_a_pick_handled_twice_is_stored_once_and_answered_the_same(
     settings: Settings, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    service = unsure(settings, session_factory)
-    async with session_factory() as s, s.begin():
-        entry = await faq.create(session=s, question=SHIPPING.question, answer=SHIPPING.answer)
-    question = await service.handle(
-        Incoming(user_id=7, chat_id=7, text="parcel time?", channel="web"), origin="web:7:2001:0"
-    )
+    service, entry_id, question = await offered_shipping(settings, session_factory, "web:7:2001:0")
     with origins.handling(PICK_KEY):
-        first = await service.choices.choose("web", 7, question.user_message_id, entry.id)
-        again = await service.choices.choose("web", 7, question.user_message_id, entry.id)
+        first = await service.choices.choose("web", 7, question.user_message_id, entry_id)
+        again = await service.choices.choose("web", 7, question.user_message_id, entry_id)
     assert first is not None and again is not None and SHIPPING.answer in first.text
     assert (again.message_id, again.text, again.more) == (first.message_id, first.text, first.more)
     async with session_factory() as s:
@@ -51,20 +57,17 @@ async def test_a_pick_handled_twice_is_stored_once_and_answered_the_same(
     assert picks == 1, "the pick is recorded once for the admins' phrasing suggestions"
     assert (await rows(session_factory))[-1:] == [("assistant", PICK_KEY)]
     assert len(await rows(session_factory)) == 3  # question, its reply, the pick's reply
-    later = await service.choices.choose("web", 7, question.user_message_id, entry.id)
+    later = await service.choices.choose("web", 7, question.user_message_id, entry_id)
     assert later is not None and later.message_id != first.message_id, "no key: a new pick"
 
 
 async def test_two_runs_of_one_pick_at_once_store_one_reply(
     settings: Settings, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    service = unsure(settings, session_factory)
-    async with session_factory() as s, s.begin():
-        entry = await faq.create(session=s, question=SHIPPING.question, answer=SHIPPING.answer)
-    question = await service.handle(Incoming(7, 7, "parcel time?", channel="web"))
+    service, entry_id, question = await offered_shipping(settings, session_factory)
     one, two = await asyncio.gather(
         *(
-            service.choices.choose("web", 7, question.user_message_id, entry.id, origin=PICK_KEY)
+            service.choices.choose("web", 7, question.user_message_id, entry_id, origin=PICK_KEY)
             for _ in range(2)
         )
     )
