@@ -7,7 +7,7 @@
 - ``float32``: plain ``F.linear`` (MKL), so float32 stays comparable with transformers.
 - ``float16``: fbgemm's fp16-weight GEMM (weights stored as float16, float32 arithmetic):
   float32's greedy output at fewer bytes (fbgemm pads inputs to blocks of 512 columns, so the
-  columns past the last whole block are kept as float32 beside it: ``Float16Linear``).
+  columns past the last whole block are kept as float16 beside it: ``Float16Linear``).
 - ``int8``: int8 weights (one scale per output channel) and activations quantized at run time
   by fbgemm (AVX2 integer dot products). fbgemm quantizes a whole activation matrix with one
   scale, which one outlier token (the first positions of a prompt are ~100x the others) would
