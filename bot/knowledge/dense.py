@@ -2,7 +2,8 @@
 
 Each entry contributes several rows (its question, question + answer, each alternative
 phrasing); an entry's dense score is the best cosine over its rows, so a customer's wording only
-has to be close to one of them. Rows live in one growing float32 matrix; replacing or removing an
+has to be close to one of them (a row may be shorter than unit length to count for less: e5's
+"query: " rows, see ``encoders.QUERY_ROW_SCALE``). Rows live in one growing float32 matrix; replacing or removing an
 entry retires its rows (owner -1, zero vector); once they are many, the next edit compacts.
 """
 
@@ -15,7 +16,7 @@ COMPACT_AFTER = 1024  # retired rows tolerated before an edit compacts the matri
 
 
 class DenseRows:
-    """A matrix of unit vectors, each row owned by one slot."""
+    """A matrix of vectors (unit length or shorter), each row owned by one slot."""
 
     def __init__(self, dimension: int) -> None:
         self.dimension = dimension
