@@ -58,3 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_status
     except KeyboardInterrupt:
         return 130
+
+
+if __name__ == "__main__":  # ``python -m bot.cli`` as well as ``python -m bot``
+    raise SystemExit(main())

@@ -22,6 +22,9 @@ CORE = (
     "bot/engine/",
     "bot/delivery/",
 )
+# channel packages: the composition root (bot.commands) wires one to another, e.g. Telegram's
+# support group reaches web chat visitors through a ``ChannelMessenger`` it is handed
+CHANNELS = ("telegram", "web", "webchat")
 ENTRY_POINTS = ("bot.channels", "bot.app", "bot.cli", "bot.commands", "bot.scheduler")
 
 
@@ -62,6 +65,14 @@ RULES = (
         ("bot/", "storage/"),
         ("prometheus_client",),
         except_in=("bot/observability/",),
+    ),
+    *(
+        Rule(
+            f"a channel never imports another ({channel})",
+            (f"bot/channels/{channel}/",),
+            tuple(f"bot.channels.{other}" for other in CHANNELS if other != channel),
+        )
+        for channel in CHANNELS
     ),
     Rule(
         "the prompt builder is pure: no database",

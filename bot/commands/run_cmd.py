@@ -63,10 +63,15 @@ def serve_channels(settings: Settings, open_services: Opener) -> int:
     mode = f"webhook at {settings.webhook_url}" if settings.webhook_url else "long polling"
     log.info("starting the Telegram bot (%s)", mode)
     opener = with_console(observed(open_services, settings), settings)
-    if web:  # web visitors' hand-offs get tickets in the Telegram support group too
-        from bot.channels.telegram.support_desk import open_desk
-        from bot.channels.webchat.running import with_webchat
+    if not web:
+        run_telegram(settings, opener)
+        return 0
+    # web visitors' hand-offs get tickets in the Telegram support group, and agents' replies
+    # there reach the visitors through the web chat's inbox
+    from bot.channels.telegram.support_desk import open_desk
+    from bot.channels.webchat.messenger import web_messenger
+    from bot.channels.webchat.running import with_webchat
 
-        opener = with_webchat(opener, settings, lambda app: open_desk(settings, app.handoff))
-    run_telegram(settings, opener)
+    opener = with_webchat(opener, settings, lambda app: open_desk(settings, app.handoff))
+    run_telegram(settings, opener, others=lambda app: web_messenger(app, settings))
     return 0

@@ -19,12 +19,14 @@ Where each decision lives:
 from bot.conversation.accounts import CustomerAccounts
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.handoff import Customer, HandoffError, HandoffService, Ticket
+from bot.conversation.handoff_values import ChannelMessenger
 from bot.conversation.service import ConversationService
 from bot.conversation.texts import Texts, choose_language, normalize_language
 from storage.models import SessionState
 
 __all__ = [
     "AnswerMode",
+    "ChannelMessenger",
     "ConversationService",
     "Customer",
     "CustomerAccounts",

@@ -45,3 +45,11 @@ class CustomerMessenger(Protocol):
     and raises HandoffError when a message cannot be delivered."""
 
     async def send(self, customer: Customer, text: str) -> None: ...
+
+
+class ChannelMessenger(CustomerMessenger, Protocol):
+    """A messenger that also says which customers are its channel's: how one channel's agents
+    (Telegram's support group) reach the customers of another (web chat visitors) without
+    importing it; the composition root hands it over."""
+
+    def reaches(self, customer: Customer) -> bool: ...

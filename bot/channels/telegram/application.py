@@ -53,6 +53,7 @@ from bot.channels.telegram.services import (
     CONTEXT_TYPES,
     BotData,
     Context,
+    OtherChannels,
     TelegramServices,
     Tuning,
     language_of,
@@ -68,16 +69,21 @@ ID = r"\d{1,18}"  # button data carries database ids; anything else was not sent
 
 
 def build_application(
-    settings: Settings, services: ServicesOpener, *, tuning: Tuning | None = None
+    settings: Settings,
+    services: ServicesOpener,
+    *,
+    tuning: Tuning | None = None,
+    others: OtherChannels | None = None,
 ) -> TelegramApplication:
     """The bot, every handler registered; services are opened in post_init, closed in
-    post_shutdown."""
+    post_shutdown. ``others`` reaches the customers of other channels whose tickets sit in the
+    support group (the web chat's visitors)."""
     if settings.telegram_token is None:
         raise ValueError("SUPPORTBOT_TELEGRAM_TOKEN is not set")
     tuning = tuning or Tuning()
 
     async def post_init(application: TelegramApplication) -> None:
-        await _open_services(application, settings, services, tuning)
+        await _open_services(application, settings, services, tuning, others)
 
     base_url = settings.telegram_base_url.rstrip("/")
     application = (
@@ -227,14 +233,18 @@ async def _ignore(update: Update, context: Context) -> None:
 
 
 async def _open_services(
-    application: TelegramApplication, settings: Settings, opener: ServicesOpener, tuning: Tuning
+    application: TelegramApplication,
+    settings: Settings,
+    opener: ServicesOpener,
+    tuning: Tuning,
+    others: OtherChannels | None,
 ) -> None:
     """post_init: open the model, index and database once, publish the menus, start the
     hand-off timer."""
     stack = AsyncExitStack()
     try:
         app = await stack.enter_async_context(opener())
-        services = TelegramServices.from_app(settings, app, tuning)
+        services = TelegramServices.from_app(settings, app, tuning, others)
     except BaseException:
         await stack.aclose()
         raise

@@ -22,11 +22,15 @@ from telegram.ext import Application
 from bot.channels.telegram.answers import update_origin
 from bot.channels.telegram.formatting import split_text
 from bot.channels.telegram.sending import send_parts, send_text
-from bot.channels.telegram.services import BotData, Context, TelegramServices, services_of
+from bot.channels.telegram.services import (
+    BotData,
+    Context,
+    TelegramServices,
+    is_telegram_chat,
+    services_of,
+)
 from bot.channels.telegram.support_desk import post_relayed, post_ticket
 from bot.channels.telegram.telegram_texts import channel_text
-from bot.channels.webchat.identity import is_web_visitor
-from bot.channels.webchat.messenger import reaching_web_visitors
 from bot.conversation import Customer, HandoffError, Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -82,17 +86,18 @@ async def relay_customer_text(
 
 
 async def tell(bot: Bot, services: TelegramServices, customer: Customer, *texts: str) -> None:
-    """Texts to a hand-off's customer: in Telegram, or a web chat visitor's widget (through
-    the web chat's inbox, as the console reaches them: HandoffError when it is not served)."""
-    if not is_web_visitor(customer.chat_id):
+    """Texts to a hand-off's customer: in Telegram, or through the messenger of the channel
+    they wrote from (a web chat visitor's widget, through its inbox): HandoffError when no
+    channel here reaches them."""
+    if is_telegram_chat(customer.chat_id):
         for text in texts:
             await send_text(bot, customer.chat_id, split_text(text)[0])
         return
-    messenger = reaching_web_visitors(services.app, services.settings, None)
-    if messenger is None:
-        raise HandoffError("the web chat is not served")
+    others = services.other_channels
+    if others is None or not others.reaches(customer):
+        raise HandoffError("that customer's channel is not served here")
     for text in texts:
-        await messenger.send(customer, text)
+        await others.send(customer, text)
 
 
 async def relay_customer_media(
@@ -181,7 +186,7 @@ async def _deliver(
             agent = message.from_user.first_name if message.from_user else "our team"
             joined = services.texts.get("handoff_agent_joined", customer.language, agent_name=agent)
             await tell(bot, services, customer, joined)
-        if is_web_visitor(customer.chat_id):  # text only: the widget shows no media
+        if not is_telegram_chat(customer.chat_id):  # text only: the widget shows no media
             await tell(bot, services, customer, text or "[media]")
         elif copy:
             await bot.copy_message(

@@ -21,7 +21,7 @@ from telegram.ext import Application
 
 from bot.channels.telegram.application import ServicesOpener, build_application
 from bot.channels.telegram.lifecycle import ALLOWED_UPDATES, STARTUP_RETRIES, BotRuntime
-from bot.channels.telegram.services import Tuning
+from bot.channels.telegram.services import OtherChannels, Tuning
 from bot.config import Settings, UsageError, UserFacingError
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,14 @@ def webhook_path(settings: Settings) -> str:
     return urlparse(settings.webhook_url or "").path.strip("/")
 
 
-def run(settings: Settings, services: ServicesOpener | None = None) -> None:
-    """Run until SIGINT/SIGTERM: webhook mode when ``SUPPORTBOT_WEBHOOK_URL`` is set."""
+def run(
+    settings: Settings, services: ServicesOpener | None = None, others: OtherChannels | None = None
+) -> None:
+    """Run until SIGINT/SIGTERM: webhook mode when ``SUPPORTBOT_WEBHOOK_URL`` is set;
+    ``others`` reaches other channels' customers (see ``build_application``)."""
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
-    application = build_application(settings, services or default_opener(settings))
+    application = build_application(settings, services or default_opener(settings), others=others)
     try:
         asyncio.run(serve_until_signal(application, settings))
     except InvalidToken:
@@ -86,9 +89,10 @@ async def serving(
     tuning: Tuning | None = None,
     webhook: bool = False,
     poll_timeout: int = 1,
+    others: OtherChannels | None = None,
 ) -> AsyncIterator[Application]:
     """The bot running in this event loop (the same steps as ``run``)."""
-    application = build_application(settings, services, tuning=tuning)
+    application = build_application(settings, services, tuning=tuning, others=others)
     runtime = BotRuntime(application, settings, webhook=webhook, poll_timeout=poll_timeout)
     try:
         await runtime.start()

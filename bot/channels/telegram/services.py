@@ -26,6 +26,7 @@ from bot.channels.telegram.flood import FloodControl
 from bot.channels.telegram.flows import FlowStore
 from bot.config import Settings
 from bot.conversation import (
+    ChannelMessenger,
     CustomerAccounts,
     HandoffService,
     Incoming,
@@ -36,6 +37,17 @@ from bot.conversation import (
 from bot.delivery import DeliveryService, KeptState
 
 CHANNEL = "telegram"
+# Telegram chat ids have at most 52 significant bits (Bot API, "Chat"): any other id in a
+# hand-off is another channel's customer, reached through ``TelegramServices.other_channels``.
+TELEGRAM_CHAT_ID_BOUND = 1 << 52
+# What the composition root gives the channel to reach other channels' customers (the web
+# chat's visitors whose tickets sit in the support group), given the opened app.
+OtherChannels = Callable[[Any], ChannelMessenger | None]
+
+
+def is_telegram_chat(chat_id: int) -> bool:
+    """True for ids Telegram can give a chat; the web chat's visitor ids lie far above."""
+    return abs(chat_id) < TELEGRAM_CHAT_ID_BOUND
 
 
 class Conversation(Protocol):
@@ -81,9 +93,12 @@ class TelegramServices:
     delivery: DeliveryService
     kept: KeptState  # dialogues, offered buttons and flood counters across restarts
     tuning: Tuning = field(default_factory=Tuning)
+    other_channels: ChannelMessenger | None = None  # customers of other channels (the web chat)
 
     @classmethod
-    def from_app(cls, settings: Settings, app: Any, tuning: Tuning) -> TelegramServices:
+    def from_app(
+        cls, settings: Settings, app: Any, tuning: Tuning, others: OtherChannels | None = None
+    ) -> TelegramServices:
         """Pick what the channel needs from the composition root's object."""
         return cls(
             settings=settings,
@@ -99,6 +114,7 @@ class TelegramServices:
             ),
             kept=KeptState(app.session_factory, channel=CHANNEL),
             tuning=tuning,
+            other_channels=others(app) if others is not None else None,
         )
 
 

@@ -28,6 +28,10 @@ class WebMessenger:
         self.delivery = delivery
         self.stored = stored
 
+    def reaches(self, customer: Customer) -> bool:
+        """True for the web chat's visitors (what ``ChannelMessenger`` asks)."""
+        return is_web_visitor(customer.chat_id)
+
     async def send(self, customer: Customer, text: str) -> None:
         if not is_web_visitor(customer.chat_id):
             raise HandoffError("that customer is not on the web chat")
@@ -63,12 +67,19 @@ class RoutedMessenger:
             raise HandoffError("no channel can reach that customer")
 
 
+def web_messenger(app: Any, settings: Settings) -> WebMessenger | None:
+    """Web visitors' messenger for another process or channel (the console, Telegram's
+    support group) when the web chat is configured: replies are stored in its inbox, which the
+    web chat's worker polls. None without a widget port."""
+    if settings.widget_port is None:
+        return None
+    return WebMessenger(DeliveryService(app.session_factory, channel="web", holder="console"))
+
+
 def reaching_web_visitors(
     app: Any, settings: Settings, other: CustomerMessenger | None
 ) -> CustomerMessenger | None:
     """The console's messenger: ``other`` (Telegram), plus web visitors when the web chat is
-    configured (their replies are stored in its inbox, which the bot's worker polls)."""
-    if settings.widget_port is None:
-        return other
-    delivery = DeliveryService(app.session_factory, channel="web", holder="console")
-    return RoutedMessenger(WebMessenger(delivery), other)
+    configured."""
+    web = web_messenger(app, settings)
+    return other if web is None else RoutedMessenger(web, other)
