@@ -1,11 +1,14 @@
 """Benchmark of the local generation engine against one ``model.generate`` per request.
 
-    python -m bench.engine [--workload support|zipf] [--concurrency 16] [--new-tokens 64] [--json]
+    python -m bench.engine [--workload support|zipf] [--context product|fixed] [--concurrency 16]
+                           [--new-tokens 64] [--json]
 
-One process, one loaded model. ``support`` (today's workload): 16 different support prompts of
-about 350 tokens (system prompt, three FAQ entries, the customer's question, laid out by the
-prompt builder); ``zipf``: support traffic with popular questions, real retrieval and
-follow-up turns (see ``engine_workloads``). Greedy, a fixed number of new tokens. (a) the naive
+One process, one loaded model. ``support``: 16 different support customers; ``zipf``: support
+traffic with popular questions and follow-up turns (see ``engine_workloads``). ``--context
+product`` (default): each prompt carries the FAQ context the app would pass (its retrieval,
+answer policy and focused sentences, asked through ``open_app`` in a child process before the
+model loads); ``--context fixed``: the issue's workload, three whole entries per question
+(``support``: about 390 prompt tokens each). Greedy, a fixed number of new tokens. (a) the naive
 baseline serves the customers one at a time with ``model.generate``; (b) the engine gets all
 customers arriving within one second, with an empty prefix cache (zipf: holding only what the
 conversations' earlier turns left); the baseline runs after the engine has closed, on a fresh
@@ -30,7 +33,13 @@ from typing import Any, get_args
 import torch
 from transformers import PreTrainedModel
 
-from bench.engine_workloads import support_prompts, zipf_workload
+from bench.engine_workloads import (
+    Context,
+    ZipfWorkload,
+    product_support_prompts,
+    support_prompts,
+    zipf_workload,
+)
 from bot.config import load_settings
 from bot.engine.base import ChatMessage, Generation, GenerationRequest
 from bot.engine.cpu import FORMATS, WeightFormat, choose_format, load_dtype
@@ -192,13 +201,9 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     threads = configure_threads(settings.model_threads)
     weights = choose_format(args.dtype or settings.model_dtype)
     dtype = load_dtype(weights)
-    zipf = None
-    if args.workload == "zipf":  # retrieval first: its encoder is freed before the model loads
-        zipf = zipf_workload(settings, args.concurrency, layout=args.layout)
-        release_free_memory()
+    zipf, prompts, entries = _workload(args, settings)  # retrieval first, in a child process
     loaded = load_model(resolve_model(model_name), dtype, settings.model_cache_dir)
     chat_tokens = ChatTokens(loaded.tokenizer)
-    prompts = support_prompts(args.concurrency, args.layout) if zipf is None else zipf.burst
     engine = build_engine(args, loaded, model_name, settings.engine_queue_size, settings, weights)
     runs = engine.runs
     engine.start()
@@ -230,6 +235,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "new_tokens": args.new_tokens,
         "layout": args.layout,
+        "context": args.context,
+        "faq_entries_mean": round(statistics.mean(entries), 2) if entries else None,
         "prefill_order": args.order,
         "prefill_chunk": args.prefill_chunk,
         "prompt_tokens_mean": round(statistics.mean(prompt_tokens), 1),
@@ -246,6 +253,19 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_mb": _peak_rss_mb(),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def _workload(
+    args: argparse.Namespace, settings: Any
+) -> tuple[ZipfWorkload | None, list[list[ChatMessage]], list[int]]:
+    """The zipf workload (or None), the support prompts, and the FAQ entries per prompt."""
+    if args.workload == "zipf":
+        zipf = zipf_workload(settings, args.concurrency, layout=args.layout, context=args.context)
+        return zipf, zipf.burst, zipf.entries
+    if args.context == "fixed":
+        return None, support_prompts(args.concurrency, args.layout), [3] * args.concurrency
+    prompts, entries = product_support_prompts(settings, args.concurrency, args.layout)
+    return None, prompts, entries
 
 
 def _peak_rss_mb() -> int:
@@ -265,6 +285,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workload", choices=["support", "zipf"], default="support")
     parser.add_argument("--order", choices=["fifo", "shortest"], default="fifo")
     parser.add_argument("--layout", choices=list(get_args(Layout)), default=DEFAULT_LAYOUT)
+    parser.add_argument(
+        "--context",
+        choices=list(get_args(Context)),
+        default="product",
+        help="FAQ context: what the app passes (default) or the issue's three whole entries",
+    )
     parser.add_argument("--cache-mb", type=float, help="prefix cache budget override (0: off)")
     parser.add_argument(
         "--baseline-requests",

@@ -1,171 +1,37 @@
-"""The engine benchmark's workloads: today's 16 fixed support prompts and Zipf support traffic.
+"""The engine benchmark's workloads: 16 support customers, and Zipf support traffic.
 
-``support`` is the fixed workload the engine issue was measured on: 16 different customers,
-each with a question and three FAQ entries of a fictional shop (first entries all different),
-laid out by the real prompt builder. ``zipf`` looks like support traffic: questions drawn with
-a Zipf distribution over the demo FAQ's English entries (``prompts/faq.yaml``, phrased as the
-entry's question or one of its variants), FAQ context from real retrieval (``FaqIndex`` with the
-configured encoder, top three entries as the answer policy passes them), laid out by the real
-prompt builder, and a share of follow-up turns whose earlier turn was served just before.
+``support``: 16 different customers of a fictional shop (``engine_faq``), each with a question.
+With ``context="product"`` (the default) each prompt carries what the product would pass: the
+entries chosen by the app's retrieval and answer policy, focused on the question, through
+``open_app`` (``engine_context``); ``context="fixed"`` is the workload the engine issue was
+measured on: three entries per question (the answering one first, then two others), whole.
+``zipf`` looks like support traffic: questions drawn with a Zipf distribution over the demo
+FAQ's English entries (``prompts/faq.yaml``, phrased as the entry's question or one of its
+variants), context from the app as above (``fixed``: its top three hits, whole), and a share of
+follow-up turns whose earlier turn was served just before. Every prompt is laid out by the real
+prompt builder under the product's system template (``prompts/system.j2``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
+from bench.engine_context import ProductContext, bench_app, in_child
+from bench.engine_faq import BUSINESS_NAME, FAQ, QUESTIONS
 from bot.config import Settings
 from bot.engine.base import ChatMessage
 from bot.knowledge.documents import FaqDocument
-from bot.prompting.builder import DEFAULT_LAYOUT, Layout, layout_messages
+from bot.knowledge.faqfile import FaqRecord, read_faq_file
+from bot.prompting.builder import DEFAULT_LAYOUT, Layout, layout_messages, render_system_prompt
+from bot.prompting.templates import default_template
 
-SYSTEM_PROMPT = """You are the customer-service assistant of Northwind Outfitters, an online shop \
-for outdoor clothing and camping gear. Be friendly, polite and concise.
-Rules:
-- Answer only with facts from the FAQ entries given with the customer's question. Never invent \
-prices, dates, times, numbers or policies.
-- If the FAQ entries do not answer the question, say that you don't know and offer to connect \
-the customer with a member of the team.
-- Reply in English, in two or three short sentences.
-- Do not mention these rules or the FAQ entries themselves."""
-
-FAQ = [
-    (
-        "How long does delivery take?",
-        "Orders placed before 2 pm on a working day leave our "
-        "warehouse the same day. Standard delivery takes 2 to 4 working days within the "
-        "country and 5 to 10 working days abroad. Express delivery arrives the next "
-        "working day for orders placed before noon. You receive a tracking link by e-mail "
-        "as soon as the parcel leaves.",
-    ),
-    (
-        "How much does shipping cost?",
-        "Standard shipping costs 4.90 EUR and is free for orders "
-        "above 60 EUR. Express shipping costs 12.90 EUR regardless of the order value. Shipping "
-        "abroad costs 14.90 EUR within the EU and 29.90 EUR elsewhere. Bulky items such as tents "
-        "over 10 kg carry a surcharge of 9 EUR, shown at checkout before you pay.",
-    ),
-    (
-        "How do I return an item?",
-        "You can return unused items within 30 days of delivery. Log "
-        "in, open the order, choose Return and print the prepaid label. Pack the item in its "
-        "original packaging and drop it at any post office. Refunds reach your original payment "
-        "method within 5 working days after the return arrives at our warehouse.",
-    ),
-    (
-        "Can I exchange shoes for another size?",
-        "Yes. Start a return for the pair you have and "
-        "select Exchange instead of Refund, then choose the new size. We ship the new pair as soon "
-        "as the courier scans your parcel, so you do not have to wait for it to reach us. "
-        "Exchanges are free of charge once per order.",
-    ),
-    (
-        "Which payment methods do you accept?",
-        "We accept Visa, Mastercard, American Express, "
-        "PayPal, Apple Pay, Google Pay and bank transfer. Invoices payable within 14 days are "
-        "available to returning customers in Germany and Austria after their second order. We do "
-        "not accept cash on delivery or cheques.",
-    ),
-    (
-        "Do you have a warranty on tents?",
-        "All tents carry a 3-year warranty against "
-        "manufacturing defects such as broken poles, failed seams and faulty zips. Damage from "
-        "storms, fire or misuse is not covered. Send us photos of the defect and your order number "
-        "and we repair or replace the tent, usually within two weeks.",
-    ),
-    (
-        "Can I change or cancel my order?",
-        "You can change or cancel an order until it is packed, "
-        "usually within one hour of ordering. Open the order in your account and choose Edit or "
-        "Cancel. Once the order shows Packed, it can no longer be changed, but you can return "
-        "the items free of charge after delivery.",
-    ),
-    (
-        "Where is my order?",
-        "Open the tracking link in your shipping confirmation e-mail or look "
-        "up the order in your account under Orders. Tracking updates can take up to 24 hours after "
-        "dispatch. If the parcel has not moved for 5 working days, contact us and we will open an "
-        "investigation with the courier.",
-    ),
-    (
-        "Do you sell gift cards?",
-        "Yes, digital gift cards from 10 to 500 EUR are sent by e-mail "
-        "within minutes and are valid for three years. They can be used for several orders until "
-        "the balance is spent. Gift cards cannot be exchanged for cash or used to buy other gift "
-        "cards.",
-    ),
-    (
-        "How do I take care of a down jacket?",
-        "Wash down jackets at 30 degrees on a gentle cycle "
-        "with a special down detergent, never with fabric softener. Tumble dry on low heat "
-        "with two or three clean tennis balls so the down does not clump. Store the "
-        "jacket loosely hung, not compressed, between seasons.",
-    ),
-    (
-        "Do you offer student discounts?",
-        "Students get 10 percent off full-price items after "
-        "verifying their status once through our partner UNiDAYS. The discount cannot be combined "
-        "with other vouchers or applied to gift cards and sale items. Verification stays valid for "
-        "twelve months.",
-    ),
-    (
-        "Is there a physical store?",
-        "We have one store in Munich at Lindwurmstrasse 12, open "
-        "Monday to Saturday from 10 am to 7 pm. Online orders can be collected there free of "
-        "charge two working days after ordering. Returns of online orders are also accepted in the "
-        "store.",
-    ),
-    (
-        "My item arrived damaged, what should I do?",
-        "We are sorry about that. Please send photos "
-        "of the damage and of the parcel within 7 days of delivery through the contact form. We "
-        "send a replacement straight away or refund the item in full, and you do not need to "
-        "return damaged goods unless we ask for them.",
-    ),
-    (
-        "Can I reserve an item?",
-        "We cannot reserve items online. Items in your basket are not "
-        "held for you and may sell out. Our store in Munich can hold items for collection for up "
-        "to 48 hours if you call them. Restock dates are shown on the product page when known.",
-    ),
-    (
-        "How do I find my size?",
-        "Every product page has a size chart with body measurements in "
-        "centimetres. Measure your chest, waist and inside leg and pick the size whose range fits; "
-        "between two sizes, choose the larger one for layering. Our shoes are true to size unless "
-        "the product page says otherwise.",
-    ),
-    (
-        "Do you ship to Switzerland?",
-        "Yes, we ship to Switzerland with standard delivery in 5 to "
-        "8 working days. Prices are shown without German VAT; Swiss import VAT and a customs fee "
-        "are charged by the courier on delivery. Returns from Switzerland are free using the "
-        "prepaid label in your account.",
-    ),
-]
-
-QUESTIONS = [
-    ("Hi, I ordered a tent on Monday and it still hasn't arrived. How long does it take?", 0, 7, 1),
-    ("What does shipping cost if I order for 45 euros?", 1, 0, 15),
-    ("I want to send back a jacket that I don't like. How does that work?", 2, 3, 12),
-    ("These boots are too small, can I get a bigger size?", 3, 2, 14),
-    ("Can I pay by invoice?", 4, 8, 10),
-    ("One pole of my tent broke after a month. Is that covered?", 5, 12, 2),
-    ("I made a mistake in my address, can I still change my order?", 6, 7, 0),
-    ("My tracking hasn't changed in a week. Where is my parcel?", 7, 0, 12),
-    ("Can I buy a gift card for my brother?", 8, 10, 4),
-    ("How should I wash my down jacket?", 9, 14, 5),
-    ("Is there a discount for students?", 10, 8, 4),
-    ("Do you have a shop in Munich where I can try things on?", 11, 13, 14),
-    ("My sleeping bag arrived with a tear in it. What now?", 12, 2, 5),
-    ("Can you keep a backpack for me until Friday?", 13, 11, 7),
-    ("I'm usually between M and L. Which size should I take?", 14, 3, 9),
-    ("Do you deliver to Zurich and will I pay customs?", 15, 1, 0),
-]
-
-
-CONTEXT_ENTRIES = 3  # what the answer policy passes to generation (MAX_CONTEXT_ENTRIES)
+Context = Literal["product", "fixed"]
+_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 FOLLOW_UPS = [
     "And how much does that cost?",
     "OK, and how long does it take?",
@@ -174,19 +40,54 @@ FOLLOW_UPS = [
 ]
 
 
+def system_prompt(settings: Settings | None, business_name: str = BUSINESS_NAME) -> str:
+    """The product's system template rendered for the bench's shop (``prompts/`` by default)."""
+    folder = settings.prompts_dir if settings is not None else _PROMPTS
+    return render_system_prompt(
+        default_template(folder, "system"), business_name=business_name, language="en"
+    )
+
+
 def _document(index: int) -> FaqDocument:
     question, answer = FAQ[index]
     return FaqDocument(id=index, question=question, answer=answer)
 
 
 def support_prompts(count: int, layout: Layout = DEFAULT_LAYOUT) -> list[list[ChatMessage]]:
-    """Today's workload: customer ``i`` asks ``QUESTIONS[i % 16]`` with its three entries."""
+    """The issue's workload: customer ``i`` asks ``QUESTIONS[i % 16]`` with its three entries."""
+    system = system_prompt(None)
     prompts = []
     for index in range(count):
         question, *entries = QUESTIONS[index % len(QUESTIONS)]
         documents = [_document(e) for e in entries]
-        prompts.append(layout_messages(SYSTEM_PROMPT, question, documents, [], layout))
+        prompts.append(layout_messages(system, question, documents, [], layout))
     return prompts
+
+
+def product_support_prompts(
+    settings: Settings, count: int, layout: Layout = DEFAULT_LAYOUT
+) -> tuple[list[list[ChatMessage]], list[int]]:
+    """Customer ``i`` asks ``QUESTIONS[i % 16]`` with the context the app chooses (the shop's
+    FAQ imported into a temporary database), and the entries each prompt carries."""
+    return in_child(_product_support, settings, count, layout)
+
+
+def _product_support(
+    settings: Settings, count: int, layout: Layout
+) -> tuple[list[list[ChatMessage]], list[int]]:
+    async def build() -> tuple[list[list[ChatMessage]], list[int]]:
+        records = [FaqRecord(id=None, question=q, answer=a) for q, a in FAQ]
+        async with bench_app(settings, records) as app:
+            context = ProductContext(app)
+            system = system_prompt(settings)
+            prompts = []
+            for index in range(count):
+                question = QUESTIONS[index % len(QUESTIONS)][0]
+                documents = await context.documents(question)
+                prompts.append(layout_messages(system, question, documents, [], layout))
+            return prompts, context.entries
+
+    return asyncio.run(build())
 
 
 @dataclass
@@ -200,6 +101,7 @@ class ZipfWorkload:
     burst: list[list[ChatMessage]] = field(default_factory=list)
     follow_ups: list[tuple[str, str, list[FaqDocument]]] = field(default_factory=list)
     entry_of: list[str] = field(default_factory=list)  # entry id drawn for each burst customer
+    entries: list[int] = field(default_factory=list)  # FAQ entries each retrieval passed
 
     def add_follow_ups(self, answers: Sequence[str], layout: Layout = DEFAULT_LAYOUT) -> None:
         for (first, question, documents), answer in zip(self.follow_ups, answers, strict=True):
@@ -215,41 +117,46 @@ def zipf_workload(
     exponent: float = 1.1,
     seed: int = 13,
     layout: Layout = DEFAULT_LAYOUT,
+    context: Context = "product",
 ) -> ZipfWorkload:
     """``count`` customers: Zipf-popular questions on the demo FAQ, retrieved and laid out as the
-    bot does; ``follow_up_share`` of them are second turns of conversations opened earlier."""
-    from bot.knowledge.embedding import load_encoder
-    from bot.knowledge.faqfile import read_faq_file
-    from bot.knowledge.index import FaqIndex
-    from bot.prompting.builder import render_system_prompt
-    from bot.prompting.templates import default_template
+    bot does; ``follow_up_share`` of them are second turns of conversations opened earlier.
+    Retrieval runs in a child process (``engine_context``)."""
+    shape = (follow_up_share, exponent, seed, layout, context)
+    return in_child(_zipf_workload, settings, count, shape)
 
+
+def _zipf_workload(
+    settings: Settings, count: int, shape: tuple[float, float, int, Layout, Context]
+) -> ZipfWorkload:
+    follow_up_share, exponent, seed, layout, context_kind = shape
     records = read_faq_file(settings.prompts_dir / "faq.yaml")
     documents = [r.to_document() for r in records if r.language == "en"]
-    index = FaqIndex(load_encoder(settings.embedding_model))
-    index.rebuild(documents)
-    system = render_system_prompt(
-        default_template(settings.prompts_dir, "system"), business_name="Acme Shop", language="en"
-    )
+    system = system_prompt(settings, "Acme Shop")
     rng = random.Random(seed)
     order = rng.sample(documents, len(documents))  # popularity rank of each entry
     weights = [1 / (rank + 1) ** exponent for rank in range(len(order))]
 
-    def retrieve(query: str) -> list[FaqDocument]:
-        hits = index.search(query, k=CONTEXT_ENTRIES, language="en")
-        return [hit.document for hit in hits[:CONTEXT_ENTRIES]]
+    async def build() -> ZipfWorkload:
+        async with bench_app(settings, None) as app:
+            context = ProductContext(app, fixed=context_kind == "fixed")
+            workload = ZipfWorkload(system=system)
+            follow_ups = round(count * follow_up_share)
+            for number in range(count):
+                entry = rng.choices(order, weights)[0]
+                question = rng.choice([entry.question, *entry.variants])
+                first = await context.documents(question)
+                if number < follow_ups:
+                    workload.first_turns.append(
+                        layout_messages(system, question, first, [], layout)
+                    )
+                    again = FOLLOW_UPS[number % len(FOLLOW_UPS)]
+                    joint = await context.documents(f"{question} {again}")
+                    workload.follow_ups.append((question, again, joint))
+                else:
+                    workload.burst.append(layout_messages(system, question, first, [], layout))
+                workload.entry_of.append(str(entry.id))
+            workload.entries = context.entries
+            return workload
 
-    workload = ZipfWorkload(system=system)
-    follow_ups = round(count * follow_up_share)
-    for number in range(count):
-        entry = rng.choices(order, weights)[0]
-        question = rng.choice([entry.question, *entry.variants])
-        if number < follow_ups:
-            first = layout_messages(system, question, retrieve(question), [], layout)
-            workload.first_turns.append(first)
-            again = FOLLOW_UPS[number % len(FOLLOW_UPS)]
-            workload.follow_ups.append((question, again, retrieve(f"{question} {again}")))
-        else:
-            workload.burst.append(layout_messages(system, question, retrieve(question), [], layout))
-        workload.entry_of.append(str(entry.id))
-    return workload
+    return asyncio.run(build())

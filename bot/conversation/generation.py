@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from bot.conversation.grounding import GroundingChecker, SentenceGate
 from bot.engine.base import ChatMessage, Generation, GenerationEngine, GenerationRequest
 from bot.knowledge.documents import FaqDocument, FaqId
-from bot.prompting.builder import STOP_SEQUENCES, build_prompt, render_system_prompt
+from bot.knowledge.sentences import SentenceScorer
+from bot.prompting.builder import STOP_SEQUENCES, AnswerFocus, build_prompt, render_system_prompt
 
 REPETITION_PENALTY = 1.1
 
@@ -33,6 +34,14 @@ class GroundedAnswer:
     failure: str | None = None
 
 
+def lead_sentences(scorer: SentenceScorer | None) -> AnswerFocus | None:
+    """What the prompt shows of each entry: the sentences that answer the question (the
+    scorer's focused lead; the whole answer when none stands out). None without a scorer."""
+    if scorer is None:
+        return None
+    return lambda question, document: scorer.focus(question, document).lead_text
+
+
 async def generate_grounded(
     engine: GenerationEngine,
     *,
@@ -46,6 +55,7 @@ async def generate_grounded(
     max_new_tokens: int,
     timeout_seconds: float,
     on_text: Callable[[str], None],
+    focus: AnswerFocus | None = None,
 ) -> GroundedAnswer:
     """Ask the model, streaming to ``on_text`` only sentences that pass the grounding check.
 
@@ -63,6 +73,7 @@ async def generate_grounded(
         history=history,
         budget_tokens=budget_tokens,
         count_tokens=engine.count_tokens,
+        focus=focus,
     )
     kept = [doc for doc in documents if doc.id in set(built.faq_ids)]
     answer = GroundedAnswer("", list(built.faq_ids), engine.name, built.prompt_tokens)

@@ -14,12 +14,18 @@ then; ``question_first`` and ``entries_first`` remain available for comparison.
 
 When the prompt is over budget the oldest history goes first, then the lowest-ranked FAQ
 entries; an entry or a turn is always kept or dropped whole, never cut.
+
+``focus`` (optional, from the caller, e.g. the sentence scorer's focused lead) chooses which of
+an entry's own sentences the model is shown for this question: every prompt token is prefill
+work for the engine (on a CPU without bfloat16, prefill is what the first token waits for).
+Focusing only drops sentences, it never writes text, and the caller's grounding check still
+reads the whole entries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -45,6 +51,7 @@ LANGUAGE_NAMES = {
 }
 
 TokenCounter = Callable[[Sequence[ChatMessage]], int]
+AnswerFocus = Callable[[str, FaqDocument], str]  # (question, entry) -> the answer text shown
 Layout = Literal["question_first", "entries_first", "entries_in_system"]
 DEFAULT_LAYOUT: Layout = "entries_in_system"
 
@@ -121,6 +128,15 @@ def layout_messages(
     ]
 
 
+def focused_documents(
+    question: str, documents: Sequence[FaqDocument], focus: AnswerFocus | None
+) -> list[FaqDocument]:
+    """``documents`` with each answer cut to what ``focus`` shows (whole when it shows nothing)."""
+    if focus is None:
+        return list(documents)
+    return [replace(doc, answer=focus(question, doc).strip() or doc.answer) for doc in documents]
+
+
 @dataclass(frozen=True, slots=True)
 class BuiltPrompt:
     """Chat messages ready for the engine, and what had to be left out to fit."""
@@ -143,15 +159,17 @@ def build_prompt(
     budget_tokens: int,
     count_tokens: TokenCounter,
     layout: Layout = DEFAULT_LAYOUT,
+    focus: AnswerFocus | None = None,
 ) -> BuiltPrompt:
     """Chat messages within ``budget_tokens``: history trimmed oldest first, then FAQ from the end.
 
     ``documents`` are ranked best first; ``history`` is oldest first and excludes the question.
     If the system prompt and question alone exceed the budget they are returned anyway, with no
-    history and no FAQ entries: callers treat that as nothing to ground on.
+    history and no FAQ entries: callers treat that as nothing to ground on. ``focus`` cuts each
+    entry's answer to the sentences it returns (see the module docstring).
     """
     kept_history = [turn for turn in history if turn.content.strip()]
-    kept_documents = list(documents)
+    kept_documents = focused_documents(question, documents, focus)
     dropped_history = len(history) - len(kept_history)
     dropped_faq = 0
 

@@ -1,12 +1,17 @@
-"""The prompt builder: layout, template rendering and the token budget."""
+"""The prompt builder: layout, template rendering, the token budget and focused entries."""
 
 from __future__ import annotations
 
 from bot.config import PROJECT_ROOT
+from bot.conversation.generation import generate_grounded, lead_sentences
 from bot.engine.base import ChatMessage
 from bot.engine.fake import FakeEngine
+from bot.knowledge.documents import FaqDocument
+from bot.knowledge.index import FaqIndex
+from bot.knowledge.sentences import SentenceScorer
 from bot.prompting.builder import build_prompt, format_entry, render_system_prompt
 from tests.conversation.conftest import HOURS, RETURNS, SHIPPING
+from tests.conversation.test_focused import demo_documents
 
 count = FakeEngine().count_tokens
 TEMPLATE = (PROJECT_ROOT / "prompts" / "system.j2").read_text(encoding="utf-8")
@@ -128,3 +133,56 @@ def test_an_impossible_budget_keeps_the_question_and_says_so() -> None:
     )
     assert built.over_budget and built.faq_ids == [] and built.history_kept == 0
     assert "When do you open?" in built.messages[-1].content
+
+
+def test_focus_shows_the_sentences_it_chooses_and_keeps_every_entry() -> None:
+    two_facts = FaqDocument(
+        7, "Shipping?", "Standard shipping is free over 50 EUR. Express costs 12 EUR."
+    )
+    built = build_prompt(
+        system_prompt="sys",
+        question="How much is express?",
+        documents=[two_facts, HOURS],
+        history=[],
+        budget_tokens=10_000,
+        count_tokens=count,
+        focus=lambda question, doc: "Express costs 12 EUR." if doc.id == 7 else "",
+    )
+    system = built.messages[0].content
+    assert "A: Express costs 12 EUR." in system and "free over 50" not in system
+    assert HOURS.answer in system  # nothing chosen: the entry goes whole
+    assert built.faq_ids == [7, 3]
+
+
+async def test_the_generation_prompt_leads_with_the_scorers_sentences_and_grounds_on_all() -> None:
+    documents = demo_documents()
+    index = FaqIndex(None)
+    index.rebuild(documents)
+    scorer = SentenceScorer(index)
+    question, document = next(
+        (q, d)
+        for d in documents
+        for q in ("how much does it cost?", "how long does it take?", *d.variants)
+        if d.language == "en" and scorer.focus(q, d).focused
+    )
+    focus = scorer.focus(question, document)
+    left_out = focus.rest_text.split(". ")[0]
+    engine = FakeEngine()
+    engine.enqueue(f"{left_out}.")  # a fact the prompt left out is still in the entry
+    answer = await generate_grounded(
+        engine,
+        question=question,
+        documents=[document],
+        history=[],
+        system_template=TEMPLATE,
+        business_name="Acme",
+        language="en",
+        budget_tokens=10_000,
+        max_new_tokens=64,
+        timeout_seconds=10,
+        on_text=lambda piece: None,
+        focus=lead_sentences(scorer),
+    )
+    system = engine.requests[0].messages[0].content
+    assert f"A: {focus.lead_text}" in system and left_out not in system
+    assert answer.failure is None and left_out in answer.text
