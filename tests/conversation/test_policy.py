@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.conversation.exchange import AnswerMode
-from bot.conversation.policy import Action, after_generation, decide
+from bot.conversation.policy import Action, Thresholds, after_generation, decide
 from bot.conversation.smalltalk import Smalltalk
 from bot.knowledge.documents import FaqHit
 from tests.conversation.conftest import HOURS, LIMITS, RETURNS, SHIPPING
@@ -57,3 +57,12 @@ def test_after_generation_sends_only_grounded_text() -> None:
     assert after_generation(partial, grounded=True, generated_text=" ") is AnswerMode.FALLBACK
     empty = decide([], limits=LIMITS)
     assert after_generation(empty, grounded=False, generated_text="") is AnswerMode.HANDOFF
+
+
+def test_a_weak_guess_below_the_fallback_floor_hands_off() -> None:
+    limits = Thresholds(confident=0.8, related=0.2, fallback=0.3)
+    weak = decide([hit(HOURS, 0.25), hit(RETURNS, 0.22)], limits=limits)
+    assert weak.action is Action.HANDOFF and weak.best is not None
+    assert weak.reasons == ("only a guess below the fallback floor",)
+    assert decide([hit(HOURS, 0.1)], limits=limits).reasons == ("nothing relevant in the FAQ",)
+    assert decide([hit(HOURS, 0.35)], limits=limits).action is Action.GENERATE

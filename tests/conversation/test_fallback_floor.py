@@ -1,0 +1,57 @@
+"""The fallback floor through the real app: a partial match whose best entry is below the
+policy's ``fallback`` floor gets the hand-off, not "I'm not completely sure, but this may help".
+
+The app (SQLite file, migrations) with the test shop's FAQ (``shop_faq``) ranked lexically
+(``embedding_model: none``), so the question's confidence is fixed by its words; the floor is
+set just above and just below that confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.app import App, open_app
+from bot.config import Settings
+from bot.conversation.exchange import AnswerMode, Incoming, Reply
+from bot.conversation.policy import FALLBACK_FLOOR, Thresholds
+from bot.conversation.service import ConversationService
+from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
+from tests.conversation.shop_faq import SHOP_FAQ
+
+PARTIAL = "what colour is the light?"  # shares only "light" with the pairing entry
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    lexical = settings.model_copy(update={"embedding_model": "none"})
+    async with open_app(lexical, load_model=False, import_demo=False) as opened:
+        await opened.catalog.import_records(SHOP_FAQ, author="test")
+        yield opened
+
+
+async def reply_with_floor(app: App, floor: float) -> Reply:
+    service = ConversationService(
+        settings=app.settings,
+        session_factory=app.session_factory,
+        catalog=app.catalog,
+        engine=None,
+        texts=app.texts,
+        limits=Thresholds(fallback=floor),
+    )
+    return await service.handle(Incoming(7, 7, PARTIAL, channel="test"))
+
+
+async def test_a_partial_match_below_the_fallback_floor_is_handed_off(app: App) -> None:
+    [best] = app.catalog.search(PARTIAL, 1)
+    assert RELATED_THRESHOLD < best.confidence < CONFIDENT_THRESHOLD  # a partial match
+    above = await reply_with_floor(app, best.confidence - 0.01)
+    assert above.mode is AnswerMode.FALLBACK and above.faq_ids == [int(best.document.id)]
+    below = await reply_with_floor(app, best.confidence + 0.01)
+    assert below.mode is AnswerMode.HANDOFF and below.faq_ids == []
+    assert below.offer_human
+
+
+def test_the_default_floor_is_above_the_related_threshold() -> None:
+    assert Thresholds().fallback == FALLBACK_FLOOR > RELATED_THRESHOLD
