@@ -18,6 +18,7 @@ import pytest
 from bot.app import open_app
 from bot.config import Settings
 from bot.knowledge.encoders import QUERY_ROW_SCALE, encoder_parts, of_family
+from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
 from bot.knowledge.vector_cache import DOCUMENTS, DiskCachedEncoder, text_key
 
 QUESTION = "怀孕45天，严重感冒怎么治？"
@@ -60,3 +61,18 @@ async def test_a_query_row_picks_the_entry_a_passage_row_misses(
     for text in (WHAT_TO_DO, FEVER):
         assert text_key(e5.model, text) in stored
         assert text_key(e5.model + DOCUMENTS, text) in stored
+
+
+async def test_the_e5_curve_keeps_another_shops_policy_below_confident(settings: Settings) -> None:
+    """The e5 curve fitted for precision on the Chinese dev set: "Taobao's return policy" meets
+    the demo's return-policy entry at cosine 0.95 with a thin margin and "淘宝" unmatched; the
+    earlier curve gave it 0.80 (a confident answer about our policy), this one about 0.67.
+    A customer's own wording of an entry stays confident."""
+    e5_settings = settings.model_copy(update={"embedding_model": "e5"})
+    async with open_app(e5_settings, load_model=False) as app:
+        other_shop = app.catalog.search("淘宝的退货政策是什么？", k=2, language="zh")
+        ours = app.catalog.search("尺码不合适可以换吗", k=2, language="zh")
+    assert other_shop[0].document.question == "你们的退货政策是什么？"
+    assert RELATED_THRESHOLD <= other_shop[0].confidence < CONFIDENT_THRESHOLD
+    assert ours[0].document.question == "可以换尺码或颜色吗？"
+    assert ours[0].confidence >= CONFIDENT_THRESHOLD
