@@ -177,14 +177,12 @@ class FaqIndex:
     def _language_id(self, code: str) -> int:
         return self._language_numbers.setdefault(code, len(self._language_numbers))
 
-    def _document_space(self, document: FaqDocument) -> int | None:
-        return self.space_for(document.language) if self.encoder is not None else None
-
     def _encode_documents(
         self, documents: list[FaqDocument]
     ) -> list[tuple[int | None, np.ndarray | None]]:
         """(space, embedding rows) per document, encoding only texts not seen before."""
-        spaces = [self._document_space(doc) for doc in documents]
+        routed = self.encoder is not None  # (not truthiness: a vector cache is sized)
+        spaces = [self.space_for(doc.language) if routed else None for doc in documents]
         with self._lock:
             known = dict(self._vectors)
         rows, new = document_rows(encoder_parts(self.encoder), spaces, documents, known)
@@ -263,17 +261,17 @@ class FaqIndex:
         spoken = detect_language(query)
         unsure = bool(hits) and hits[0].confidence < SKIP_AT
         if unsure and dense is not None and self._looks.reranks(spoken):  # mpnet looks again
-            rescored = self._looks.reranker.rescored(query, fused, dense)
-            if rescored is not None:
+            looked = self._looks.reranker.rescored(query, fused, dense)  # scores, mpnet's cosines
+            if looked is not None:
                 gaps = self._looks.second.gaps(query, np.isfinite(fused))
-                return self._hits(rescored, RERANK_WEIGHTS, terms, k, dense, gaps)[0]
+                return self._hits(looked[0], RERANK_WEIGHTS, terms, k, dense, gaps, looked[1])[0]
         if hits and self._looks.reviews(spoken):
             self._looks.second.review(query, hits, top, np.isfinite(fused))
         return hits
 
     def _hits(
         self, fused: np.ndarray, weights: FusionWeights, terms: list[str], k: int,
-        dense: np.ndarray | None, gaps: np.ndarray | None = None,
+        dense: np.ndarray | None, gaps: np.ndarray | None = None, looked: np.ndarray | None = None,
     ) -> tuple[list[FaqHit], int]:  # fmt: skip
         """The best ``k`` finite slots of ``fused`` as hits, and the best slot (-1: none)."""
         with self._lock:
@@ -295,6 +293,7 @@ class FaqIndex:
                 document = self._documents[slot]
                 assert document is not None
                 gap = float(gaps[slot]) if gaps is not None else 0.0
-                value = confidence(score, margin, weights, unmatched, cosine, gap)
+                last = float(looked[slot]) if looked is not None else None  # mpnet's cosine
+                value = confidence(score, margin, weights, unmatched, cosine, gap, last)
                 hits.append(FaqHit(document, score, value, weights is RERANK_WEIGHTS))
         return hits, int(order[0])

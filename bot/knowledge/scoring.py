@@ -48,6 +48,9 @@ class FusionWeights:
     # + gap_slope * (e5's cosine of the hit - e5's best cosine of any other entry): a second
     # model's agreement (only the mpnet reranker's curve uses it, see ``rerank``)
     gap_slope: float = 0.0
+    # The model that looked last (mpnet, for a re-ranked hit) waives the dense floor when its
+    # own cosine is at least this (ramped like the floor): see ``confidence``. 2.0: never.
+    waive_at: float = 2.0
 
 
 DEFAULT_WEIGHTS = FusionWeights(dense_floor=0.55)  # MiniLM (English)
@@ -103,6 +106,7 @@ def confidence(
     unmatched: float = 0.0,
     dense: float | None = None,
     gap: float = 0.0,
+    looked: float | None = None,
 ) -> float:
     """Calibrated probability that a hit with this score, margin, share of the query's content
     terms left unmatched and dense cosine is the right entry.
@@ -110,6 +114,8 @@ def confidence(
     The dense floor: "is the blue jacket waterproof?" shares a word with the return-policy entry
     of a small FAQ, where every margin is wide, and scored 0.88 on score and margin alone; its
     MiniLM cosine is 0.44. Below 0.55, confident dev-set answers were 1 in 100 (and right).
+    ``looked``: the cosine of the model that ranked the hit last (mpnet), which lifts the floor
+    from ``weights.waive_at`` on ("do you accept amex?": MiniLM 0.39, mpnet 0.71).
     """
     logit = weights.bias + weights.score_slope * score + weights.margin_slope * margin
     logit += weights.unmatched_slope * unmatched + weights.gap_slope * gap
@@ -119,5 +125,8 @@ def confidence(
         exp = math.exp(logit)
         value = exp / (1.0 + exp)
     if dense is not None and dense < weights.dense_floor:
-        value *= max(0.0, 1.0 - (weights.dense_floor - dense) / DENSE_RAMP)
+        shortfall = weights.dense_floor - dense
+        if looked is not None:
+            shortfall = min(shortfall, max(0.0, weights.waive_at - looked))
+        value *= max(0.0, 1.0 - shortfall / DENSE_RAMP)
     return value

@@ -17,7 +17,8 @@ from bot.knowledge.embedding import EncoderError
 from bot.knowledge.encoders import RoutedEncoder
 from bot.knowledge.index import FaqIndex
 from bot.knowledge.lazy_encoder import LazyEncoder
-from bot.knowledge.rerank import SKIP_AT, Reranker
+from bot.knowledge.rerank import RERANK_WEIGHTS, SKIP_AT, Reranker
+from bot.knowledge.scoring import DEFAULT_WEIGHTS, confidence
 from bot.knowledge.vector_cache import DiskCachedEncoder
 from tests.knowledge.test_routing_and_learning import DocumentAwareHashing, EnglishHashing
 from tests.knowledge.test_second_opinion import PointingE5
@@ -192,3 +193,13 @@ def test_e5_agreeing_with_the_reranked_hit_raises_its_confidence() -> None:
         confidences.append(top.confidence)
     agreed, doubted = confidences
     assert agreed > 0.9 > 0.1 > doubted
+
+
+def test_mpnet_sure_of_a_hit_waives_the_dense_floor_gradually() -> None:
+    weights = RERANK_WEIGHTS
+    args = (1.0, 0.3, weights, 0.2, weights.dense_floor - 0.2)  # MiniLM far below its floor
+    assert confidence(*args) == 0.0
+    assert confidence(*args, looked=weights.waive_at - 0.2) == 0.0  # mpnet unsure as well
+    assert confidence(*args, looked=weights.waive_at) == confidence(*args[:4])  # no floor
+    assert 0.0 < confidence(*args, looked=weights.waive_at - 0.05) < confidence(*args[:4])
+    assert confidence(1.0, 0.3, DEFAULT_WEIGHTS, 0.2, 0.3, looked=0.99) == 0.0  # MiniLM's own

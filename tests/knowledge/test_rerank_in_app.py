@@ -14,13 +14,15 @@ import pytest
 
 from bot.app import open_app
 from bot.config import Settings
+from bot.knowledge.documents import embedded_texts
 from bot.knowledge.embedding import cpu_supports_bfloat16
 from bot.knowledge.encoders import encoder_parts, of_family
 from bot.knowledge.faqfile import read_faq_file
 from bot.knowledge.faqfile_writer import write_faq_file
 from bot.knowledge.lazy_encoder import LazyEncoder
 from bot.knowledge.mpnet import bundled_mpnet_path
-from bot.knowledge.rerank import SKIP_AT
+from bot.knowledge.rerank import RERANK_WEIGHTS, SKIP_AT
+from bot.knowledge.thresholds import CONFIDENT_THRESHOLD
 from tests.knowledge.conftest import DEMO_FAQ, PROJECT_ROOT
 
 SURE = "How long does shipping take?"  # an entry's own wording
@@ -67,3 +69,27 @@ async def test_open_app_reranks_an_unsure_english_question_and_not_a_sure_one(
         assert unsure[0].reranked, [(h.document.id, round(h.confidence, 2)) for h in unsure]
         assert unsure[0].document.question.startswith("My item arrived damaged")
         assert mpnet.loaded
+
+
+@pytest.mark.slow
+async def test_mpnet_sure_of_a_hit_waives_minilms_dense_floor(
+    app_settings: Settings, tmp_path: Path
+) -> None:
+    """ "do you accept amex?": MiniLM's cosine of the payment entry is under its floor (which
+    made the confidence 0), mpnet's is above ``waive_at``, so the re-ranked hit is confident."""
+    question = "do you accept amex?"
+    async with open_app(app_settings, load_model=False, import_demo=False) as app:
+        await app.catalog.import_file(english_faq(tmp_path), author="test")
+        [hit] = app.catalog.search(question, k=1)
+        assert hit.reranked and hit.document.question == "Which payment methods do you accept?"
+        parts = encoder_parts(app.catalog.index.encoder)
+        english = app.catalog.index.space_for("en")
+        assert english is not None
+        minilm, mpnet = parts[english], next(p for p in parts if of_family(p, "mpnet"))
+        texts = embedded_texts(hit.document)
+        for part, below in ((minilm, True), (mpnet, False)):
+            query, *rows = part.encode([question, *texts])
+            best = max(float(row @ query) for row in rows)
+            limit = RERANK_WEIGHTS.dense_floor if below else RERANK_WEIGHTS.waive_at
+            assert (best < limit) is below, (part, best)
+        assert hit.confidence >= CONFIDENT_THRESHOLD
