@@ -3,8 +3,9 @@
 Each entry contributes several rows (its question, question + answer, each alternative
 phrasing); an entry's dense score is the best cosine over its rows, so a customer's wording only
 has to be close to one of them (a row may be shorter than unit length to count for less: e5's
-"query: " rows, see ``encoders.QUERY_ROW_SCALE``). Rows live in one growing float32 matrix; replacing or removing an
-entry retires its rows (owner -1, zero vector); once they are many, the next edit compacts.
+"query: " rows, see ``encoders.QUERY_ROW_SCALE``). Rows live in one growing float32 matrix;
+replacing or removing an entry retires its rows (owner -1, zero vector); once they are many, the
+next edit compacts.
 """
 
 from __future__ import annotations
