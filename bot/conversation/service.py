@@ -23,7 +23,7 @@ from bot.conversation.accounts import CustomerAccounts
 from bot.conversation.answering import Composer
 from bot.conversation.choices import ChoiceBook
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
-from bot.conversation.generation import GroundedAnswer, generate_grounded
+from bot.conversation.generation import GroundedAnswer, generate_grounded, lead_sentences
 from bot.conversation.lookup import Lookup, split_questions
 from bot.conversation.policy import Action, Decision, Thresholds, after_generation, decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
@@ -247,6 +247,7 @@ class ConversationService:
                 max_new_tokens=self.settings.max_new_tokens,
                 timeout_seconds=self.settings.generation_timeout_seconds,
                 on_text=emit,
+                focus=lead_sentences(self.scorer),
             )
         except EngineBusy:
             return None, "engine busy"
