@@ -80,11 +80,8 @@ async def generate_grounded(
     if not kept:
         answer.failure = "no FAQ entry fits the prompt budget"
         return answer
-    checker = GroundingChecker(
-        [f"{doc.question}\n{doc.answer}" for doc in kept],
-        question=question,
-        system_prompt=system_prompt,
-    )
+    entries = [f"{doc.question}\n{doc.answer}" for doc in kept]  # whole, even when focused
+    checker = GroundingChecker(entries, question=question, system_prompt=system_prompt)
     gate = SentenceGate(checker)
     request = GenerationRequest(
         messages=built.messages,
