@@ -267,3 +267,22 @@ def entry_key(value: object) -> int | None:
         return int(value)  # type: ignore[call-overload, no-any-return]
     except (TypeError, ValueError):
         return None
+
+
+def torn_fragment(question: str, first: FaqHit | None, stay: object, confident: float) -> bool:
+    """True when a fragment naming one thing and pointing nowhere ("退款几天到？" after a
+    return question) stays with the topic while the message alone is confidently another
+    entry: either may be meant, so the topic is offered as a partial match and the message's
+    own entry after it, neither stated as fact (``Lookup._rank``)."""
+    return (
+        first is not None
+        and first.confidence >= confident
+        and first.document.id != stay
+        and len(topic_terms(question)) == FRAGMENT_TERMS
+        and not points_back(question)
+    )
+
+
+def capped(hits: list[FaqHit], ceiling: float) -> list[FaqHit]:
+    """``hits`` with no confidence above ``ceiling`` (same order)."""
+    return [FaqHit(h.document, h.score, min(h.confidence, ceiling)) for h in hits]

@@ -31,12 +31,14 @@ from bot.conversation.followup import (
     FRAGMENT_TERMS,
     FollowUpContext,
     asks_same_for,
+    capped,
     entry_key,
     looks_dependent,
     open_topic,
     points_back,
     stays_on,
     topic_terms,
+    torn_fragment,
 )
 from bot.knowledge.documents import FaqDocument, FaqHit
 from bot.knowledge.sentences import ScoredSentence, SentenceScorer, asked_kinds, given_kinds
@@ -184,6 +186,7 @@ class Lookup:
             first.document.id if named and first and first.confidence >= self.confident else None
         )
         stay = stays_on(question, fits, context, answers_kind, chosen)
+        torn = stay is not None and torn_fragment(question, first, stay, self.confident)
         if stay is not None:
             top = next(hit for _, hit in rated if hit.document.id == stay)
             floor = FOLLOWUP_CONFIDENCE
@@ -202,12 +205,13 @@ class Lookup:
                 # best guess, offered as a partial match ("I'm not completely sure…").
                 top, floor = prior, STILL_ON_TOPIC
         rest = _demoted(rated, top)
+        if torn:  # the topic first as a partial match, the message's own entry next
+            floor, rest = self.confident - PARTIAL_MARGIN, capped(rest, self.confident - 0.02)
         # The policy ranks by confidence: the chosen entry must stay first.
         floor = max([floor, *(hit.confidence for hit in rest)])
         confidence = min(1.0, max(top.confidence, floor))
-        if stay is None and not self._own(top, alone, fits):
-            # Only the earlier question made it confident (the joint search): a guess at what
-            # was meant, never stated as fact ("你们也收二手手机吗？" after a payment question).
+        if torn or (stay is None and not self._own(top, alone, fits)):
+            # torn, or only the joint search made it confident: a guess, never stated as fact
             confidence = min(confidence, self.confident - PARTIAL_MARGIN)
         return [FaqHit(top.document, top.score, confidence), *rest]
 

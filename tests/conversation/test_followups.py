@@ -372,3 +372,25 @@ async def test_a_question_naming_one_thing_at_most_borrows_the_kind_of_answer_as
     assert found.hits and found.hits[0].document.id == returns.document.id
     assert 0.2 <= found.hits[0].confidence < 0.7
     assert not (await lookup.find(named, context)).hits
+
+
+async def test_a_fragment_the_message_alone_places_elsewhere_is_not_stated_as_fact(
+    app: App,
+) -> None:
+    # "退款几天到？" after "买错了能退吗": the return policy shares 退款 and gives a number of
+    # days, so the conversation stays with it, while the message alone is confidently the
+    # refund-time entry. Either may be meant: the topic is offered as a partial match only.
+    policy = FaqDocument(
+        11, "退货政策是什么？", "收货后 30 天内可以退货并全额退款。国内退货免费。", language="zh"
+    )
+    refund = FaqDocument(12, "退款多久能到账？", "收到退货后 5-7 个工作日内退款。", language="zh")
+    earlier, question = "买错了能退吗", "退款几天到？"
+    results = {
+        question: [FaqHit(refund, 1.0, 0.74), FaqHit(policy, 0.6, 0.2)],
+        f"{earlier} {question}": [FaqHit(policy, 1.0, 0.8), FaqHit(refund, 0.9, 0.5)],
+    }
+    found = await (await scored_lookup(app, results)).find(
+        question, FollowUpContext((earlier,), (11,))
+    )
+    assert found.hits[0].confidence < 0.7
+    assert refund in [hit.document for hit in found.hits]
