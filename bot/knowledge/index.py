@@ -19,9 +19,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from bot.knowledge.dense import DenseRows
-from bot.knowledge.documents import FaqDocument, FaqHit, FaqId, embedded_texts, primary_language
+from bot.knowledge.documents import FaqDocument, FaqHit, FaqId, primary_language
 from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import document_encoder, document_rows, encoder_parts
+from bot.knowledge.encoders import document_encoder, document_rows, encoder_parts, row_keys
 from bot.knowledge.language import detect_language
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.phrasings import EXACT_BONUS, Phrasings
@@ -110,7 +110,7 @@ class FaqIndex:
             if space is not None and rows is not None:
                 dense[space] = dense[space] or DenseRows(rows.shape[1])
                 dense[space].set(slot, rows)  # type: ignore[union-attr]
-                keep.update((space, text) for text in embedded_texts(doc))
+                keep.update(row_keys(encoder_parts(self.encoder)[space], space, doc))
         self._looks.rebuild(unique)
         with self._lock:
             self._documents = list(unique)
