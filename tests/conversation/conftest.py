@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import App, open_app
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversation.policy import Thresholds
 from bot.conversation.service import ConversationService
 from bot.conversation.texts import Texts
 from bot.engine.fake import FakeEngine
 from bot.knowledge.documents import FaqDocument, FaqHit
+from tests.conversation.shop_faq import SHOP_FAQ
 
 SHIPPING = FaqDocument(
     1,
@@ -107,3 +109,13 @@ def service(
 
 def joined(pieces: Sequence[str]) -> str:
     return "".join(pieces)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    """The real app (SQLite file, migrations) with the test shop's FAQ (``shop_faq``), ranked
+    lexically (``embedding_model: none``) so that confidences follow from the words alone."""
+    lexical = settings.model_copy(update={"embedding_model": "none"})
+    async with open_app(lexical, load_model=False, import_demo=False) as opened:
+        await opened.catalog.import_records(SHOP_FAQ, author="test")
+        yield opened

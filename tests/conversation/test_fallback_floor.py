@@ -8,27 +8,13 @@ set just above and just below that confidence.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from bot.app import App, open_app
-from bot.config import Settings
+from bot.app import App
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.policy import FALLBACK_FLOOR, Thresholds
 from bot.conversation.service import ConversationService
 from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
-from tests.conversation.shop_faq import SHOP_FAQ
 
 PARTIAL = "what colour is the light?"  # shares only "light" with the pairing entry
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[App]:
-    lexical = settings.model_copy(update={"embedding_model": "none"})
-    async with open_app(lexical, load_model=False, import_demo=False) as opened:
-        await opened.catalog.import_records(SHOP_FAQ, author="test")
-        yield opened
 
 
 async def reply_with_floor(app: App, floor: float) -> Reply:

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import select
 
-from bot.app import App, open_app
+from bot.app import App
 from bot.channels.console import run_console
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import PROJECT_ROOT
 from bot.conversation.exchange import AnswerMode, Incoming
 from bot.knowledge.documents import FaqDocument
 from bot.knowledge.faqfile import read_faq_file
 from bot.knowledge.index import FaqIndex
 from bot.knowledge.sentences import SentenceScorer, split_sentences
 from storage.models import AnswerChoice
-from tests.conversation.shop_faq import SHOP_FAQ
 
 QUESTIONS = (
     "Is there a fee for sending stuff back?",
@@ -33,14 +30,6 @@ QUESTIONS = (
     "要多久？",
     "can I return sale items?",
 )
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[App]:
-    lexical = settings.model_copy(update={"embedding_model": "none"})
-    async with open_app(lexical, load_model=False, import_demo=False) as opened:
-        await opened.catalog.import_records(SHOP_FAQ, author="test")
-        yield opened
 
 
 def demo_documents() -> list[FaqDocument]:

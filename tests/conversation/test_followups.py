@@ -7,13 +7,9 @@ The real app (SQLite file) with the test shop's FAQ (``shop_faq``), ranked lexic
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from bot.app import App, open_app
-from bot.config import Settings
+from bot.app import App
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.fitting import topical_fits
 from bot.conversation.followup import Earlier, FollowUpContext, context_of, looks_dependent
@@ -21,19 +17,10 @@ from bot.conversation.handoff import HandoffService
 from bot.conversation.lookup import BORROW_FIT, Lookup
 from bot.conversation.service import ConversationService
 from bot.knowledge.documents import FaqDocument, FaqHit
-from tests.conversation.shop_faq import SHOP_FAQ
 
 COST_Q = "Do you deliver the Quibbit abroad?"
 FOLLOW_UP = "how long does that take?"
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[App]:
-    lexical = settings.model_copy(update={"embedding_model": "none"})
-    async with open_app(lexical, load_model=False, import_demo=False) as opened:
-        await opened.catalog.import_records(SHOP_FAQ, author="test")
-        yield opened
 
 
 class Clock:
