@@ -18,12 +18,10 @@ import asyncio
 import json
 import logging
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from bot.app import open_app
+from bench.temporary_app import temporary_app
 from bot.config import load_settings
 from bot.conversation.exchange import AnswerMode, Incoming
 
@@ -38,30 +36,24 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def run(rounds: int, load_model: bool) -> dict[str, Any]:
     settings = load_settings()
-    with tempfile.TemporaryDirectory(prefix="supportbot-bench-") as folder:
-        settings = settings.model_copy(
-            update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"}
-        )
-        started = time.perf_counter()
-        async with open_app(settings, load_model=load_model) as app:
-            startup_s = time.perf_counter() - started
-            questions = [doc.question for doc in app.catalog.index.documents()]
-            texts = [w.format(q=q) for w in WORDINGS for q in questions][: rounds + 1]
-            await app.conversation.handle(Incoming(0, 0, texts.pop(), channel="bench"))  # warm
-            reply_ms: list[float] = []
-            wall_ms: list[float] = []
-            modes: dict[str, int] = {}
-            for number, text in enumerate(texts, start=1):
-                t0 = time.perf_counter()
-                reply = await app.conversation.handle(
-                    Incoming(number, number, text, channel="bench")
-                )
-                elapsed = (time.perf_counter() - t0) * 1000
-                modes[reply.mode.value] = modes.get(reply.mode.value, 0) + 1
-                if reply.mode is AnswerMode.FAQ:
-                    wall_ms.append(elapsed)
-                    reply_ms.append(float(reply.latency_ms))
-            model = app.engine.name if app.engine is not None else None
+    started = time.perf_counter()
+    async with temporary_app(settings, load_model=load_model) as app:
+        startup_s = time.perf_counter() - started
+        questions = [doc.question for doc in app.catalog.index.documents()]
+        texts = [w.format(q=q) for w in WORDINGS for q in questions][: rounds + 1]
+        await app.conversation.handle(Incoming(0, 0, texts.pop(), channel="bench"))  # warm
+        reply_ms: list[float] = []
+        wall_ms: list[float] = []
+        modes: dict[str, int] = {}
+        for number, text in enumerate(texts, start=1):
+            t0 = time.perf_counter()
+            reply = await app.conversation.handle(Incoming(number, number, text, channel="bench"))
+            elapsed = (time.perf_counter() - t0) * 1000
+            modes[reply.mode.value] = modes.get(reply.mode.value, 0) + 1
+            if reply.mode is AnswerMode.FAQ:
+                wall_ms.append(elapsed)
+                reply_ms.append(float(reply.latency_ms))
+        model = app.engine.name if app.engine is not None else None
     faq_share = len(wall_ms) / max(sum(modes.values()), 1)
     return {
         "rounds": sum(modes.values()),

@@ -18,11 +18,10 @@ import argparse
 import asyncio
 import json
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.app import open_app
+from bench.temporary_app import temporary_app
 from bot.commands.eval_cmd import eval_scope
 from bot.config import load_settings
 from bot.conversation.exchange import AnswerMode, Incoming
@@ -41,34 +40,30 @@ async def measure(path: Path, limit: int | None) -> dict[str, Any]:
     _, queries = load_dataset(path)
     queries = queries[:limit] if limit else queries
     settings = load_settings()
-    with tempfile.TemporaryDirectory(prefix="supportbot-choices-") as folder:
-        settings = settings.model_copy(
-            update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"}
-        )
-        async with open_app(
-            settings, load_model=False, import_demo=False, vector_scope=eval_scope(path)
-        ) as app:
-            await app.catalog.import_records(read_faq_file(path), author="bench")
-            async with app.session_factory() as session:
-                entries = await faq.list_entries(session=session)
-            external = {e.id: e.external_id or str(e.id) for e in entries}
-            modes: dict[str, int] = {}
-            choices = right_offered = offered_total = 0
-            counts = {"confident": [0, 0], "sentence": [0, 0]}  # [answers, right]
-            confident = app.conversation.limits.confident
-            for number, (text, gold) in enumerate(queries, start=1):
-                reply = await app.conversation.handle(Incoming(number, number, text, "bench"))
-                modes[reply.mode.value] = modes.get(reply.mode.value, 0) + 1
-                if reply.mode is AnswerMode.CHOICE:
-                    choices += 1
-                    offered = {external.get(c.faq_id) for c in reply.choices}
-                    offered_total += len(offered)
-                    right_offered += bool(offered & {str(g) for g in gold})
-                elif reply.mode is AnswerMode.FAQ and reply.faq_ids:
-                    right = external.get(reply.faq_ids[0]) in {str(g) for g in gold}
-                    kind = "confident" if reply.confidence >= confident else "sentence"
-                    counts[kind][0] += 1
-                    counts[kind][1] += right
+    async with temporary_app(
+        settings, prefix="supportbot-choices-", import_demo=False, vector_scope=eval_scope(path)
+    ) as app:
+        await app.catalog.import_records(read_faq_file(path), author="bench")
+        async with app.session_factory() as session:
+            entries = await faq.list_entries(session=session)
+        external = {e.id: e.external_id or str(e.id) for e in entries}
+        modes: dict[str, int] = {}
+        choices = right_offered = offered_total = 0
+        counts = {"confident": [0, 0], "sentence": [0, 0]}  # [answers, right]
+        confident = app.conversation.limits.confident
+        for number, (text, gold) in enumerate(queries, start=1):
+            reply = await app.conversation.handle(Incoming(number, number, text, "bench"))
+            modes[reply.mode.value] = modes.get(reply.mode.value, 0) + 1
+            if reply.mode is AnswerMode.CHOICE:
+                choices += 1
+                offered = {external.get(c.faq_id) for c in reply.choices}
+                offered_total += len(offered)
+                right_offered += bool(offered & {str(g) for g in gold})
+            elif reply.mode is AnswerMode.FAQ and reply.faq_ids:
+                right = external.get(reply.faq_ids[0]) in {str(g) for g in gold}
+                kind = "confident" if reply.confidence >= confident else "sentence"
+                counts[kind][0] += 1
+                counts[kind][1] += right
     return {
         "queries": len(queries),
         "modes": modes,

@@ -34,14 +34,14 @@ import argparse
 import asyncio
 import json
 import logging
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.app import App, open_app
+from bench.temporary_app import temporary_app
+from bot.app import App
 from bot.config import PROJECT_ROOT, load_settings
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from storage.repositories import faq
@@ -208,20 +208,16 @@ async def play(path: Path, show: bool) -> dict[str, Any]:
     dialogues = load_dialogues(path)
     settings = load_settings()
     tally = Tally()
-    with tempfile.TemporaryDirectory(prefix="supportbot-dialogues-") as folder:
-        settings = settings.model_copy(
-            update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"}
-        )
-        async with open_app(settings, load_model=False) as app:
-            async with app.session_factory() as session:
-                entries = await faq.list_entries(session=session)
-            external_ids = {e.id: e.external_id or str(e.id) for e in entries}
-            labels = {s.expect for d in dialogues for s in d.steps if s.say is not None}
-            unknown = labels - {NONE} - set(external_ids.values())
-            if unknown:
-                raise ValueError(f"labels that are no entry of the demo FAQ: {sorted(unknown)}")
-            for number, dialogue in enumerate(dialogues, start=1):
-                await play_one(app, number, dialogue, external_ids, tally, show)
+    async with temporary_app(settings, prefix="supportbot-dialogues-") as app:
+        async with app.session_factory() as session:
+            entries = await faq.list_entries(session=session)
+        external_ids = {e.id: e.external_id or str(e.id) for e in entries}
+        labels = {s.expect for d in dialogues for s in d.steps if s.say is not None}
+        unknown = labels - {NONE} - set(external_ids.values())
+        if unknown:
+            raise ValueError(f"labels that are no entry of the demo FAQ: {sorted(unknown)}")
+        for number, dialogue in enumerate(dialogues, start=1):
+            await play_one(app, number, dialogue, external_ids, tally, show)
     return summary(len(dialogues), tally)
 
 

@@ -11,14 +11,13 @@ its encoders never sit under the engine's peak RSS (``ru_maxrss`` is per process
 from __future__ import annotations
 
 import multiprocessing
-import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TypeVar
 
-from bot.app import App, open_app
+from bench.temporary_app import temporary_app
+from bot.app import App
 from bot.config import Settings
 from bot.conversation.generation import lead_sentences
 from bot.conversation.policy import decide
@@ -34,15 +33,15 @@ Result = TypeVar("Result")
 @asynccontextmanager
 async def bench_app(settings: Settings, records: Sequence[FaqRecord] | None) -> AsyncIterator[App]:
     """The app without a model on a temporary database: the demo FAQ, or ``records`` only."""
-    with tempfile.TemporaryDirectory(prefix="supportbot-bench-engine-") as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        scoped = settings.model_copy(update={"database_url": url})
-        async with open_app(
-            scoped, load_model=False, import_demo=records is None, vector_scope=VECTOR_SCOPE
-        ) as app:
-            if records is not None:
-                await app.catalog.import_records(records, author=None)
-            yield app
+    async with temporary_app(
+        settings,
+        prefix="supportbot-bench-engine-",
+        import_demo=records is None,
+        vector_scope=VECTOR_SCOPE,
+    ) as app:
+        if records is not None:
+            await app.catalog.import_records(records, author=None)
+        yield app
 
 
 class ProductContext:
