@@ -205,8 +205,8 @@ class Lookup:
                 # best guess, offered as a partial match ("I'm not completely sure…").
                 top, floor = prior, STILL_ON_TOPIC
         rest = _demoted(rated, top)
-        if torn:  # the topic first as a partial match, the message's own entry next
-            floor, rest = self.confident - PARTIAL_MARGIN, capped(rest, self.confident - 0.02)
+        if torn:  # the topic first as a partial match (capped below), the message's own entry next
+            rest = capped(rest, self.confident - 2 * PARTIAL_MARGIN)
         # The policy ranks by confidence: the chosen entry must stay first.
         floor = max([floor, *(hit.confidence for hit in rest)])
         confidence = min(1.0, max(top.confidence, floor))

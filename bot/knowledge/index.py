@@ -103,6 +103,7 @@ class FaqIndex:
         phrasings = Phrasings()
         dense: list[DenseRows | None] = [None for _ in self._dense]
         keep: set[tuple[int, str]] = set()
+        parts = encoder_parts(self.encoder)
         for slot, doc in enumerate(unique):
             lexical.set(slot, doc)
             phrasings.set(slot, doc)
@@ -110,7 +111,7 @@ class FaqIndex:
             if space is not None and rows is not None:
                 dense[space] = dense[space] or DenseRows(rows.shape[1])
                 dense[space].set(slot, rows)  # type: ignore[union-attr]
-                keep.update(row_keys(encoder_parts(self.encoder)[space], space, doc))
+                keep.update(row_keys(parts[space], space, doc))
         self._looks.rebuild(unique)
         with self._lock:
             self._documents = list(unique)
