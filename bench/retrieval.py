@@ -45,10 +45,10 @@ from bench.timed_index import TimedFaqIndex, percentile
 from bot.app import open_app
 from bot.commands.eval_cmd import evaluate_dataset
 from bot.config import Settings, load_settings
-from bot.knowledge.documents import FaqDocument
+from bot.knowledge.documents import FaqDocument, embedded_texts
 from bot.knowledge.embedding import TextEncoder, load_encoder
 from bot.knowledge.encoders import RoutedEncoder, encoder_parts
-from bot.knowledge.index import FaqIndex, embedded_texts
+from bot.knowledge.index import FaqIndex
 from bot.knowledge.metrics import load_dataset, open_world_rate
 
 DEFAULT_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
