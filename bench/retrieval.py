@@ -32,7 +32,6 @@ import asyncio
 import json
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,8 +40,8 @@ from typing import Any
 import numpy as np
 
 from bench.calibration import calibrate, out_of_scope_questions
+from bench.temporary_app import temporary_app
 from bench.timed_index import TimedFaqIndex, percentile
-from bot.app import open_app
 from bot.commands.eval_cmd import evaluate_dataset
 from bot.config import Settings, load_settings
 from bot.knowledge.documents import FaqDocument, embedded_texts
@@ -155,6 +154,13 @@ QUALITY_KEYS = (
 )  # fmt: skip
 
 
+def faq_datasets(folder: Path) -> list[Path]:
+    """The ``*/dev.json`` under ``folder`` that are FAQ datasets (a documents dataset, such as
+    emanual_tv, has articles instead of FAQ entries: this bench has nothing to rank there)."""
+    paths = sorted(folder.glob("*/dev.json"))
+    return [path for path in paths if "faq" in json.loads(path.read_text(encoding="utf-8"))]
+
+
 def quality(settings: Settings, datasets: Sequence[Path]) -> dict[str, Any]:
     """Each dev set's figures as `supportbot eval --json` prints them, and the out-of-scope
     questions against the demo FAQ as a fresh install imports it (both through ``open_app``)."""
@@ -168,13 +174,9 @@ def quality(settings: Settings, datasets: Sequence[Path]) -> dict[str, Any]:
 
 async def demo_out_of_scope(settings: Settings) -> dict[str, Any]:
     """bench/data/out_of_scope.yaml against the demo FAQ, in a temporary database."""
-    with tempfile.TemporaryDirectory(prefix="supportbot-bench-") as folder:
-        isolated = settings.model_copy(
-            update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"}
-        )
-        async with open_app(isolated, load_model=False, import_demo=True) as app:
-            threshold = app.conversation.limits.confident
-            return open_world_rate(app.catalog.index, out_of_scope_questions(), threshold)
+    async with temporary_app(settings) as app:
+        threshold = app.conversation.limits.confident
+        return open_world_rate(app.catalog.index, out_of_scope_questions(), threshold)
 
 
 def speed(
@@ -268,11 +270,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quality-only", action="store_true", help="skip the speed part")
     args = parser.parse_args(argv)
 
-    datasets = sorted(args.datasets.glob("*/dev.json"))
+    datasets = faq_datasets(args.datasets)
     if args.dataset:
         datasets = [path for path in datasets if path.parent.name in args.dataset]
     if not datasets:
-        parser.error(f"no */dev.json under {args.datasets}")
+        parser.error(f"no FAQ */dev.json under {args.datasets}")
     result: dict[str, Any] = {
         "encoder": args.encoder,
         "cpu_count": os.cpu_count(),
