@@ -18,7 +18,7 @@ out-of-scope questions. Rows are grouped by the weights their query was ranked w
 English, e5 for other languages, lexical when no encoder serves the language), and one logistic
 curve is fitted per group. Top hits re-ranked by mpnet form their own group ("mpnet"); its curve
 and table here are for inspection: ``rerank.RERANK_WEIGHTS`` also weighs e5's agreement, and was
-fitted as ``bot/knowledge/rerank.py`` says. With mpnet loaded, the "minilm" group holds only the
+fitted as ``ranking/rerank.py`` says. With mpnet loaded, the "minilm" group holds only the
 questions MiniLM was sure of: refit MiniLM's curve with ``--encoder minilm+e5``.
 """
 
@@ -32,14 +32,14 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bot.knowledge.documents import FaqDocument, FaqId
-from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.faqfile import read_faq_file
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.language import detect_language
-from bot.knowledge.metrics import LabelledQuery, load_dataset
-from bot.knowledge.rerank import RERANK_WEIGHTS
-from bot.knowledge.scoring import DEFAULT_WEIGHTS, E5_WEIGHTS, FusionWeights
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.entries import FaqDocument, FaqId
+from bot.knowledge.faq.faqfile import read_faq_file
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.metrics import LabelledQuery, load_dataset
+from bot.knowledge.ranking.rerank import RERANK_WEIGHTS
+from bot.knowledge.ranking.scoring import DEFAULT_WEIGHTS, E5_WEIGHTS, FusionWeights
+from bot.knowledge.text.language import detect_language
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_OF_SCOPE = ROOT / "bench" / "data" / "out_of_scope.yaml"

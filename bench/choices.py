@@ -25,8 +25,8 @@ from bench.temporary_app import temporary_app
 from bot.commands.eval_cmd import eval_scope
 from bot.config import load_settings
 from bot.conversation.exchange import AnswerMode, Incoming
-from bot.knowledge.faqfile import read_faq_file
-from bot.knowledge.metrics import load_dataset
+from bot.knowledge.faq.faqfile import read_faq_file
+from bot.knowledge.ranking.metrics import load_dataset
 from storage.repositories import faq
 
 DATASETS = Path("/work/shared/datasets")

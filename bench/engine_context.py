@@ -21,8 +21,8 @@ from bot.app import App
 from bot.config import Settings
 from bot.conversation.generation import lead_sentences
 from bot.conversation.policy import decide
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.faqfile import FaqRecord
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.faq.faqfile import FaqRecord
 from bot.prompting.builder import focused_documents
 
 VECTOR_SCOPE = "bench-engine"

@@ -25,8 +25,8 @@ from bench.engine_context import ProductContext, bench_app, in_child
 from bench.engine_faq import BUSINESS_NAME, FAQ, QUESTIONS
 from bot.config import Settings
 from bot.engine.base import ChatMessage
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.faqfile import FaqRecord, read_faq_file
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.faq.faqfile import FaqRecord, read_faq_file
 from bot.prompting.builder import DEFAULT_LAYOUT, Layout, layout_messages, render_system_prompt
 from bot.prompting.templates import default_template
 

@@ -154,11 +154,11 @@ def stages() -> list[dict[str, Any]]:
 
     mark("import torch", lambda: __import__("torch"))
     mark("import transformers models", lambda: __import__("transformers").PreTrainedModel)
-    from bot.knowledge.embedding import load_encoder
-    from bot.knowledge.faqfile import read_faq_file
-    from bot.knowledge.index import FaqIndex
-    from bot.knowledge.sentences import SentenceScorer
-    from bot.knowledge.tokens import _jieba
+    from bot.knowledge.encoders.loading import load_encoder
+    from bot.knowledge.faq.faqfile import read_faq_file
+    from bot.knowledge.ranking.index import FaqIndex
+    from bot.knowledge.ranking.sentences import SentenceScorer
+    from bot.knowledge.text.tokens import _jieba
 
     encoder = mark(
         "retrieval encoder",
@@ -185,7 +185,7 @@ async def _answering_stages(engine: Any, index: Any, mark: Mark) -> None:
         first = await _answer(engine, QUESTIONS[1])
         mark("warm-up + one answer", lambda: first)
         # mpnet is loaded by the first English question MiniLM is unsure of
-        # (bot.knowledge.rerank), while the engine holds its weights, as in the bot
+        # (bot.knowledge.ranking.rerank), while the engine holds its weights, as in the bot
         mark("first re-ranked question", lambda: index.search(UNSURE_ENGLISH))
         second = await _answer(engine, QUESTIONS[3])
         mark("one more answer", lambda: second)

@@ -44,11 +44,12 @@ from bench.temporary_app import temporary_app
 from bench.timed_index import TimedFaqIndex, percentile
 from bot.commands.eval_cmd import evaluate_dataset
 from bot.config import Settings, load_settings
-from bot.knowledge.documents import FaqDocument, embedded_texts
-from bot.knowledge.embedding import TextEncoder, load_encoder
-from bot.knowledge.encoders import RoutedEncoder, encoder_parts
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.metrics import load_dataset, open_world_rate
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.encoders.loading import load_encoder
+from bot.knowledge.encoders.routing import RoutedEncoder, encoder_parts
+from bot.knowledge.entries import FaqDocument, embedded_texts
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.metrics import load_dataset, open_world_rate
 
 DEFAULT_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 LATENCY_QUERIES = 200
@@ -99,7 +100,7 @@ def perturbed_encoder(loaded: TextEncoder | None) -> TextEncoder | None:
 
 def perturbed_everywhere(encoder: TextEncoder | None) -> TextEncoder | None:
     """``encoder`` with every part perturbed, all sharing the first one's synthetic texts: the
-    e5 second opinion (``bot.knowledge.second_opinion``) embeds the synthetic English entries
+    e5 second opinion (``ranking.second_opinion``) embeds the synthetic English entries
     too, and encoding them all for real would take minutes. Speed only: e5's entries are then
     encoded as queries, which would distort quality."""
     parts = list(encoder_parts(encoder))

@@ -10,9 +10,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bot.knowledge.documents import FaqHit
-from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.index import FaqIndex
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.entries import FaqHit
+from bot.knowledge.ranking.index import FaqIndex
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -24,9 +24,10 @@ from bot.config import Settings, UsageError, UserFacingError
 from bot.conversation import ConversationService, HandoffService
 from bot.conversation.texts import Texts
 from bot.engine.base import EngineUnavailable, GenerationEngine
-from bot.knowledge.catalog import FaqCatalog
-from bot.knowledge.embedding import EncoderError, TextEncoder, load_encoder
-from bot.knowledge.index import FaqIndex
+from bot.knowledge.encoders.base import EncoderError, TextEncoder
+from bot.knowledge.encoders.loading import load_encoder
+from bot.knowledge.faq.catalog import FaqCatalog
+from bot.knowledge.ranking.index import FaqIndex
 from bot.observability.instrumented import instrumented
 from bot.prompting.templates import default_template, validate_template
 from bot.scheduler import MaintenanceJobs, build_scheduler

@@ -1,5 +1,5 @@
 """Every benchmark module imports: a bench is run by hand, so nothing else would notice that a
-name it imports from the bot moved (bench.retrieval broke that way when ``bot.knowledge.index``
+name it imports from the bot moved (bench.retrieval broke that way when ``ranking.index``
 stopped importing ``embedded_texts``)."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.admin.faq_views import FaqEntryView, FaqPage
 from bot.admin.service import AdminError, AdminService
-from bot.knowledge.faqfile import FaqFileError, FaqRecord, file_format, read_faq_file
+from bot.knowledge.faq.faqfile import FaqFileError, FaqRecord, file_format, read_faq_file
 from storage.models import FaqRevision
 from storage.repositories import faq, faq_browse
 from storage.repositories.faq_browse import FaqFilter

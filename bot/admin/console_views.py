@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.admin.service import AdminService
 from bot.admin.unanswered import QuestionGroup
-from bot.knowledge.faqfile import FaqFileError
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.metrics import load_dataset, retrieval_metrics
+from bot.knowledge.faq.faqfile import FaqFileError
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.metrics import load_dataset, retrieval_metrics
 from storage.models import utcnow
 from storage.repositories import quality, transcripts
 from storage.repositories.transcripts import CustomerRow, TranscriptLine

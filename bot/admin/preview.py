@@ -20,9 +20,9 @@ import numpy as np
 from bot.conversation.policy import Action, Decision, Thresholds, decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
 from bot.conversation.texts import Texts
-from bot.knowledge.documents import FaqDocument, FaqHit
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.language import detect_language
+from bot.knowledge.entries import FaqDocument, FaqHit
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.text.language import detect_language
 
 SEARCH_K = 5
 LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))

@@ -20,8 +20,8 @@ from bot.admin.faq_views import (
     repository_changes,
 )
 from bot.admin.unanswered import QuestionGroup, group_questions
-from bot.knowledge.catalog import FaqCatalog
-from bot.knowledge.documents import FaqHit
+from bot.knowledge.entries import FaqHit
+from bot.knowledge.faq.catalog import FaqCatalog
 from storage.models import FaqEntry, FaqRevision, PromptRevision
 from storage.repositories import choices, faq, messages, prompts, stats
 

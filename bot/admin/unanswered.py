@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.knowledge.tokens import tokenize
+from bot.knowledge.text.tokens import tokenize
 
 SIMILAR_ENOUGH = 0.5  # Jaccard overlap of term sets that puts two questions in one group
 

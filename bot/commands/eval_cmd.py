@@ -35,8 +35,8 @@ from bot.config import PROJECT_ROOT, Settings, UsageError
 from bot.conversation.exchange import AnswerMode, Incoming
 from bot.conversation.policy import decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.metrics import (
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.metrics import (
     LabelledQuery,
     fact_share,
     load_dataset,

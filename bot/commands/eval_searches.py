@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.knowledge.documents import FaqHit
-from bot.knowledge.index import FaqIndex
+from bot.knowledge.entries import FaqHit
+from bot.knowledge.ranking.index import FaqIndex
 
 
 def percentile(values: list[float], fraction: float) -> float:

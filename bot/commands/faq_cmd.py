@@ -19,7 +19,7 @@ from bot.admin import FaqEdit, FaqEntryView
 from bot.admin.service import AdminError, AdminService
 from bot.app import open_app
 from bot.config import Settings, UsageError, UserFacingError
-from bot.knowledge.faqfile import FaqFileError
+from bot.knowledge.faq.faqfile import FaqFileError
 
 Action = Callable[[argparse.Namespace, AdminService], Awaitable[int]]
 

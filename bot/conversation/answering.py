@@ -1,7 +1,7 @@
 """Replies made of the business's own FAQ sentences: focused, several, or "did you mean…".
 
 - ``faq``: a confident entry, led by the one or two sentences that answer *this* question (the
-  rest follows in ``Outcome.more``); short entries whole (see ``bot.knowledge.sentences``).
+  rest follows in ``Outcome.more``); short entries whole (see ``bot.knowledge.ranking.sentences``).
 - ``rescue``: a partial match whose best sentence clearly answers the question is answered with
   that entry, focused, instead of the whole best entry under "I'm not completely sure".
 - ``choice``: two or three entries close in score and none confident: ask which one.
@@ -19,8 +19,8 @@ from bot.conversation.lookup import Lookup
 from bot.conversation.policy import Action, Decision, Thresholds, close_alternatives, decide
 from bot.conversation.texts import Texts
 from bot.conversation.turns import Outcome
-from bot.knowledge.documents import FaqHit
-from bot.knowledge.sentences import (
+from bot.knowledge.entries import FaqHit
+from bot.knowledge.ranking.sentences import (
     Focus,
     SentenceScorer,
     asked_kinds,

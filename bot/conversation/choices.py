@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.conversation import origins, stored_once
 from bot.conversation.answering import Composer
 from bot.conversation.exchange import AnswerMode, Reply
-from bot.knowledge.catalog import document_of
-from bot.knowledge.documents import FaqHit
-from bot.knowledge.sentences import Focus, split_sentences
+from bot.knowledge.entries import FaqHit
+from bot.knowledge.faq.catalog import document_of
+from bot.knowledge.ranking.sentences import Focus, split_sentences
 from storage.models import Message, utcnow
 from storage.repositories import choices, faq, messages, users
 

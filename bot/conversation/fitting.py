@@ -1,7 +1,7 @@
 """How well a customer's message fits the sentences of candidate FAQ entries.
 
 Retrieval ranks whole entries, mostly by their questions and phrasings; these functions look at
-the answer's own sentences (``bot.knowledge.sentences.SentenceScorer``) to decide what retrieval
+the answer's own sentences (``ranking.sentences.SentenceScorer``) to decide what retrieval
 cannot see: which entry a follow-up really continues (``fits``; ``topical_fits`` leaves out the
 kind of answer asked for), which sentence clearly answers a partial match (``best_sentence``),
 and when a partial match is only a shared frame of words with nothing in its answer about the
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.knowledge.documents import FaqDocument, FaqHit
-from bot.knowledge.sentences import (
+from bot.knowledge.entries import FaqDocument, FaqHit
+from bot.knowledge.ranking.sentences import (
     KIND_BONUS,
     ScoredSentence,
     SentenceScorer,

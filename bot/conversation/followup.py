@@ -28,10 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.knowledge.documents import FaqHit
-from bot.knowledge.language import detect_language, is_han
-from bot.knowledge.sentences import given_kinds
-from bot.knowledge.tokens import tokenize
+from bot.knowledge.entries import FaqHit
+from bot.knowledge.ranking.sentences import given_kinds
+from bot.knowledge.text.language import detect_language, is_han
+from bot.knowledge.text.tokens import tokenize
 
 ANSWERED_MODES = frozenset({"faq", "generated", "fallback"})
 CHOICE_MODE = "choice"

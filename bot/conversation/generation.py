@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from bot.conversation.grounding import GroundingChecker, SentenceGate
 from bot.engine.base import ChatMessage, Generation, GenerationEngine, GenerationRequest
-from bot.knowledge.documents import FaqDocument, FaqId
-from bot.knowledge.sentences import SentenceScorer
+from bot.knowledge.entries import FaqDocument, FaqId
+from bot.knowledge.ranking.sentences import SentenceScorer
 from bot.prompting.builder import STOP_SEQUENCES, AnswerFocus, build_prompt, render_system_prompt
 
 REPETITION_PENALTY = 1.1

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.knowledge.tokens import tokenize
+from bot.knowledge.text.tokens import tokenize
 
 MIN_SUPPORT = 0.7
 FILLER_MAX_TERMS = 2  # "Sure!", "Good question.": neither supported nor contradicting

@@ -40,8 +40,8 @@ from bot.conversation.followup import (
     topic_terms,
     torn_fragment,
 )
-from bot.knowledge.documents import FaqDocument, FaqHit
-from bot.knowledge.sentences import ScoredSentence, SentenceScorer, asked_kinds, given_kinds
+from bot.knowledge.entries import FaqDocument, FaqHit
+from bot.knowledge.ranking.sentences import ScoredSentence, SentenceScorer, asked_kinds, given_kinds
 
 Search = Callable[[str], Awaitable[list[FaqHit]]]
 

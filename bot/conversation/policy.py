@@ -20,8 +20,8 @@ from enum import StrEnum
 
 from bot.conversation.exchange import AnswerMode
 from bot.conversation.smalltalk import Smalltalk
-from bot.knowledge.documents import FaqHit
-from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
+from bot.knowledge.entries import FaqHit
+from bot.knowledge.ranking.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
 
 MAX_RELATED_QUESTIONS = 2
 MAX_CONTEXT_ENTRIES = 3

@@ -30,11 +30,11 @@ from bot.conversation.smalltalk import detect_smalltalk, wants_human
 from bot.conversation.texts import Texts, choose_language
 from bot.conversation.turns import Outcome, Turn, open_turn, reply_of, store_reply
 from bot.engine.base import EngineBusy, GenerationEngine
-from bot.knowledge.catalog import FaqCatalog
-from bot.knowledge.documents import FaqHit
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.language import detect_language
-from bot.knowledge.sentences import SentenceScorer
+from bot.knowledge.entries import FaqHit
+from bot.knowledge.faq.catalog import FaqCatalog
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.sentences import SentenceScorer
+from bot.knowledge.text.language import detect_language
 from bot.observability import events
 from bot.prompting.builder import SYSTEM_TEMPLATE_NAME
 from bot.prompting.templates import default_template

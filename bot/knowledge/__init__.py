@@ -11,14 +11,15 @@
 - ``faqfile``: YAML, JSON and CSV FAQ files.
 """
 
-from bot.knowledge.catalog import FaqCatalog, ImportReport
-from bot.knowledge.documents import FaqDocument, FaqHit, FaqId
-from bot.knowledge.embedding import TextEncoder, load_encoder
-from bot.knowledge.faqfile import FaqFileError, FaqRecord, read_faq_file
-from bot.knowledge.faqfile_writer import write_faq_file
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.language import detect_language
-from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.encoders.loading import load_encoder
+from bot.knowledge.entries import FaqDocument, FaqHit, FaqId
+from bot.knowledge.faq.catalog import FaqCatalog, ImportReport
+from bot.knowledge.faq.faqfile import FaqFileError, FaqRecord, read_faq_file
+from bot.knowledge.faq.faqfile_writer import write_faq_file
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
+from bot.knowledge.text.language import detect_language
 
 __all__ = [
     "CONFIDENT_THRESHOLD",

@@ -33,7 +33,7 @@ from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.engine.base import ChatMessage
-from bot.knowledge.documents import FaqDocument, FaqId
+from bot.knowledge.entries import FaqDocument, FaqId
 
 SYSTEM_TEMPLATE_NAME = "system"  # name of the admin-edited override in the prompt_templates table
 DEFAULT_TONE = "friendly, polite and concise"

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.admin.service import AdminService
 from bot.config import PROJECT_ROOT
-from bot.knowledge.catalog import FaqCatalog
-from bot.knowledge.index import FaqIndex
+from bot.knowledge.faq.catalog import FaqCatalog
+from bot.knowledge.ranking.index import FaqIndex
 from bot.prompting.templates import default_template, validate_template
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.knowledge.catalog import FaqCatalog
-from bot.knowledge.faqfile import FaqFileError
-from bot.knowledge.index import FaqIndex
+from bot.knowledge.faq.catalog import FaqCatalog
+from bot.knowledge.faq.faqfile import FaqFileError
+from bot.knowledge.ranking.index import FaqIndex
 from storage.repositories import faq
 
 FAQ_YAML = """\

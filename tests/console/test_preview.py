@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.admin.preview import index_copy
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.index import FaqIndex
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.ranking.index import FaqIndex
 from tests.knowledge.fakes import HashingEncoder
 
 DOCS = [

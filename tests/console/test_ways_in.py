@@ -21,7 +21,7 @@ from bot.cli import main
 from bot.commands.console_cmd import with_console
 from bot.config import Settings
 from bot.engine.fake import FakeEngine
-from bot.knowledge.index import FaqIndex
+from bot.knowledge.ranking.index import FaqIndex
 from tests.channels.telegram.fake_bot_api import TOKEN, FakeBotApi
 from tests.console.conftest import ADMIN
 

@@ -14,7 +14,7 @@ from bot.conversation.policy import Thresholds
 from bot.conversation.service import ConversationService
 from bot.conversation.texts import Texts
 from bot.engine.fake import FakeEngine
-from bot.knowledge.documents import FaqDocument, FaqHit
+from bot.knowledge.entries import FaqDocument, FaqHit
 from tests.conversation.shop_faq import SHOP_FAQ
 
 SHIPPING = FaqDocument(

@@ -7,7 +7,7 @@ Quibbit) that no other entry contains, and entries of three sentences to focus o
 
 from __future__ import annotations
 
-from bot.knowledge.faqfile import FaqRecord
+from bot.knowledge.faq.faqfile import FaqRecord
 
 SHOP_FAQ = (
     FaqRecord(

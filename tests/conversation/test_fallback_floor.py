@@ -12,7 +12,7 @@ from bot.app import App
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.policy import FALLBACK_FLOOR, Thresholds
 from bot.conversation.service import ConversationService
-from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
+from bot.knowledge.ranking.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
 
 PARTIAL = "what colour is the light?"  # shares only "light" with the pairing entry
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from bot.conversation.fitting import NOTHING_FITS, fits, nothing_fits
 from bot.conversation.lookup import Lookup
-from bot.knowledge.documents import FaqDocument, FaqHit
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.sentences import SentenceScorer
+from bot.knowledge.entries import FaqDocument, FaqHit
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.sentences import SentenceScorer
 
 RETURNS = FaqDocument(
     1,

@@ -15,10 +15,10 @@ from bot.app import App
 from bot.channels.console import run_console
 from bot.config import PROJECT_ROOT
 from bot.conversation.exchange import AnswerMode, Incoming
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.faqfile import read_faq_file
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.sentences import SentenceScorer, split_sentences
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.faq.faqfile import read_faq_file
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.sentences import SentenceScorer, split_sentences
 from storage.models import AnswerChoice
 
 QUESTIONS = (

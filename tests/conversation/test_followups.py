@@ -16,7 +16,7 @@ from bot.conversation.followup import Earlier, FollowUpContext, context_of, look
 from bot.conversation.handoff import HandoffService
 from bot.conversation.lookup import BORROW_FIT, Lookup
 from bot.conversation.service import ConversationService
-from bot.knowledge.documents import FaqDocument, FaqHit
+from bot.knowledge.entries import FaqDocument, FaqHit
 
 COST_Q = "Do you deliver the Quibbit abroad?"
 FOLLOW_UP = "how long does that take?"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.conversation.exchange import AnswerMode
 from bot.conversation.policy import Action, Thresholds, after_generation, decide
 from bot.conversation.smalltalk import Smalltalk
-from bot.knowledge.documents import FaqHit
+from bot.knowledge.entries import FaqHit
 from tests.conversation.conftest import HOURS, LIMITS, RETURNS, SHIPPING
 
 

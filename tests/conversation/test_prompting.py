@@ -6,9 +6,9 @@ from bot.config import PROJECT_ROOT
 from bot.conversation.generation import generate_grounded, lead_sentences
 from bot.engine.base import ChatMessage
 from bot.engine.fake import FakeEngine
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.sentences import SentenceScorer
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.sentences import SentenceScorer
 from bot.prompting.builder import build_prompt, format_entry, render_system_prompt
 from tests.conversation.conftest import HOURS, RETURNS, SHIPPING
 from tests.conversation.test_focused import demo_documents

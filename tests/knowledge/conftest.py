@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.embedding import TextEncoder, load_encoder
-from bot.knowledge.encoders import E5Encoder, RoutedEncoder
-from bot.knowledge.faqfile import read_faq_file
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.encoders.loading import load_encoder
+from bot.knowledge.encoders.routing import E5Encoder, RoutedEncoder
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.faq.faqfile import read_faq_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_FAQ = PROJECT_ROOT / "prompts" / "faq.yaml"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.knowledge.tokens import tokenize
+from bot.knowledge.text.tokens import tokenize
 
 
 class HashingEncoder:

@@ -1,4 +1,4 @@
-"""The bfloat16 copy of a float32 model folder (``bot.knowledge.bfloat16_copy``)."""
+"""The bfloat16 copy of a float32 model folder (``bot.knowledge.encoders.bfloat16_copy``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 from safetensors.numpy import save_file
 from safetensors.torch import load_file
 
-from bot.knowledge.bfloat16_copy import WEIGHTS, bfloat16_folder
+from bot.knowledge.encoders.bfloat16_copy import WEIGHTS, bfloat16_folder
 
 
 def test_weights_are_rounded_as_torch_rounds_and_other_files_kept(tmp_path: Path) -> None:

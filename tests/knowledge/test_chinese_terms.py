@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge.chinese_intents import intents
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.tokens import index_terms, tokenize
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.text.chinese_intents import intents
+from bot.knowledge.text.tokens import index_terms, tokenize
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from bench.calibration import for_precision
-from bot.knowledge.scoring import E5_WEIGHTS, confidence
+from bot.knowledge.ranking.scoring import E5_WEIGHTS, confidence
 
 Row = tuple[float, float, float, float]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.knowledge import dense
-from bot.knowledge.dense import DenseRows
+from bot.knowledge.ranking import dense
+from bot.knowledge.ranking.dense import DenseRows
 
 
 def unit(rows: np.ndarray) -> np.ndarray:

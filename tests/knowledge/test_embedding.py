@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.knowledge.embedding import PAD_TO_MULTIPLE, TransformerEncoder, load_encoder
+from bot.knowledge.encoders.base import PAD_TO_MULTIPLE
+from bot.knowledge.encoders.loading import load_encoder
+from bot.knowledge.encoders.transformer import TransformerEncoder
 
 
 def test_inputs_are_padded_to_few_lengths_and_the_vectors_stay_the_same() -> None:

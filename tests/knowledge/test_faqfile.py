@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge.faqfile import FaqFileError, FaqRecord, read_faq_file
-from bot.knowledge.faqfile_writer import write_faq_file
+from bot.knowledge.faq.faqfile import FaqFileError, FaqRecord, read_faq_file
+from bot.knowledge.faq.faqfile_writer import write_faq_file
 from tests.knowledge.conftest import DATASETS, DEMO_FAQ
 
 RECORDS = [

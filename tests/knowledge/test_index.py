@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.index import FaqIndex
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.ranking.index import FaqIndex
 from tests.knowledge.fakes import HashingEncoder
 
 SHIPPING = FaqDocument(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge.language import detect_language
-from bot.knowledge.tokens import tokenize
+from bot.knowledge.text.language import detect_language
+from bot.knowledge.text.tokens import tokenize
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Weights mapped from their file are handed back to the page cache as the forward pass goes
-(``bot.knowledge.mapped_weights``), and MiniLM runs from its bfloat16 copy with the vectors it
-gave before (``embedding._bundled_minilm``)."""
+(``encoders.mapped_weights``), and MiniLM runs from its bfloat16 copy with the vectors it
+gave before (``loading._bundled_minilm``)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bot.knowledge.bfloat16_copy import WEIGHTS, bfloat16_folder
-from bot.knowledge.embedding import (
+from bot.knowledge.encoders.bfloat16_copy import WEIGHTS, bfloat16_folder
+from bot.knowledge.encoders.loading import _bundled_minilm
+from bot.knowledge.encoders.mapped_weights import MappedWeights, file_mappings
+from bot.knowledge.encoders.transformer import (
     TransformerEncoder,
-    _bundled_minilm,
     bundled_minilm_path,
     cpu_supports_bfloat16,
 )
-from bot.knowledge.mapped_weights import MappedWeights, file_mappings
 
 TEXTS = ["how long does shipping take", "can I return a jacket I bought two weeks ago?"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.metrics import load_dataset, retrieval_metrics
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.metrics import load_dataset, retrieval_metrics
 
 
 @pytest.fixture

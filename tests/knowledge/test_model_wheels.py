@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.knowledge.mpnet import PARTS
+from bot.knowledge.encoders.mpnet import PARTS
 from tests.knowledge.conftest import PROJECT_ROOT
 
 MODELS = PROJECT_ROOT / "requirements" / "models.txt"

@@ -9,13 +9,13 @@ from collections import Counter
 
 import pytest
 
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.encoders import RoutedEncoder
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.language import detect_language
-from bot.knowledge.metrics import open_world_rate, read_questions, search_like_customer
-from bot.knowledge.phrasings import normalised
-from bot.knowledge.thresholds import CONFIDENT_THRESHOLD
+from bot.knowledge.encoders.routing import RoutedEncoder
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.metrics import open_world_rate, read_questions, search_like_customer
+from bot.knowledge.ranking.phrasings import normalised
+from bot.knowledge.ranking.thresholds import CONFIDENT_THRESHOLD
+from bot.knowledge.text.language import detect_language
 from tests.knowledge.conftest import PROJECT_ROOT
 
 OUT_OF_SCOPE = PROJECT_ROOT / "bench" / "data" / "out_of_scope.yaml"

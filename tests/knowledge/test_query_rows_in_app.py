@@ -17,9 +17,9 @@ import pytest
 
 from bot.app import open_app
 from bot.config import Settings
-from bot.knowledge.encoders import QUERY_ROW_SCALE, encoder_parts, of_family
-from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
-from bot.knowledge.vector_cache import DOCUMENTS, DiskCachedEncoder, text_key
+from bot.knowledge.encoders.routing import QUERY_ROW_SCALE, encoder_parts, of_family
+from bot.knowledge.encoders.vector_cache import DOCUMENTS, DiskCachedEncoder, text_key
+from bot.knowledge.ranking.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
 
 QUESTION = "怀孕45天，严重感冒怎么治？"
 WHAT_TO_DO = "怀孕45天，严重感冒怎么办"  # the right entry

@@ -1,4 +1,4 @@
-"""The mpnet reranker of uncertain English questions (``bot.knowledge.rerank``, ``mpnet``)."""
+"""The mpnet reranker of uncertain English questions (``ranking.rerank``, ``mpnet``)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.knowledge import mpnet
-from bot.knowledge.documents import FaqDocument, embedded_texts
-from bot.knowledge.embedding import EncoderError
-from bot.knowledge.encoders import RoutedEncoder
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.lazy_encoder import LazyEncoder
-from bot.knowledge.rerank import RERANK_WEIGHTS, SKIP_AT, Reranker
-from bot.knowledge.scoring import DEFAULT_WEIGHTS, confidence
-from bot.knowledge.vector_cache import DiskCachedEncoder
+from bot.knowledge.encoders import mpnet
+from bot.knowledge.encoders.base import EncoderError
+from bot.knowledge.encoders.lazy import LazyEncoder
+from bot.knowledge.encoders.routing import RoutedEncoder
+from bot.knowledge.encoders.vector_cache import DiskCachedEncoder
+from bot.knowledge.entries import FaqDocument, embedded_texts
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.rerank import RERANK_WEIGHTS, SKIP_AT, Reranker
+from bot.knowledge.ranking.scoring import DEFAULT_WEIGHTS, confidence
 from tests.knowledge.test_routing_and_learning import DocumentAwareHashing, EnglishHashing
 from tests.knowledge.test_second_opinion import PointingE5
 

@@ -14,15 +14,15 @@ import pytest
 
 from bot.app import open_app
 from bot.config import Settings
-from bot.knowledge.documents import embedded_texts
-from bot.knowledge.embedding import cpu_supports_bfloat16
-from bot.knowledge.encoders import encoder_parts, of_family
-from bot.knowledge.faqfile import read_faq_file
-from bot.knowledge.faqfile_writer import write_faq_file
-from bot.knowledge.lazy_encoder import LazyEncoder
-from bot.knowledge.mpnet import bundled_mpnet_path
-from bot.knowledge.rerank import RERANK_WEIGHTS, SKIP_AT
-from bot.knowledge.thresholds import CONFIDENT_THRESHOLD
+from bot.knowledge.encoders.lazy import LazyEncoder
+from bot.knowledge.encoders.mpnet import bundled_mpnet_path
+from bot.knowledge.encoders.routing import encoder_parts, of_family
+from bot.knowledge.encoders.transformer import cpu_supports_bfloat16
+from bot.knowledge.entries import embedded_texts
+from bot.knowledge.faq.faqfile import read_faq_file
+from bot.knowledge.faq.faqfile_writer import write_faq_file
+from bot.knowledge.ranking.rerank import RERANK_WEIGHTS, SKIP_AT
+from bot.knowledge.ranking.thresholds import CONFIDENT_THRESHOLD
 from tests.knowledge.conftest import DEMO_FAQ, PROJECT_ROOT
 
 SURE = "How long does shipping take?"  # an entry's own wording

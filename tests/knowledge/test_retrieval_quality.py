@@ -7,11 +7,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.embedding import EncoderError, TextEncoder, load_encoder
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.language import detect_language
-from bot.knowledge.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
+from bot.knowledge.encoders.base import EncoderError, TextEncoder
+from bot.knowledge.encoders.loading import load_encoder
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.thresholds import CONFIDENT_THRESHOLD, RELATED_THRESHOLD
+from bot.knowledge.text.language import detect_language
 from tests.knowledge.conftest import MemoEncoder
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.encoders import RoutedEncoder, encoder_parts
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.lexical import LexicalIndex
-from bot.knowledge.metrics import (
+from bot.knowledge.encoders.routing import RoutedEncoder, encoder_parts
+from bot.knowledge.encoders.vector_cache import DiskCachedEncoder
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.lexical import LexicalIndex
+from bot.knowledge.ranking.metrics import (
     fact_share,
     key_facts,
     open_world_rate,
@@ -21,9 +22,8 @@ from bot.knowledge.metrics import (
     split_learned,
     with_learned,
 )
-from bot.knowledge.scoring import E5_WEIGHTS, weights_of
-from bot.knowledge.thresholds import CONFIDENT_THRESHOLD
-from bot.knowledge.vector_cache import DiskCachedEncoder
+from bot.knowledge.ranking.scoring import E5_WEIGHTS, weights_of
+from bot.knowledge.ranking.thresholds import CONFIDENT_THRESHOLD
 from tests.knowledge.fakes import HashingEncoder
 
 SHIPPING = FaqDocument(1, "How long does shipping take?", "3-5 business days.")

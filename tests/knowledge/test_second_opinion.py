@@ -1,4 +1,4 @@
-"""The e5 second opinion on an uncertain English top hit (``bot.knowledge.second_opinion``)."""
+"""The e5 second opinion on an uncertain English top hit (``ranking.second_opinion``)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.knowledge.documents import FaqDocument, FaqHit, embedded_texts
-from bot.knowledge.encoders import RoutedEncoder
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.second_opinion import BAND, SecondOpinion, rescored
+from bot.knowledge.encoders.routing import RoutedEncoder
+from bot.knowledge.entries import FaqDocument, FaqHit, embedded_texts
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.second_opinion import BAND, SecondOpinion, rescored
 from tests.knowledge.test_routing_and_learning import DocumentAwareHashing, EnglishHashing
 
 SHIPPING = FaqDocument(1, "How long does shipping take?", "3-5 business days.")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.vector_cache import DiskCachedEncoder
+from bot.knowledge.encoders.vector_cache import DiskCachedEncoder
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.ranking.index import FaqIndex
 from tests.knowledge.fakes import HashingEncoder
 
 DOCUMENTS = [

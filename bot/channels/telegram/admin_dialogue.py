@@ -13,7 +13,7 @@ from bot.channels.telegram.admin_faq import author_of, describe_diff, flows_of, 
 from bot.channels.telegram.admin_prompts import preview_prompt, save_prompt
 from bot.channels.telegram.flows import Flow
 from bot.channels.telegram.services import Context, services_of
-from bot.knowledge.language import detect_language
+from bot.knowledge.text.language import detect_language
 
 EDIT_STEPS = ("question", "answer", "variants")
 EDIT_PROMPTS = {

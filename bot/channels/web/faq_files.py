@@ -15,7 +15,7 @@ from bot.admin.service import AdminError
 from bot.channels.web.auth import admin_id, admin_page, services
 from bot.channels.web.rendering import flash, message_page, page
 from bot.channels.web.services import author_of
-from bot.knowledge.faqfile import FaqFileError
+from bot.knowledge.faq.faqfile import FaqFileError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 

@@ -19,7 +19,7 @@ from bot.channels.web.diffing import revision_diffs
 from bot.channels.web.inbox_pages import flash_answers_now
 from bot.channels.web.rendering import flash, message_page, page
 from bot.channels.web.services import author_of
-from bot.knowledge.documents import FaqDocument
+from bot.knowledge.entries import FaqDocument
 
 PER_PAGE = 25
 

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from bot.channels.web import charts
 from bot.channels.web.auth import admin_page, services
 from bot.channels.web.rendering import message_page, page
-from bot.knowledge.faqfile import FaqFileError
+from bot.knowledge.faq.faqfile import FaqFileError
 
 DAY_CHOICES = (7, 14, 30, 90)
 MAX_DATASET_BYTES = 20 * 1024 * 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from bot.config import PROJECT_ROOT
-from bot.knowledge.faqfile import FaqRecord, read_faq_file
+from bot.knowledge.faq.faqfile import FaqRecord, read_faq_file
 from tests.channels.telegram.conftest import replies, settled
 from tests.channels.telegram.fake_bot_api import FakeBotApi
 

@@ -18,15 +18,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from bot.knowledge.dense import DenseRows
-from bot.knowledge.documents import FaqDocument, FaqHit, FaqId, primary_language
-from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import document_encoder, document_rows, encoder_parts, row_keys
-from bot.knowledge.language import detect_language
-from bot.knowledge.lexical import LexicalIndex
-from bot.knowledge.phrasings import EXACT_BONUS, Phrasings
-from bot.knowledge.rerank import RERANK_WEIGHTS, SKIP_AT
-from bot.knowledge.scoring import (
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.encoders.routing import document_encoder, document_rows, encoder_parts, row_keys
+from bot.knowledge.entries import FaqDocument, FaqHit, FaqId, primary_language
+from bot.knowledge.ranking.dense import DenseRows
+from bot.knowledge.ranking.lexical import LexicalIndex
+from bot.knowledge.ranking.phrasings import EXACT_BONUS, Phrasings
+from bot.knowledge.ranking.rerank import RERANK_WEIGHTS, SKIP_AT
+from bot.knowledge.ranking.scoring import (
     DEFAULT_WEIGHTS,
     LEXICAL_ONLY_WEIGHTS,
     FusionWeights,
@@ -35,8 +34,9 @@ from bot.knowledge.scoring import (
     scaled_lexical,
     weights_of,
 )
-from bot.knowledge.second_looks import SecondLooks
-from bot.knowledge.tokens import index_terms, tokenize
+from bot.knowledge.ranking.second_looks import SecondLooks
+from bot.knowledge.text.language import detect_language
+from bot.knowledge.text.tokens import index_terms, tokenize
 
 QUERY_CACHE_SIZE = 2048
 VectorKey = tuple[int, str]  # (vector space, text)

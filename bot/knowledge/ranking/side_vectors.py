@@ -15,10 +15,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from bot.knowledge.dense import DenseRows
-from bot.knowledge.documents import FaqDocument, embedded_texts
-from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import document_encoder, encoder_parts, of_family
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.encoders.routing import document_encoder, encoder_parts, of_family
+from bot.knowledge.entries import FaqDocument, embedded_texts
+from bot.knowledge.ranking.dense import DenseRows
 
 QUERY_CACHE_SIZE = 1024
 

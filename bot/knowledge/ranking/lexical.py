@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.tokens import index_terms
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.text.tokens import index_terms
 
 K1 = 1.2
 B = 0.75

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.knowledge.documents import FaqDocument
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.language import detect_language
-from bot.knowledge.tokens import tokenize
+from bot.knowledge.entries import FaqDocument
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.text.language import detect_language
+from bot.knowledge.text.tokens import tokenize
 
 # A sentence ends at . ! ? (followed by a space and a capital, digit or quote) or at 。！？.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])|(?<=[。！？!?])(?=\S)")

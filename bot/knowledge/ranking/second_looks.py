@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.knowledge.documents import FaqDocument, primary_language
-from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import encoder_parts
-from bot.knowledge.rerank import Reranker
-from bot.knowledge.second_opinion import SecondOpinion
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.encoders.routing import encoder_parts
+from bot.knowledge.entries import FaqDocument, primary_language
+from bot.knowledge.ranking.rerank import Reranker
+from bot.knowledge.ranking.second_opinion import SecondOpinion
 
 
 class SecondLooks:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge.embedding import TextEncoder
+from bot.knowledge.encoders.base import TextEncoder
 
 log = logging.getLogger(__name__)
 

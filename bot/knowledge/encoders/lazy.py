@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bot.knowledge.embedding import EncoderError, TextEncoder
+from bot.knowledge.encoders.base import EncoderError, TextEncoder
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.knowledge.encoders import of_family
-from bot.knowledge.lexical import K1
+from bot.knowledge.encoders.routing import of_family
+from bot.knowledge.ranking.lexical import K1
 
 
 @dataclass(frozen=True, slots=True)

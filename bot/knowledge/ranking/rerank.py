@@ -42,9 +42,9 @@ import logging
 
 import numpy as np
 
-from bot.knowledge.embedding import ENGLISH_ONLY, EncoderError, TextEncoder
-from bot.knowledge.scoring import FusionWeights
-from bot.knowledge.side_vectors import SideModel
+from bot.knowledge.encoders.base import ENGLISH_ONLY, EncoderError, TextEncoder
+from bot.knowledge.ranking.scoring import FusionWeights
+from bot.knowledge.ranking.side_vectors import SideModel
 
 log = logging.getLogger(__name__)
 

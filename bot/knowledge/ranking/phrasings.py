@@ -10,7 +10,7 @@ small and neither is confident: the customer is asked which one was meant.
 
 from __future__ import annotations
 
-from bot.knowledge.documents import FaqDocument
+from bot.knowledge.entries import FaqDocument
 
 EXACT_BONUS = 0.5  # larger than any gap between the fused scores of two paraphrases
 

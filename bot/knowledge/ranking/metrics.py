@@ -21,11 +21,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge.documents import FaqDocument, FaqHit, FaqId
-from bot.knowledge.faqfile import read_faq_file
-from bot.knowledge.index import FaqIndex
-from bot.knowledge.language import detect_language
-from bot.knowledge.thresholds import CONFIDENT_THRESHOLD
+from bot.knowledge.entries import FaqDocument, FaqHit, FaqId
+from bot.knowledge.faq.faqfile import read_faq_file
+from bot.knowledge.ranking.index import FaqIndex
+from bot.knowledge.ranking.thresholds import CONFIDENT_THRESHOLD
+from bot.knowledge.text.language import detect_language
 
 LabelledQuery = tuple[str, set[FaqId]]
 

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from bot.knowledge.chinese_intents import intents
-from bot.knowledge.language import is_han
+from bot.knowledge.text.chinese_intents import intents
+from bot.knowledge.text.language import is_han
 
 
 def _words(text: str) -> frozenset[str]:

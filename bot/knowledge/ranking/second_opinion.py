@@ -35,10 +35,10 @@ import math
 
 import numpy as np
 
-from bot.knowledge.documents import FaqHit
-from bot.knowledge.embedding import TextEncoder
-from bot.knowledge.encoders import of_family
-from bot.knowledge.side_vectors import SideModel
+from bot.knowledge.encoders.base import TextEncoder
+from bot.knowledge.encoders.routing import of_family
+from bot.knowledge.entries import FaqHit
+from bot.knowledge.ranking.side_vectors import SideModel
 
 BAND = (0.4, 0.85)  # top-hit confidences that are re-scored
 BIAS = -0.173

@@ -28,9 +28,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from bot.knowledge.documents import FaqDocument, embedded_texts
-from bot.knowledge.embedding import EncoderError, TextEncoder
-from bot.knowledge.language import detect_language
+from bot.knowledge.encoders.base import EncoderError, TextEncoder
+from bot.knowledge.entries import FaqDocument, embedded_texts
+from bot.knowledge.text.language import detect_language
 
 
 class E5Encoder:

