@@ -12,8 +12,29 @@ FaqId = int | str
 
 
 @dataclass(frozen=True, slots=True)
+class PassageOrigin:
+    """Where a passage of a help-centre article comes from: what the source line shows.
+
+    ``FaqDocument.origin`` is None for a curated FAQ entry; a passage carries this instead
+    (its ``question`` is the heading path, its ``answer`` the passage's text).
+    """
+
+    passage_id: int | str  # passages row id (or a dataset's own id in `eval`)
+    article_id: int | str  # the article (documents row) it was cut from
+    title: str  # the article's title
+    heading_path: tuple[str, ...] = ()  # headings below the title: ("Display", "Night mode")
+    url: str | None = None  # the article's address, when it has one
+    position: int = 0  # order of the passage within its article
+
+    @property
+    def label(self) -> str:
+        """ "Article › Section › Subsection": how a reply names its source."""
+        return " › ".join((self.title, *self.heading_path))
+
+
+@dataclass(frozen=True, slots=True)
 class FaqDocument:
-    """One FAQ entry as retrieval sees it."""
+    """One FAQ entry, or one passage of an article, as retrieval sees it."""
 
     id: FaqId  # database id (int) or dataset id (str)
     question: str
@@ -21,6 +42,7 @@ class FaqDocument:
     variants: tuple[str, ...] = ()  # alternative phrasings: how customers really ask
     tags: tuple[str, ...] = ()
     language: str = "en"
+    origin: PassageOrigin | None = None  # set for a passage of a help-centre article
 
 
 @dataclass(frozen=True, slots=True)
