@@ -159,3 +159,30 @@ async def test_a_large_import_is_previewed_and_confirmed(console: Console) -> No
     )
     assert done.status_code == 303
     assert "Import done: added 2500" in (await console.client.get("/faq")).text
+
+
+async def test_delete_asks_first_then_removes_the_entry_from_search(console: Console) -> None:
+    csrf = await console.login()
+    entry = await console.app.admin.show_faq(1)
+    assert entry.id in {hit.document.id for hit in console.app.admin.search_faq(entry.question)}
+    edit_page = await console.client.get("/faq/1")
+    assert 'href="/faq/1/delete"' in edit_page.text
+    asked = await console.client.get("/faq/1/delete")
+    assert asked.status_code == 200
+    assert entry.question in asked.text and 'id="confirm-delete"' in asked.text
+
+    refused = await console.client.post("/faq/1/delete", data={"csrf": "forged"})
+    assert refused.status_code == 403
+    assert (await console.app.admin.show_faq(1)).question == entry.question
+
+    done = await console.client.post("/faq/1/delete", data={"csrf": csrf})
+    assert done.status_code == 303 and done.headers["location"] == "/faq"
+    assert "Entry #1 deleted" in (await console.client.get("/faq")).text
+    assert (await console.client.get("/faq/1")).status_code == 404
+    assert 1 not in {hit.document.id for hit in console.app.admin.search_faq(entry.question)}
+    history = await console.app.admin.faq_history(1)
+    assert history[-1].action == "delete" and history[-1].changed_by == f"console:{ADMIN}"
+    revisions = await console.client.get("/faq/1/revisions")
+    assert f"delete by console:{ADMIN}" in revisions.text
+    again = await console.client.post("/faq/1/delete", data={"csrf": csrf})
+    assert again.status_code == 404

@@ -1,5 +1,6 @@
 """FAQ pages: list with search and filters, edit with the answer preview, new entries,
-revisions with a side-by-side diff and rollback. Import and export are in ``faq_files``."""
+delete (after a confirmation page), revisions with a side-by-side diff and rollback. Import
+and export are in ``faq_files``."""
 
 from __future__ import annotations
 
@@ -206,6 +207,32 @@ async def faq_rollback(request: Request) -> Response:
     return RedirectResponse(f"/faq/{entry_id}/revisions", status_code=303)
 
 
+@admin_page
+async def faq_delete_form(request: Request) -> Response:
+    """GET /faq/<id>/delete: ask before deleting (the entry's text shown once more)."""
+    entry_id = int(request.path_params["entry_id"])
+    try:
+        entry = await services(request).admin.show_faq(entry_id)
+    except AdminError as exc:
+        return message_page(request, "Not found", str(exc), status=404)
+    return page(request, "faq_delete.html", {"entry": entry})
+
+
+@admin_page
+async def faq_delete(request: Request) -> Response:
+    """POST /faq/<id>/delete: delete the entry (a "delete" revision by this admin); the bot
+    stops answering with it at once."""
+    entry_id = int(request.path_params["entry_id"])
+    try:
+        deleted = await services(request).admin.delete_faq(
+            entry_id, author=author_of(admin_id(request))
+        )
+    except AdminError as exc:
+        return message_page(request, "Not deleted", str(exc), status=404)
+    flash(request, f"Entry #{entry_id} deleted ({deleted.question}); its revisions are kept.")
+    return RedirectResponse("/faq", status_code=303)
+
+
 def routes() -> list[Route]:
     return [
         Route("/faq", faq_list),
@@ -215,6 +242,8 @@ def routes() -> list[Route]:
         *faq_files.routes(),
         Route("/faq/{entry_id:int}", faq_edit),
         Route("/faq/{entry_id:int}", faq_save, methods=["POST"]),
+        Route("/faq/{entry_id:int}/delete", faq_delete_form),
+        Route("/faq/{entry_id:int}/delete", faq_delete, methods=["POST"]),
         Route("/faq/{entry_id:int}/revisions", faq_revisions),
         Route("/faq/{entry_id:int}/rollback", faq_rollback, methods=["POST"]),
     ]
