@@ -16,17 +16,20 @@ from storage.models.delivery import (
     OutboxItem,
     OutboxState,
 )
+from storage.models.documents import HEADING_SEPARATOR, Document, Passage, Source
 from storage.models.faq import FaqEntry, FaqRevision
 from storage.models.fleet import JobRun, Lease
 from storage.models.prompts import PromptRevision, PromptTemplate
 
 __all__ = [
+    "HEADING_SEPARATOR",
     "NAMING_CONVENTION",
     "AnswerChoice",
     "Base",
     "ChannelState",
     "ChatSession",
     "ConsoleLogin",
+    "Document",
     "FaqEntry",
     "FaqRevision",
     "Feedback",
@@ -37,9 +40,11 @@ __all__ = [
     "Message",
     "OutboxItem",
     "OutboxState",
+    "Passage",
     "PromptRevision",
     "PromptTemplate",
     "SessionState",
+    "Source",
     "UTCDateTime",
     "User",
     "utcnow",

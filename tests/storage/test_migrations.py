@@ -28,6 +28,9 @@ EXPECTED_TABLES = {
     "answer_choices",
     "leases",
     "job_runs",
+    "sources",
+    "documents",
+    "passages",
 }
 
 
