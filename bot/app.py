@@ -24,6 +24,7 @@ from bot.config import Settings, UsageError, UserFacingError
 from bot.conversation import ConversationService, HandoffService
 from bot.conversation.texts import Texts
 from bot.engine.base import EngineUnavailable, GenerationEngine
+from bot.knowledge.documents.library import DocumentLibrary
 from bot.knowledge.encoders.base import EncoderError, TextEncoder
 from bot.knowledge.encoders.loading import load_encoder
 from bot.knowledge.faq.catalog import FaqCatalog
@@ -55,6 +56,7 @@ class App:
     admin: AdminService
     handoff: HandoffService  # hand-offs of the Telegram channel, the one with human agents
     jobs: MaintenanceJobs
+    documents: DocumentLibrary  # help-centre articles, their passages in the catalog's index
     scheduler: AsyncIOScheduler | None = None
 
 
@@ -160,6 +162,7 @@ def build_services(
             retention=settings.retention,
             holder=settings.instance_name,
         ),
+        documents=DocumentLibrary(session_factory, catalog.index),
     )
 
 
@@ -217,6 +220,8 @@ async def open_app(
                 raise UserFacingError(f"SUPPORTBOT_MODEL: {exc}") from None
             stack.push_async_callback(engine.close)
         app = build_services(settings, db_engine, session_factory, catalog, engine)
+        if load_index:  # after the FAQ's load: its rebuild replaces the whole index
+            await app.documents.load()
         if start_scheduler:
             app.scheduler = build_scheduler(
                 app.jobs, interval_minutes=settings.cleanup_interval_minutes

@@ -149,6 +149,12 @@ async def get_document(*, session: AsyncSession, document_id: int) -> Document |
     return await session.get(Document, document_id)
 
 
+async def document_at(*, session: AsyncSession, source_id: int, location: str) -> Document | None:
+    """The article of a source fetched from this path or URL."""
+    query = select(Document).where(Document.source_id == source_id, Document.location == location)
+    return await session.scalar(query)
+
+
 async def add_document(
     *,
     session: AsyncSession,

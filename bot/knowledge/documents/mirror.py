@@ -1,0 +1,94 @@
+"""The stored passages mirrored into the FAQ's ``FaqIndex``, the way ``FaqCatalog`` mirrors
+entries: loaded at start, then kept in step by a cheap fingerprint (count and highest id of the
+passages; ids are never reused) that every search compares first.
+
+When another process (the CLI, another instance, the scheduled sync) changed passages, only the
+difference is applied: ids no longer stored are removed, new ids are read and upserted. Passages
+are never rebuilt into the index (``FaqIndex.rebuild`` replaces everything, the FAQ included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.knowledge.documents.passages import passage_document, passage_index_id
+from bot.knowledge.entries import FaqDocument, PassageOrigin
+from bot.knowledge.ranking.index import FaqIndex
+from storage.repositories import documents
+from storage.repositories.documents import PassageRecord
+
+
+def origin_of(record: PassageRecord) -> PassageOrigin:
+    """Where a stored passage comes from (what its source line shows)."""
+    return PassageOrigin(
+        passage_id=record.id,
+        article_id=record.document_id,
+        title=record.title,
+        heading_path=record.heading_path,
+        url=record.url,
+        position=record.position,
+    )
+
+
+def document_of(record: PassageRecord) -> FaqDocument:
+    """The index's view of a stored passage."""
+    return passage_document(origin_of(record), record.text, language=record.language)
+
+
+class PassageMirror:
+    """Keeps the index's passages equal to the stored ones."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], index: FaqIndex) -> None:
+        self.session_factory = session_factory
+        self.index = index
+        self._indexed: set[int] = set()
+        self._fingerprint: tuple[int, int] | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def indexed(self) -> int:
+        """How many passages the index holds."""
+        return len(self._indexed)
+
+    async def load(self) -> int:
+        """Every stored passage into the index (at start, after the FAQ's rebuild)."""
+        async with self._lock:
+            async with self.session_factory() as session:
+                fingerprint = await documents.passage_fingerprint(session=session)
+                records = await documents.indexed_passages(session=session)
+            await asyncio.to_thread(self._upsert, records)
+            self._indexed = {record.id for record in records}
+            self._fingerprint = fingerprint
+            return len(records)
+
+    async def sync(self) -> bool:
+        """Apply what changed in storage since the last look; True if the index changed.
+
+        One aggregate query when nothing changed, so it is cheap enough before every search.
+        """
+        async with self._lock:
+            async with self.session_factory() as session:
+                fingerprint = await documents.passage_fingerprint(session=session)
+                if fingerprint == self._fingerprint:
+                    return False
+                stored = await documents.passage_ids(session=session)
+                new = sorted(stored - self._indexed)
+                records = await documents.indexed_passages(session=session, ids=new) if new else []
+            gone = self._indexed - stored
+            await asyncio.to_thread(self._apply, gone, records)
+            self._indexed = (self._indexed - gone) | {record.id for record in records}
+            self._fingerprint = fingerprint
+            return True
+
+    def _apply(self, gone: Iterable[int], records: list[PassageRecord]) -> None:
+        for passage_id in gone:
+            self.index.remove(passage_index_id(passage_id))
+        self._upsert(records)
+
+    def _upsert(self, records: list[PassageRecord]) -> None:
+        # Encoding passages takes CPU time: this runs on a worker thread.
+        for record in records:
+            self.index.upsert(document_of(record))
