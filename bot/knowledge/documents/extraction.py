@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.knowledge.documents.html_extraction import html_to_markdown
+from bot.knowledge.documents.pdf_extraction import PdfError, pdf_text
+
 _FIRST_TITLE = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -51,8 +54,6 @@ def article_from_text(text: str, *, name: str, url: str | None = None) -> Articl
 
 def article_from_html(html: str, *, url: str | None = None, name: str = "") -> Article:
     """The main content of an HTML page as Markdown, titled by its first heading or <title>."""
-    from bot.knowledge.documents.html_extraction import html_to_markdown
-
     title, markdown = html_to_markdown(html)
     markdown = _normalised(markdown)
     _require_text(markdown, name or url or "page")
@@ -63,9 +64,10 @@ def article_from_html(html: str, *, url: str | None = None, name: str = "") -> A
 
 def article_from_pdf(data: bytes, *, name: str, url: str | None = None) -> Article:
     """A PDF's text (page by page), titled by its metadata title, else ``name``."""
-    from bot.knowledge.documents.pdf_extraction import pdf_text
-
-    title, text = pdf_text(data, name=name)
+    try:
+        title, text = pdf_text(data)
+    except PdfError as error:
+        raise ExtractionError(f"{name}: {error}") from error
     markdown = _normalised(text)
     _require_text(markdown, name)
     return Article(title=title or _title_from_name(name), markdown=markdown, url=url)
