@@ -16,15 +16,16 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.knowledge.documents.extraction import Article, ExtractionError
+from bot.knowledge.documents.fetching import PageFetcher
 from bot.knowledge.documents.mirror import PassageMirror, origin_of
+from bot.knowledge.documents.sources import source_spec
 from bot.knowledge.documents.storing import ChunkSizes, store_article
+from bot.knowledge.documents.syncing import Progress, SourceSync
 from bot.knowledge.documents.views import ArticleView, PassageView, SourceView, SyncReport
 from bot.knowledge.ranking.index import FaqIndex
 from storage.models import utcnow
 from storage.repositories import documents
 from storage.repositories.documents import PassageRecord, headings_of
-
-Progress = Callable[[int, int | None, str], None]  # (articles done, total if known, location)
 
 
 class DocumentLibrary:
@@ -36,11 +37,13 @@ class DocumentLibrary:
         index: FaqIndex,
         *,
         sizes: ChunkSizes | None = None,
+        fetcher_factory: Callable[[], PageFetcher] = PageFetcher,
     ) -> None:
         self.session_factory = session_factory
         self.index = index
         self.sizes = sizes or ChunkSizes()
         self.mirror = PassageMirror(session_factory, index)
+        self.fetcher_factory = fetcher_factory  # one HTTP client per sync
         self._write_lock = asyncio.Lock()  # one add, sync or removal at a time per process
 
     async def load(self) -> int:
@@ -51,6 +54,55 @@ class DocumentLibrary:
         """Pick up passages another process changed; True if the index changed. Cheap when
         nothing changed (one aggregate query): call it before every search."""
         return await self.mirror.sync()
+
+    async def add(
+        self, location: str, *, max_pages: int | None = None, progress: Progress | None = None
+    ) -> SyncReport:
+        """Add a source (a file, a folder, a page, a sitemap, a site to crawl: see
+        ``sources.source_spec``; ``SourceError`` when it is none of them) and fetch its
+        articles; a source added before is synced again (with ``max_pages`` when given)."""
+        spec = source_spec(location, max_pages=max_pages)
+        async with self._write_lock:
+            async with self.session_factory() as session, session.begin():
+                source = await documents.source_at(session=session, location=spec.location)
+                if source is None:
+                    source = await documents.add_source(
+                        session=session,
+                        kind=spec.kind,
+                        location=spec.location,
+                        max_pages=spec.max_pages,
+                    )
+                elif max_pages is not None:
+                    source.max_pages = max_pages
+                source_id = source.id
+            return await self._sync([source_id], progress)
+
+    async def sync(
+        self, source_id: int | None = None, progress: Progress | None = None
+    ) -> SyncReport:
+        """Fetch every source's articles again (or one source's): unchanged skipped, changed
+        re-chunked, gone removed, failures kept at their last good passages and reported."""
+        async with self._write_lock:
+            async with self.session_factory() as session:
+                stored = await documents.list_sources(session=session)
+            ids = [s.id for s in stored if source_id is None or s.id == source_id]
+            return await self._sync(ids, progress)
+
+    async def _sync(self, source_ids: list[int], progress: Progress | None) -> SyncReport:
+        report = SyncReport()
+        try:
+            async with self.fetcher_factory() as fetcher:
+                for source_id in source_ids:
+                    one = SourceSync(
+                        self.session_factory,
+                        source_id=source_id,
+                        sizes=self.sizes,
+                        progress=progress,
+                    )
+                    report.merge(await one.run(fetcher))
+        finally:  # what was stored before a failure is searchable all the same
+            await self.mirror.sync()
+        return report
 
     async def add_article(
         self,
