@@ -27,54 +27,16 @@ _PAGE_NUMBER = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?。！？][\"'”’)\]]*$")
 _GLUED_START = re.compile(r"^[,.;:!?)\]}%”’]")
-_LOWER_TAIL_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "to",
-        "of",
-        "and",
-        "or",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "from",
-        "with",
-        "your",
-        "its",
-        "their",
-        "this",
-        "that",
-        "as",
-        "is",
-        "are",
-        "be",
-    ]
+# a line ending in one of these goes on in the next line
+_TAIL_WORDS = (
+    "a an the to of and or in on at by for from with your its their this that as is are be"
 )
-_SENTENCE_OPENERS = frozenset(
-    [
-        "to",
-        "for",
-        "if",
-        "when",
-        "while",
-        "the",
-        "in",
-        "on",
-        "you",
-        "this",
-        "it",
-        "and",
-        "or",
-        "but",
-        "press",
-        "select",
-    ]
-)
+_LOWER_TAIL_WORDS = frozenset(f"{_TAIL_WORDS} if when than not".split())
+# a line starting with one of these is a sentence, not a title
+_OPENERS = "a an to for if when while the in on you this it and or but press select see"
+_SENTENCE_OPENERS = frozenset(_OPENERS.split())
 _CLAUSE_COMMA = re.compile(r",\s+(?!and\b|or\b)[a-z]")
+_LOOKAHEAD_LINES = 6  # a menu path ("Settings", "General", ...) may stand between
 PSEUDO_HEADING_LEVEL = 0  # a plain-line sub-heading: one level below the heading above it
 
 
@@ -243,12 +205,12 @@ def _reads_as_heading(lines: list[str], index: int) -> bool:
         return False
     if _SENTENCE_END.search(line) or line[-1] in ",;:" or words[-1].lower() in _LOWER_TAIL_WORDS:
         return False
-    if words[0].lower() in _SENTENCE_OPENERS or _CLAUSE_COMMA.search(line):
+    if words[0].lower() in _SENTENCE_OPENERS or _CLAUSE_COMMA.search(line) or ": " in line:
         return False
     previous = lines[index - 1].strip() if index else ""
     if previous and not _SENTENCE_END.search(previous):
         return False
-    following = _next_lines(lines, index, 3)
+    following = _next_lines(lines, index, _LOOKAHEAD_LINES)
     if not following or not following[0][0].isupper():
         return False
     return any(len(candidate.split()) >= 5 for candidate in following)

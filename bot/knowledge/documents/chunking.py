@@ -5,7 +5,8 @@ Passages are cut between blocks (``blocks.py``): a list item and a code block ar
 (one longer than the budget is a passage of its own), a table only between rows (its header
 row repeated in each piece), a long paragraph only at sentence ends. A section whose own text is
 short (an introduction before the first sub-heading, a heading over its sub-headings) is kept
-with the section below it rather than emitted alone.
+with the section below it rather than emitted alone, and short sibling sections (a manual's
+"Shuffle", "Zoom": a line each) are gathered under their common heading path.
 """
 
 from __future__ import annotations
@@ -167,20 +168,61 @@ def _joined(units: list[_Unit]) -> str:
     return text
 
 
+@dataclass(slots=True)
+class _Passage:
+    path: tuple[str, ...]
+    text: str
+    words: int
+    grouped: bool = False  # short sibling sections gathered under their common heading path
+
+
 def _merge_short_sections(
     pieces: list[tuple[tuple[str, ...], str]], max_words: int, min_words: int
 ) -> list[tuple[tuple[str, ...], str]]:
-    """A short passage that is a whole section joins the first passage of the section below it
-    (a sub-section of it), which keeps its more precise heading path."""
-    merged: list[tuple[tuple[str, ...], str]] = []
+    """Short sections are not left alone: a short one joins the section below it (which keeps
+    its more precise heading path), and short sibling sections ("Shuffle", "Zoom": a line or two
+    each) are gathered under their common heading path, each text led by its own heading."""
+    merged: list[_Passage] = []
     for path, text in pieces:
-        if merged:
-            previous_path, previous_text = merged[-1]
-            previous_words = word_count(previous_text)
-            is_below = path[: len(previous_path)] == previous_path and path != previous_path
-            fits = previous_words + word_count(text) <= max_words
-            if is_below and previous_words < min_words and fits:
-                merged[-1] = (path, f"{previous_text}\n\n{text}")
-                continue
-        merged.append((path, text))
-    return merged
+        words = word_count(text)
+        previous = merged[-1] if merged else None
+        if previous is None or previous.words + words > max_words:
+            merged.append(_Passage(path, text, words))
+            continue
+        short_previous = previous.words < min_words and not previous.grouped
+        if short_previous and _is_below(path, previous.path):
+            merged[-1] = _Passage(path, f"{previous.text}\n\n{text}", previous.words + words)
+            continue
+        gathered = None
+        if words < min_words and path and (previous.grouped or short_previous):
+            gathered = _gathered(previous, path, text, words)
+        if gathered is not None:
+            merged[-1] = gathered
+        else:
+            merged.append(_Passage(path, text, words))
+    return [(passage.path, passage.text) for passage in merged]
+
+
+def _is_below(path: tuple[str, ...], above: tuple[str, ...]) -> bool:
+    return len(path) > len(above) and path[: len(above)] == above
+
+
+def _gathered(previous: _Passage, path: tuple[str, ...], text: str, words: int) -> _Passage | None:
+    """``previous`` and a short sibling section as one passage under their common path, or
+    None when the section is no sibling of it (nor of a heading above it)."""
+    common = previous.path if previous.grouped else path[:-1]
+    if previous.path[: len(common)] != common or path[: len(common)] != common:
+        return None
+    previous_text = previous.text
+    if not previous.grouped:
+        previous_text = _led_by(previous.path[len(common) :], previous.text)
+    combined = f"{previous_text}\n\n{_led_by(path[len(common) :], text)}"
+    return _Passage(common, combined, previous.words + words, grouped=True)
+
+
+def _led_by(headings: tuple[str, ...], text: str) -> str:
+    """A section's text led by its headings: "Shuffle: Plays music files in random order." """
+    if not headings:
+        return text
+    label = " › ".join(headings)
+    return f"{label} {text}" if label[-1] in ".?!:" else f"{label}: {text}"

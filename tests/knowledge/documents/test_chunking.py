@@ -135,3 +135,20 @@ def test_without_a_title_the_first_top_heading_is_the_title() -> None:
 
 def test_chinese_text_counts_characters_as_words() -> None:
     assert word_count("退款需要五个工作日 refund") == 10
+
+
+def test_short_sibling_sections_are_gathered_under_their_common_path() -> None:
+    markdown = (
+        "# Playback buttons\n\n## Controls\n\n"
+        f"{_paragraph(3)}\n\n"
+        "### Shuffle\n\nPlays music files in random order.\n\n"
+        "### Zoom\n\nZooms in a photo by up to a factor of 4.\n\n"
+        "### Repeat\n\nPlays the current file again.\n"
+    )
+    chunks = chunk_markdown(markdown, title="Playback buttons")
+    assert [chunk.heading_path for chunk in chunks] == [("Controls",), ("Controls",)]
+    assert chunks[1].text == (
+        "Shuffle: Plays music files in random order.\n\n"
+        "Zoom: Zooms in a photo by up to a factor of 4.\n\n"
+        "Repeat: Plays the current file again."
+    )
