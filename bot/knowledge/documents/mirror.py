@@ -5,6 +5,8 @@ passages; ids are never reused) that every search compares first.
 When another process (the CLI, another instance, the scheduled sync) changed passages, only the
 difference is applied: ids no longer stored are removed, new ids are read and upserted. Passages
 are never rebuilt into the index (``FaqIndex.rebuild`` replaces everything, the FAQ included).
+Until ``load`` has run the mirror does nothing: commands that only write passages (``docs add``
+opens the app without an index) do not fill an index nobody searches.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class PassageMirror:
         One aggregate query when nothing changed, so it is cheap enough before every search.
         """
         async with self._lock:
+            if self._fingerprint is None:  # not loaded: nothing to keep in step
+                return False
             async with self.session_factory() as session:
                 fingerprint = await documents.passage_fingerprint(session=session)
                 if fingerprint == self._fingerprint:

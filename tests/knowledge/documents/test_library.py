@@ -30,6 +30,7 @@ async def test_an_article_is_searchable_with_its_source(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     library = DocumentLibrary(session_factory, FaqIndex(None))
+    await library.load()
     report = await library.add_article(
         article_from_markdown(NIGHT_MODE, name="picture.md", url="https://help.example/picture"),
         source_location="tv-manual",
@@ -55,6 +56,7 @@ async def test_unchanged_is_skipped_and_a_change_replaces_the_passages(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     library = DocumentLibrary(session_factory, FaqIndex(None))
+    await library.load()
     await library.add_article(
         article_from_markdown(NIGHT_MODE, name="p.md"), source_location="m", location="p"
     )
@@ -78,6 +80,7 @@ async def test_remove_takes_the_passages_out_of_the_index(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     library = DocumentLibrary(session_factory, FaqIndex(None))
+    await library.load()
     report = await library.add_article(
         article_from_markdown(NIGHT_MODE, name="p.md"), source_location="m"
     )

@@ -44,6 +44,7 @@ async def test_a_folder_synced_after_edits(
     (folder / ".drafts" / "secret.md").write_text("# Draft\n\nNot published yet.")
     (folder / "broken.pdf").write_bytes(b"not a pdf at all")
     library = DocumentLibrary(session_factory, FaqIndex(None))
+    await library.load()
 
     first = await library.add(str(folder))
     assert (first.added, first.failed) == (3, 1)
@@ -70,6 +71,7 @@ async def test_a_file_source_whose_file_is_deleted(
     manual = tmp_path / "manual.md"
     manual.write_text("# Manual\n\n## Reset\n\nHold the power button for ten seconds.")
     library = DocumentLibrary(session_factory, FaqIndex(None))
+    await library.load()
     assert (await library.add(str(manual))).added == 1
     assert (await library.add(str(manual))).unchanged == 1  # added twice: synced again
     manual.unlink()

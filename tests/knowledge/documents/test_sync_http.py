@@ -25,8 +25,10 @@ def texts_in(library: DocumentLibrary) -> str:
 
 
 @pytest.fixture
-def library(session_factory: async_sessionmaker[AsyncSession]) -> DocumentLibrary:
-    return DocumentLibrary(session_factory, FaqIndex(None))
+async def library(session_factory: async_sessionmaker[AsyncSession]) -> DocumentLibrary:
+    library = DocumentLibrary(session_factory, FaqIndex(None))
+    await library.load()
+    return library
 
 
 def serve_articles(site: HelpSite, paths: list[str]) -> None:
