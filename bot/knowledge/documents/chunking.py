@@ -174,6 +174,7 @@ class _Passage:
     text: str
     words: int
     grouped: bool = False  # short sibling sections gathered under their common heading path
+    joined: bool = False  # a short section joined with the section below it
 
 
 def _merge_short_sections(
@@ -191,10 +192,12 @@ def _merge_short_sections(
             continue
         short_previous = previous.words < min_words and not previous.grouped
         if short_previous and _is_below(path, previous.path):
-            merged[-1] = _Passage(path, f"{previous.text}\n\n{text}", previous.words + words)
+            joined_text = f"{previous.text}\n\n{text}"
+            merged[-1] = _Passage(path, joined_text, previous.words + words, joined=True)
             continue
         gathered = None
-        if words < min_words and path and (previous.grouped or short_previous):
+        gatherable = previous.grouped or (short_previous and not previous.joined)
+        if words < min_words and path and gatherable:
             gathered = _gathered(previous, path, text, words)
         if gathered is not None:
             merged[-1] = gathered
