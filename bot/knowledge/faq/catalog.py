@@ -9,7 +9,7 @@ because they must keep both sides in step.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -77,6 +77,9 @@ class FaqCatalog:
         self._indexed: set[int] = set()
         self._fingerprint: tuple[int, int, datetime | None] | None = None
         self._sync_lock = asyncio.Lock()
+        # Others that keep their own rows in this index (the help-centre passages): each is
+        # brought up to date before every lookup too, so a question sees every instance's edits.
+        self.also_sync: list[Callable[[], Awaitable[object]]] = []
 
     async def load(self) -> int:
         """Rebuild the index from the database; returns how many entries are searchable."""
@@ -115,6 +118,8 @@ class FaqCatalog:
     async def lookup(self, query: str, k: int = 5, language: str | None = None) -> list[FaqHit]:
         """``search`` after ``sync``: what the conversation service calls per question."""
         await self.sync()
+        for sync in self.also_sync:
+            await sync()
         # Encoding the query takes milliseconds of CPU: keep the event loop free meanwhile.
         return await asyncio.to_thread(self.search, query, k, language)
 
