@@ -23,6 +23,7 @@ from bot.admin.service import AdminService
 from bot.config import Settings, UsageError, UserFacingError
 from bot.conversation import ConversationService, HandoffService
 from bot.conversation.texts import Texts
+from bot.docs_sync import schedule_docs_sync
 from bot.engine.base import EngineUnavailable, GenerationEngine
 from bot.knowledge.documents.library import DocumentLibrary
 from bot.knowledge.encoders.base import EncoderError, TextEncoder
@@ -132,6 +133,8 @@ def build_services(
     texts = Texts.from_folder(
         settings.prompts_dir / "locales", business_name=settings.business_name
     )
+    documents = DocumentLibrary(session_factory, catalog.index)
+    catalog.also_sync.append(documents.sync_index)  # passages share the catalog's index
     return App(
         settings=settings,
         engine=engine,
@@ -162,7 +165,7 @@ def build_services(
             retention=settings.retention,
             holder=settings.instance_name,
         ),
-        documents=DocumentLibrary(session_factory, catalog.index),
+        documents=documents,
     )
 
 
@@ -225,6 +228,12 @@ async def open_app(
         if start_scheduler:
             app.scheduler = build_scheduler(
                 app.jobs, interval_minutes=settings.cleanup_interval_minutes
+            )
+            schedule_docs_sync(
+                app.scheduler,
+                app.jobs,
+                app.documents.scheduled_sync,
+                hours=settings.docs_sync_hours,
             )
             app.scheduler.start()
             stack.callback(app.scheduler.shutdown, wait=False)

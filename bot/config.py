@@ -198,6 +198,12 @@ class Settings(BaseSettings, WidgetSettings):
     cleanup_interval_minutes: int = Field(
         10, ge=1, description="How often the scheduler ends idle sessions and purges old texts."
     )
+    docs_sync_hours: int = Field(
+        24,
+        ge=0,
+        description="How often every help-centre source is fetched again (0: only by "
+        "`supportbot docs sync`).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Logging level."
     )

@@ -88,6 +88,10 @@ class DocumentLibrary:
             ids = [s.id for s in stored if source_id is None or s.id == source_id]
             return await self._sync(ids, progress)
 
+    async def scheduled_sync(self) -> str:
+        """``sync`` of every source, summed up in one line (the scheduler records it)."""
+        return (await self.sync()).summary()
+
     async def _sync(self, source_ids: list[int], progress: Progress | None) -> SyncReport:
         report = SyncReport()
         try:
