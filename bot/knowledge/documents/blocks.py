@@ -36,6 +36,7 @@ _LOWER_TAIL_WORDS = frozenset(f"{_TAIL_WORDS} if when than not".split())
 _OPENERS = "a an to for if when while the in on you this it and or but press select see"
 _SENTENCE_OPENERS = frozenset(_OPENERS.split())
 _CLAUSE_COMMA = re.compile(r",\s+(?!and\b|or\b)[a-z]")
+_SECTION_NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+(?=\S)")
 _LOOKAHEAD_LINES = 6  # a menu path ("Settings", "General", ...) may stand between
 PSEUDO_HEADING_LEVEL = 0  # a plain-line sub-heading: one level below the heading above it
 
@@ -88,6 +89,8 @@ def _structural_block(lines: list[str], index: int) -> tuple[list[Block], int] |
         return [Block("heading", line.strip(), level)], index + 2
     if _is_table_start(lines, index):
         return _table(lines, index)
+    if _SECTION_NUMBER.match(line) and _reads_as_heading(lines, index):
+        return [Block("heading", line.strip(), _section_level(line))], index + 1
     if _is_list_item(line):
         return _list_item(lines, index)
     if line.lstrip().startswith(">"):
@@ -152,10 +155,17 @@ def _list_item(lines: list[str], index: int) -> tuple[list[Block], int]:
                 continue
             break
         starts_sibling = _is_list_item(line) and _indent(line) <= indent
-        if starts_sibling or _structural_block_kind(line):
+        if starts_sibling or _structural_block_kind(line) or _ends_lazy_item(lines, end, indent):
             break
         end += 1
     return [Block("list_item", "\n".join(lines[index:end]).rstrip())], end
+
+
+def _ends_lazy_item(lines: list[str], index: int, indent: int) -> bool:
+    """An unindented line after a finished sentence is a new paragraph, not more of the item
+    (PDF text has no blank line after its last bullet)."""
+    previous = lines[index - 1].strip()
+    return _indent(lines[index]) <= indent and bool(_SENTENCE_END.search(previous))
 
 
 def _structural_block_kind(line: str) -> bool:
@@ -177,7 +187,7 @@ def _text_blocks(lines: list[str]) -> list[Block]:
             continue
         if _reads_as_heading(lines, index):
             blocks.extend(_paragraph(paragraph))
-            blocks.append(Block("heading", line.strip(), PSEUDO_HEADING_LEVEL))
+            blocks.append(Block("heading", line.strip(), _section_level(line)))
             paragraph = []
             continue
         if paragraph and _starts_paragraph(lines, index):
@@ -197,23 +207,33 @@ def _starts_paragraph(lines: list[str], index: int) -> bool:
 
 
 def _reads_as_heading(lines: list[str], index: int) -> bool:
-    """A short capitalised line without final punctuation, after a finished sentence (or at
-    the start), followed by a paragraph (a line of five words or more within the next three)."""
+    """A short capitalised line without final punctuation (after a section number, if any),
+    after a finished sentence (or at the start), followed by a paragraph (a line of five words
+    or more within the next six lines; not a list, for a numbered line)."""
     line = lines[index].strip()
-    words = line.split()
-    if not 1 <= len(words) <= 12 or len(line) > 90 or not line[0].isupper():
+    number = _SECTION_NUMBER.match(line)
+    title = line[number.end() :] if number else line
+    words = title.split()
+    if not 1 <= len(words) <= 12 or len(title) > 90 or not title[0].isupper():
         return False
-    if _SENTENCE_END.search(line) or line[-1] in ",;:" or words[-1].lower() in _LOWER_TAIL_WORDS:
+    if _SENTENCE_END.search(title) or title[-1] in ",;:" or words[-1].lower() in _LOWER_TAIL_WORDS:
         return False
-    if words[0].lower() in _SENTENCE_OPENERS or _CLAUSE_COMMA.search(line) or ": " in line:
+    if words[0].lower() in _SENTENCE_OPENERS or _CLAUSE_COMMA.search(title) or ": " in title:
         return False
     previous = lines[index - 1].strip() if index else ""
     if previous and not _SENTENCE_END.search(previous):
         return False
     following = _next_lines(lines, index, _LOOKAHEAD_LINES)
-    if not following or not following[0][0].isupper():
+    if not following or not following[0][0].isupper() or (number and _is_list_item(following[0])):
         return False
     return any(len(candidate.split()) >= 5 for candidate in following)
+
+
+def _section_level(line: str) -> int:
+    """A numbered heading's level below the title: "2." -> 2, "2.1." -> 3; else the plain
+    sub-heading level."""
+    number = _SECTION_NUMBER.match(line.strip())
+    return min(6, number.group(1).count(".") + 2) if number else PSEUDO_HEADING_LEVEL
 
 
 def _next_lines(lines: list[str], index: int, count: int) -> list[str]:

@@ -152,3 +152,24 @@ def test_short_sibling_sections_are_gathered_under_their_common_path() -> None:
         "Zoom: Zooms in a photo by up to a factor of 4.\n\n"
         "Repeat: Plays the current file again."
     )
+
+
+def test_numbered_sections_nest_by_their_numbers_but_numbered_steps_stay_a_list() -> None:
+    text = (
+        "2. Unified system\n"
+        f"{FILLER}\n"
+        "2.1. Directory layout\n"
+        f"{FILLER}\n"
+        "To pair it:\n"
+        "1. Hold both buttons for three seconds\n"
+        "2. Wait until the light blinks twice\n"
+    )
+    chunks = chunk_markdown(text, min_words=0)
+    assert [chunk.heading_path for chunk in chunks] == [
+        ("2. Unified system",),
+        ("2. Unified system", "2.1. Directory layout"),
+    ]
+    assert chunks[1].text.endswith(
+        "To pair it:\n\n1. Hold both buttons for three seconds\n"
+        "2. Wait until the light blinks twice"
+    )

