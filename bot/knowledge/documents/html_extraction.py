@@ -18,6 +18,7 @@ from configparser import ConfigParser
 from functools import cache
 
 _TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_SITE_SUFFIX = re.compile(r"\s+[|–—·»-]\s+")  # "Refunds | Acme Help" -> "Refunds"
 _FIRST_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
 _SHORT_PAGE_CHARS = 250  # trafilatura's MIN_EXTRACTED_SIZE
 _EXTRACT_OPTIONS: dict[str, object] = {
@@ -56,4 +57,5 @@ def _title_tag(page: str) -> str:
     found = _TITLE_TAG.search(page)
     if not found:
         return ""
-    return " ".join(html_entities.unescape(found.group(1)).split())
+    title = " ".join(html_entities.unescape(found.group(1)).split())
+    return _SITE_SUFFIX.split(title, maxsplit=1)[0] or title

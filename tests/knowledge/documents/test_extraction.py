@@ -97,7 +97,7 @@ def test_a_short_html_page_keeps_its_paragraph_without_its_menu() -> None:
     )
     article = article_from_html(page, name="refunds.html")
     assert article.markdown == "Refunds reach your card within five working days."
-    assert article.title == "Refunds | Acme"
+    assert article.title == "Refunds"
 
 
 def test_markdown_title_is_its_first_heading_else_the_file_name() -> None:
