@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatSession, Feedback, Message, SessionState, User
+from storage.repositories import message_search
 
 TEXT_MATCHES = 2_000  # newest matching messages a text search looks at
 
@@ -66,24 +67,15 @@ async def customers(
             matches.append(User.external_id == int(needle))
         query = query.where(or_(*matches))
     if text.strip():
-        query = query.where(User.id.in_(await _users_who_wrote(session, text.strip())))
+        # Customers with one of the TEXT_MATCHES newest messages matching (the full-text
+        # index), so a common word does not read every row.
+        dialect = session.get_bind().dialect.name
+        matching = message_search.matching_users(text.strip(), dialect=dialect, limit=TEXT_MATCHES)
+        query = query.where(User.id.in_(matching))
     rows = await session.execute(query)
     return [
         CustomerRow(u.id, u.external_id, u.channel, u.name, when, int(n)) for u, when, n in rows
     ]
-
-
-async def _users_who_wrote(session: AsyncSession, text: str) -> list[int]:
-    """Customers with a message containing ``text``, newest message first; the scan stops
-    after ``TEXT_MATCHES`` matching messages, so a common word does not read every row."""
-    rows = await session.scalars(
-        select(ChatSession.user_id)
-        .join(Message, Message.session_id == ChatSession.id)
-        .where(Message.text.icontains(text, autoescape=True))
-        .order_by(Message.id.desc())
-        .limit(TEXT_MATCHES)
-    )
-    return list(dict.fromkeys(rows))
 
 
 async def customer(*, session: AsyncSession, user_id: int) -> User | None:

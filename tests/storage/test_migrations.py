@@ -32,12 +32,19 @@ EXPECTED_TABLES = {
     "documents",
     "passages",
 }
+# The full-text index of message texts (migration 0009), which the models do not describe:
+# on SQLite an FTS5 table and its own tables, on PostgreSQL an expression index.
+FULL_TEXT_INDEX = ("messages_fts", "ix_messages_text_search")
+
+
+def _is_full_text_index(name: str | None) -> bool:
+    return bool(name) and str(name).startswith(FULL_TEXT_INDEX)
 
 
 async def table_names(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as connection:
         names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-    return set(names) - {"alembic_version"}
+    return {name for name in names if not _is_full_text_index(name)} - {"alembic_version"}
 
 
 async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
@@ -62,7 +69,11 @@ async def test_models_and_migrations_agree(db_engine: AsyncEngine) -> None:
     def diff(sync_connection: object) -> list[object]:
         context = MigrationContext.configure(
             sync_connection,  # type: ignore[arg-type]
-            opts={"compare_type": True, "render_as_batch": True},
+            opts={
+                "compare_type": True,
+                "render_as_batch": True,
+                "include_name": lambda name, _kind, _parent: not _is_full_text_index(name),
+            },
         )
         return compare_metadata(context, Base.metadata)
 
