@@ -114,6 +114,12 @@ class AnswerPreview:
 
     def answer(self, question: str, index: FaqIndex | None = None) -> PreviewAnswer:
         """What the bot would reply to ``question`` (on ``index``, default the live one)."""
+        return self.answer_and_hits(question, index)[0]
+
+    def answer_and_hits(
+        self, question: str, index: FaqIndex | None = None
+    ) -> tuple[PreviewAnswer, list[FaqHit]]:
+        """``answer``, with the entries and passages the search found (best first)."""
         question = question.strip()
         language = detect_language(question, default=self.default_language)
         smalltalk = detect_smalltalk(question)
@@ -124,7 +130,7 @@ class AnswerPreview:
             else search_like_customer(index or self.index, question, self.default_language)
         )
         decision = decide(hits, smalltalk=smalltalk, asked_for_human=asked, limits=self.limits)
-        return self._describe(decision, language)
+        return self._describe(decision, language), hits
 
     def before_after(
         self, question: str, draft: FaqDocument, *, enabled: bool, replaces: int | None

@@ -12,7 +12,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.admin.console_logins import console_secret
-from bot.channels.web import conversation_pages, faq_pages, inbox_pages, quality_pages
+from bot.channels.web import (
+    conversation_pages,
+    documents_pages,
+    faq_pages,
+    inbox_pages,
+    quality_pages,
+)
 from bot.channels.web.auth import login, login_form, logout
 from bot.channels.web.rendering import HERE
 from bot.channels.web.services import ConsoleServices
@@ -62,6 +68,7 @@ def routes() -> list[Route | Mount]:
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         *faq_pages.routes(),
+        *documents_pages.routes(),
         *inbox_pages.routes(),
         *conversation_pages.routes(),
         *quality_pages.routes(),

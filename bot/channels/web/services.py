@@ -8,6 +8,7 @@ from typing import Any
 from bot.admin.console_faq import FaqConsole
 from bot.admin.console_logins import ConsoleLogins
 from bot.admin.console_views import ConsoleQueries
+from bot.admin.documents_admin import DocumentsAdmin
 from bot.admin.preview import AnswerPreview
 from bot.admin.service import AdminService
 from bot.config import Settings
@@ -28,6 +29,7 @@ class ConsoleServices:
     queries: ConsoleQueries
     logins: ConsoleLogins
     preview: AnswerPreview
+    documents: DocumentsAdmin
     handoff: HandoffService
     texts: Texts
     messenger: CustomerMessenger | None = None
@@ -37,17 +39,22 @@ class ConsoleServices:
         cls, app: Any, settings: Settings, messenger: CustomerMessenger | None = None
     ) -> ConsoleServices:
         """Pick the console's services from the composition root (``bot.app.App``)."""
+        preview = AnswerPreview(
+            app.catalog.index,
+            app.texts,
+            default_language=settings.default_language,
+            limits=app.conversation.limits,
+        )
         return cls(
             settings=settings,
             admin=app.admin,
             faq=FaqConsole(app.admin),
             queries=ConsoleQueries(app.session_factory),
             logins=ConsoleLogins.from_settings(settings, app.session_factory),
-            preview=AnswerPreview(
-                app.catalog.index,
-                app.texts,
-                default_language=settings.default_language,
-                limits=app.conversation.limits,
+            preview=preview,
+            # Uploaded help-centre files are kept beside the console's key (./data/documents).
+            documents=DocumentsAdmin(
+                app.documents, preview, settings.console_secret_file.parent / "documents"
             ),
             handoff=app.handoff,
             texts=app.texts,
