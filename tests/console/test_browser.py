@@ -32,6 +32,14 @@ pytestmark = pytest.mark.skipif(
 )
 CUSTOMER = 9001
 NEW_ANSWER = "Every parcel arrives within 48 hours, tracked all the way."
+SOUNDBAR_GUIDE = (
+    "# Soundbar guide\n\n## Pairing\n\n"
+    + "Hold the Bluetooth key on the soundbar for five seconds until the light blinks blue, "
+    "then choose the soundbar in the Bluetooth settings of your phone or television. "
+    * 3
+    + "\n\n## Night mode\n\n"
+    + "Night mode lowers loud effects and raises voices; press Sound, then Night. " * 4
+)
 
 
 async def _serve(console: ConsoleServices) -> AsyncIterator[str]:
@@ -149,6 +157,26 @@ async def _walk(app, console, fake_api, base, shots) -> None:  # type: ignore[no
         )
         await shot("handoff")
 
+        # Documents: upload a help article, read its passages, preview an answer from one.
+        guide = shots / "soundbar.md"
+        guide.write_text(SOUNDBAR_GUIDE, encoding="utf-8")
+        await page.goto(f"{base}/documents")
+        await page.set_input_files("#add-upload input[name=file]", str(guide))
+        await page.click("#upload")
+        await page.wait_for_url(f"{base}/documents")
+        await console.documents.idle()
+        await page.reload()
+        assert "added 1" in await page.inner_text("#job-counts")
+        await page.click("#sources a[href^='/documents/']")
+        await page.click("#articles a[href^='/documents/articles/']")
+        assert "Soundbar guide › Pairing" in await page.inner_text("main")
+        await shot("documents-article")
+        await page.goto(f"{base}/documents")
+        await page.fill("#ask", "how do I pair the soundbar over bluetooth")
+        await page.click("#ask-button")
+        assert "Soundbar guide › Pairing" in await page.inner_text("#preview-source")
+        await shot("documents")
+
         for name, path in [
             ("unanswered", "/unanswered"),
             ("conversations", "/conversations"),
@@ -160,4 +188,4 @@ async def _walk(app, console, fake_api, base, shots) -> None:  # type: ignore[no
             await shot(name)
         await browser.close()
     assert errors == []
-    assert len(list(shots.glob("*.png"))) == 11
+    assert len(list(shots.glob("*.png"))) == 13
