@@ -30,6 +30,8 @@ ADMIN_COMMANDS = (
     "prompt_rollback",
     "stats",
     "unanswered",
+    "docs",
+    "docs_sync",
     "console",
 )
 NOT_ALLOWED = "⛔ Not allowed: this command is for administrators."

@@ -33,6 +33,7 @@ from telegram.ext import (
 
 from bot.channels.telegram import (
     admin_dialogue,
+    admin_docs,
     admin_faq,
     admin_prompts,
     callbacks,
@@ -129,6 +130,8 @@ ADMIN_COMMANDS = {
     "prompt_rollback": admin_prompts.prompt_rollback,
     "stats": admin_prompts.stats,
     "unanswered": admin_prompts.unanswered,
+    "docs": admin_docs.docs,
+    "docs_sync": admin_docs.docs_sync,
     "console": console_link.console_command,
 }
 CUSTOMER_COMMANDS = {

@@ -32,6 +32,8 @@ ADMIN_COMMANDS = (
     ("prompt_rollback", "Restore a revision: REV"),
     ("stats", "Statistics [days]"),
     ("unanswered", "Questions without a confident answer"),
+    ("docs", "Help-centre documents and their state"),
+    ("docs_sync", "Fetch the documents again [ID]"),
     ("console", "One-time login link to the web console"),
 )
 AGENT_COMMANDS = (
