@@ -159,8 +159,14 @@ class DocumentsAdmin:
         if path.parent == self.upload_dir:
             path.unlink(missing_ok=True)
 
-    def preview(self, question: str) -> DocumentPreview:
-        """What the bot would answer to ``question``, passages included (call off the loop)."""
+    async def preview(self, question: str) -> DocumentPreview:
+        """What the bot would answer to ``question``, passages included: on the live index,
+        brought up to date with passages other processes changed, searched off the event
+        loop (encoding the question takes model time)."""
+        await self.library.sync_index()
+        return await asyncio.to_thread(self._preview, question)
+
+    def _preview(self, question: str) -> DocumentPreview:
         answer, hits = self.answers.answer_and_hits(question)
         best = next((h for h in hits if h.document.id == answer.entry_id), None)
         source = best.document.origin if best is not None else None

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bot.admin.documents_admin import DocumentsError
+from bot.knowledge.documents.library import DocumentLibrary
+from bot.knowledge.ranking.index import FaqIndex
 from tests.console.conftest import Console
 from tests.knowledge.documents.help_site import help_site
 
@@ -114,3 +116,13 @@ async def test_add_by_url_refusals_and_one_job_at_a_time(console: Console) -> No
         page = await console.client.get("/documents")
         assert "HTTP 503" in page.text and '<span class="count">1</span>' in page.text
         assert (await admin.sources())[0].passages == source.passages  # kept
+
+
+async def test_preview_sees_passages_another_process_added(console: Console, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    await console.login()
+    guide = tmp_path / "soundbar.md"
+    guide.write_text(GUIDE, encoding="utf-8")
+    cli = DocumentLibrary(console.app.session_factory, FaqIndex(None))  # `supportbot docs add`
+    assert (await cli.add(str(guide))).added == 1
+    preview = await console.client.get("/documents", params={"ask": PAIRING_QUESTION})
+    assert "From: Soundbar guide › Pairing" in preview.text

@@ -6,8 +6,6 @@ the page shows the running job and, when done, its counts."""
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -34,7 +32,7 @@ async def documents(request: Request) -> Response:
     """GET /documents[?ask=…]: sources and their state; the preview of a question."""
     admin = services(request).documents
     question = request.query_params.get("ask", "").strip()
-    preview = await asyncio.to_thread(admin.preview, question) if question else None
+    preview = await admin.preview(question) if question else None
     context = {
         "sources": await admin.sources(),
         "job": admin.job,
