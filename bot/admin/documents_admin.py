@@ -25,7 +25,7 @@ from bot.knowledge.documents.library import DocumentLibrary
 from bot.knowledge.documents.sources import SourceError, source_spec
 from bot.knowledge.documents.views import ArticleView, PassageView, SourceView, SyncReport
 from bot.knowledge.entries import FaqHit, PassageOrigin
-from storage.models import utcnow
+from storage.models import Passage, utcnow
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -87,6 +87,12 @@ class DocumentsAdmin:
 
     async def passages(self, article_id: int) -> list[PassageView]:
         return await self.library.passages_of(article_id)
+
+    async def article_of_passage(self, passage_id: int) -> int | None:
+        """The article a stored passage belongs to (None: gone, e.g. its article changed)."""
+        async with self.library.session_factory() as session:
+            passage = await session.get(Passage, passage_id)
+            return passage.document_id if passage is not None else None
 
     @property
     def busy(self) -> bool:

@@ -4,11 +4,14 @@ confirmation and CSRF."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.admin.documents_admin import DocumentsError
 from bot.knowledge.documents.library import DocumentLibrary
 from bot.knowledge.ranking.index import FaqIndex
+from storage.repositories import messages, sessions, users
 from tests.console.conftest import Console
 from tests.knowledge.documents.help_site import help_site
 
@@ -126,3 +129,37 @@ async def test_preview_sees_passages_another_process_added(console: Console, tmp
     assert (await cli.add(str(guide))).added == 1
     preview = await console.client.get("/documents", params={"ask": PAIRING_QUESTION})
     assert "From: Soundbar guide › Pairing" in preview.text
+
+
+async def test_a_reply_links_the_passages_it_answered_from(console: Console) -> None:
+    csrf = await console.login()
+    await _upload(console, csrf, "soundbar.md", GUIDE)
+    await console.services.documents.idle()
+    [source] = await console.services.documents.sources()
+    [article] = await console.services.documents.articles(source.id)
+    passage = (await console.services.documents.passages(article.id))[0]
+    async with console.app.session_factory() as s, s.begin():
+        user = await users.get_or_create(
+            session=s, channel="telegram", external_id=5150, name="Pat", language="en"
+        )
+        chat, _ = await sessions.open_or_continue(
+            session=s, user_id=user.id, chat_id=5150, ttl=timedelta(minutes=30)
+        )
+        await messages.add(session=s, session_id=chat.id, role="user", text=PAIRING_QUESTION)
+        await messages.add(
+            session=s,
+            session_id=chat.id,
+            role="assistant",
+            text=PAIRING,
+            mode="faq",
+            faq_ids=[1, f"passage:{passage.id}"],  # type: ignore[list-item]
+        )
+        user_id = user.id
+    transcript = await console.client.get(f"/conversations/{user_id}")
+    assert 'href="/faq/1"' in transcript.text
+    assert f'href="/documents/passages/{passage.id}"' in transcript.text
+    found = await console.client.get(f"/documents/passages/{passage.id}")
+    assert found.status_code == 303
+    assert found.headers["location"] == f"/documents/articles/{article.id}#passage-{passage.id}"
+    gone = await console.client.get("/documents/passages/999999")
+    assert gone.status_code == 404 and "no longer stored" in gone.text

@@ -107,6 +107,19 @@ async def article(request: Request) -> Response:
 
 
 @admin_page
+async def passage(request: Request) -> Response:
+    """GET /documents/passages/<id>: the passage in its article (a transcript's reply links
+    the passages it answered from here)."""
+    passage_id = request.path_params["passage_id"]
+    article_id = await services(request).documents.article_of_passage(passage_id)
+    if article_id is None:
+        text = "This passage is no longer stored: its article changed or was removed since."
+        return message_page(request, "Not found", text, 404)
+    where = f"{HOME}/articles/{article_id}#passage-{passage_id}"
+    return RedirectResponse(where, status_code=303)
+
+
+@admin_page
 async def remove_form(request: Request) -> Response:
     """GET /documents/<id>/remove: ask before removing a source."""
     found = await services(request).documents.source(request.path_params["source_id"])
@@ -138,4 +151,5 @@ def routes() -> list[Route]:
         Route(HOME + "/{source_id:int}/remove", remove_form),
         Route(HOME + "/{source_id:int}/remove", remove, methods=["POST"]),
         Route(HOME + "/articles/{article_id:int}", article),
+        Route(HOME + "/passages/{passage_id:int}", passage),
     ]
