@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.admin.preview import AnswerPreview, PreviewAnswer
 from bot.knowledge.documents.extraction import SUPPORTED_SUFFIXES
@@ -114,8 +115,12 @@ class DocumentsAdmin:
         return self.job
 
     def add_location(self, location: str, max_pages: int | None = None) -> Job:
-        """Add a page, a sitemap or a site to crawl (or a path on the server)."""
+        """Add a page, a sitemap or a site to crawl. Only http(s) addresses: a path would let
+        a console admin read the server's files into the bot's answers (files are uploaded;
+        ``supportbot docs add`` on the server takes paths)."""
         location = location.strip()
+        if urlsplit(location).scheme not in ("http", "https"):
+            raise DocumentsError(f"{location or 'nothing'}: not an http(s) address")
         try:
             source_spec(location, max_pages=max_pages)
         except SourceError as exc:

@@ -94,8 +94,9 @@ async def test_add_by_url_refusals_and_one_job_at_a_time(console: Console) -> No
         "/documents/upload", data={"csrf": csrf}, files={"file": ("tool.exe", b"MZ", "x/y")}
     )
     assert refused.status_code == 400 and "unsupported type" in refused.text
-    bad = await console.client.post("/documents/add", data={"csrf": csrf, "location": "ftp://x"})
-    assert bad.status_code == 400
+    for location in ("ftp://x", "/etc", str(console.services.settings.console_secret_file)):
+        bad = await console.client.post("/documents/add", data={"csrf": csrf, "location": location})
+        assert bad.status_code == 400 and "not an http(s) address" in bad.text
     assert await console.services.documents.sources() == []
 
     with help_site() as site:
