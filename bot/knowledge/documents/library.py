@@ -11,7 +11,7 @@ article (same content hash) is skipped, a changed one re-chunked, a gone one (no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -116,9 +116,24 @@ class DocumentLibrary:
         location: str | None = None,
         kind: str = "file",
     ) -> SyncReport:
-        """Store one article already in hand (``eval``'s dataset documents) under the source
-        at ``source_location`` (made on first use); ``location`` tells the source's articles
-        apart (default: the article's URL, else its title). Searchable when this returns."""
+        """Store one article already in hand under the source at ``source_location`` (made on
+        first use); ``location`` tells the source's articles apart (default: the article's
+        URL, else its title). Searchable when this returns."""
+        return await self.add_articles(
+            [(location or article.url or article.title, article)],
+            source_location=source_location,
+            kind=kind,
+        )
+
+    async def add_articles(
+        self,
+        articles: Sequence[tuple[str, Article]],
+        *,
+        source_location: str,
+        kind: str = "file",
+    ) -> SyncReport:
+        """Store (location, article) pairs already in hand (``eval``'s dataset documents), each
+        as ``add_article`` does, and make them searchable together (one encoding batch)."""
         report = SyncReport()
         async with self._write_lock:
             async with self.session_factory() as session, session.begin():
@@ -128,20 +143,20 @@ class DocumentLibrary:
                         session=session, kind=kind, location=source_location
                     )
                 report.source_ids.append(source.id)
-                where = location or article.url or article.title
-                try:
-                    outcome = await store_article(
-                        session=session,
-                        source_id=source.id,
-                        location=where,
-                        article=article,
-                        sizes=self.sizes,
-                        now=utcnow(),
-                    )
-                except ExtractionError as exc:
-                    report.fail(where, str(exc))
-                else:
-                    report.count(outcome)
+                for where, article in articles:
+                    try:
+                        outcome = await store_article(
+                            session=session,
+                            source_id=source.id,
+                            location=where,
+                            article=article,
+                            sizes=self.sizes,
+                            now=utcnow(),
+                        )
+                    except ExtractionError as exc:
+                        report.fail(where, str(exc))
+                    else:
+                        report.count(outcome)
             await self.mirror.sync()
         return report
 

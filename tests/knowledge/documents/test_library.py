@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import open_app
 from bot.config import Settings
-from bot.knowledge.documents.extraction import article_from_markdown
+from bot.knowledge.documents.extraction import Article, article_from_markdown
 from bot.knowledge.documents.library import DocumentLibrary
 from bot.knowledge.documents.passages import is_passage_id
 from bot.knowledge.ranking.index import FaqIndex
@@ -17,12 +17,14 @@ NIGHT_MODE = """# Picture settings
 ## Night mode
 
 Night mode dims the screen after sunset and warms its colours so that watching late is easier
-on the eyes. Open Settings, then Display, then switch Night mode on.
+on the eyes. Open Settings, then Display, then switch Night mode on. It turns itself off again
+in the morning, at the time set under Display, Schedule, Night mode ends.
 
 ## Energy saving
 
 Energy saving lowers the backlight when the room is dark and turns the panel off after four
-hours without a button press on the remote control.
+hours without a button press on the remote control. Open Settings, then General, then Energy
+saving to choose how long the television waits before it switches itself off.
 """
 
 
@@ -125,3 +127,23 @@ async def test_passages_are_loaded_at_start_beside_the_faq(settings: Settings) -
         indexed = restarted.catalog.index.documents()
         assert sum(1 for d in indexed if d.origin is not None) == 2
         assert sum(1 for d in indexed if d.origin is None) == faq_entries > 0
+
+
+async def test_articles_in_hand_are_added_together(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    library = DocumentLibrary(session_factory, FaqIndex(None))
+    await library.load()
+    report = await library.add_articles(
+        [
+            ("doc-1", article_from_markdown(NIGHT_MODE, name="a.md")),
+            ("doc-2", article_from_markdown("# Sound\n\nPress Mute to silence.", name="b.md")),
+            ("doc-3", Article(title="Blank", markdown="", url=None)),
+        ],
+        source_location="dataset.json",
+    )
+    assert (report.added, report.failed) == (2, 1)
+    assert report.failures[0][0] == "doc-3"
+    assert library.mirror.indexed == 3
+    [source] = await library.sources()
+    assert {a.location for a in await library.articles(source.id)} == {"doc-1", "doc-2"}
