@@ -164,3 +164,24 @@ async def test_a_reply_links_the_passages_it_answered_from(console: Console) -> 
     assert found.headers["location"] == f"/documents/articles/{article.id}#passage-{passage.id}"
     gone = await console.client.get("/documents/passages/999999")
     assert gone.status_code == 404 and "no longer stored" in gone.text
+
+
+async def test_the_faq_preview_names_a_passage_it_would_answer_from(console: Console) -> None:
+    csrf = await console.login()
+    await _upload(console, csrf, "soundbar.md", GUIDE)
+    await console.services.documents.idle()
+    entry = await console.app.admin.show_faq(1)
+    form = {
+        "csrf": csrf,
+        "entry_id": "1",
+        "question": entry.question,
+        "answer": entry.answer,
+        "language": "en",
+        "enabled": "on",
+        "try": PAIRING_QUESTION,
+    }
+    preview = await console.client.post("/faq/preview", data=form)
+    assert preview.status_code == 200
+    assert (
+        '">Soundbar guide › Pairing</a>' in preview.text and "/documents/passages/" in preview.text
+    )
