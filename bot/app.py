@@ -128,12 +128,13 @@ def build_services(
     session_factory: async_sessionmaker[AsyncSession],
     catalog: FaqCatalog,
     engine: GenerationEngine | None,
+    documents: DocumentLibrary | None = None,
 ) -> App:
     """Every service, built once from Settings (the composition root proper)."""
     texts = Texts.from_folder(
         settings.prompts_dir / "locales", business_name=settings.business_name
     )
-    documents = DocumentLibrary(session_factory, catalog.index)
+    documents = documents or DocumentLibrary(session_factory, catalog.index)
     catalog.also_sync.append(documents.sync_index)  # passages share the catalog's index
     return App(
         settings=settings,
@@ -176,15 +177,21 @@ async def open_catalog(
     load_index: bool,
     import_demo: bool,
     vector_scope: str = "",
-) -> FaqCatalog:
-    """The FAQ catalog; its index loaded (with the encoder) only when answering needs it."""
+) -> tuple[FaqCatalog, DocumentLibrary]:
+    """The FAQ catalog and the help-centre library on one index, loaded (with the encoder)
+    only when answering needs it."""
     encoder = await asyncio.to_thread(open_encoder, settings, vector_scope) if load_index else None
     catalog = FaqCatalog(session_factory, FaqIndex(encoder))
+    documents = DocumentLibrary(session_factory, catalog.index)
     if load_index:
+        # Passages first: the FAQ's rebuild keeps the passages it finds in the index, and the
+        # vector cache keeps what that rebuild holds (loaded after it, every passage was
+        # encoded again at every start).
+        await documents.load()
         await catalog.load()
     if import_demo:
         await import_demo_faq(settings, catalog)
-    return catalog
+    return catalog, documents
 
 
 @asynccontextmanager
@@ -209,7 +216,7 @@ async def open_app(
     """
     async with AsyncExitStack() as stack:
         db_engine, session_factory = await stack.enter_async_context(open_database(settings))
-        catalog = await open_catalog(
+        catalog, documents = await open_catalog(
             settings,
             session_factory,
             load_index=load_index,
@@ -222,9 +229,7 @@ async def open_app(
             except EngineUnavailable as exc:
                 raise UserFacingError(f"SUPPORTBOT_MODEL: {exc}") from None
             stack.push_async_callback(engine.close)
-        app = build_services(settings, db_engine, session_factory, catalog, engine)
-        if load_index:  # after the FAQ's load: its rebuild replaces the whole index
-            await app.documents.load()
+        app = build_services(settings, db_engine, session_factory, catalog, engine, documents)
         if start_scheduler:
             app.scheduler = build_scheduler(
                 app.jobs, interval_minutes=settings.cleanup_interval_minutes

@@ -82,13 +82,15 @@ class FaqCatalog:
         self.also_sync: list[Callable[[], Awaitable[object]]] = []
 
     async def load(self) -> int:
-        """Rebuild the index from the database; returns how many entries are searchable."""
+        """Rebuild the index's FAQ entries from the database (help-centre passages in it stay);
+        returns how many entries are searchable."""
         async with self.session_factory() as session:
             fingerprint = await faq.fingerprint(session=session)
             entries = await faq.list_entries(session=session, enabled_only=True)
         documents = [document_of(entry) for entry in entries]
+        passages = [doc for doc in self.index.documents() if doc.origin is not None]
         # Encoding thousands of entries takes seconds: keep the event loop free meanwhile.
-        await asyncio.to_thread(self.index.rebuild, documents)
+        await asyncio.to_thread(self.index.rebuild, documents + passages)
         self._indexed = {entry.id for entry in entries}
         self._fingerprint = fingerprint
         return len(documents)

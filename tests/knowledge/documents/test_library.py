@@ -3,6 +3,8 @@ searchable at once, unchanged articles skipped, another process's changes picked
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import open_app
@@ -147,3 +149,19 @@ async def test_articles_in_hand_are_added_together(
     assert library.mirror.indexed == 3
     [source] = await library.sources()
     assert {a.location for a in await library.articles(source.id)} == {"doc-1", "doc-2"}
+
+
+async def test_a_bulk_faq_import_keeps_the_passages(settings: Settings, tmp_path: Path) -> None:
+    lexical = settings.model_copy(update={"embedding_model": "none"})
+    faq_file = tmp_path / "faq.yaml"
+    faq_file.write_text(
+        "".join(f"- question: Question {n}?\n  answer: Answer {n}.\n" for n in range(12))
+    )
+    async with open_app(lexical, load_model=False, import_demo=False) as app:
+        await app.documents.add_article(
+            article_from_markdown(NIGHT_MODE, name="p.md"), source_location="manual"
+        )
+        await app.catalog.import_file(faq_file, author="test")  # > BULK_CHANGE: a rebuild
+        indexed = app.catalog.index.documents()
+        assert sum(1 for d in indexed if d.origin is None) == 12
+        assert sum(1 for d in indexed if d.origin is not None) == 2
