@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.temporary_app import temporary_app
-from bot.commands.eval_cmd import eval_scope
+from bot.commands.eval_common import eval_scope
 from bot.config import load_settings
 from bot.conversation.exchange import AnswerMode, Incoming
 from bot.knowledge.faq.faqfile import read_faq_file

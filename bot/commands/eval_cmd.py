@@ -30,25 +30,25 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, open_app
+from bot.commands.eval_common import OUT_OF_SCOPE, eval_scope, open_world_questions
+from bot.commands.eval_documents import evaluate_documents
 from bot.commands.eval_searches import TimedSearches, percentile
-from bot.config import PROJECT_ROOT, Settings, UsageError
+from bot.config import Settings, UsageError
 from bot.conversation.exchange import AnswerMode, Incoming
 from bot.conversation.policy import decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
+from bot.knowledge.documents.evaluation import is_documents_dataset
 from bot.knowledge.ranking.index import FaqIndex
 from bot.knowledge.ranking.metrics import (
     LabelledQuery,
     fact_share,
     load_dataset,
     open_world_rate,
-    read_questions,
     retrieval_metrics,
     split_learned,
     with_learned,
 )
 from storage.repositories import faq
-
-OUT_OF_SCOPE = PROJECT_ROOT / "bench" / "data" / "out_of_scope.yaml"
 
 ACTION_MODES = {
     "faq": "faq",
@@ -82,6 +82,13 @@ def register(subparsers: Any) -> None:
         default=OUT_OF_SCOPE,
         help="questions no FAQ answers, for open_world_confident_rate",
     )
+    parser.add_argument(
+        "--per-query",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="documents datasets: write one JSON line per question (reply, mode, sources)",
+    )
     parser.set_defaults(handler=evaluate)
 
 
@@ -90,17 +97,6 @@ async def _dataset_ids(app: App) -> dict[str, int]:
     async with app.session_factory() as session:
         entries = await faq.list_entries(session=session)
     return {str(e.external_id if e.external_id is not None else e.id): e.id for e in entries}
-
-
-def open_world_questions(dataset: Path, out_of_scope: Path | None) -> dict[str, list[str]]:
-    """Questions this dataset's FAQ cannot answer: sibling dev sets' queries, out-of-scope."""
-    sources: dict[str, list[str]] = {}
-    for other in sorted(dataset.resolve().parent.parent.glob("*/dev.json")):
-        if other.resolve() != dataset.resolve():
-            sources[other.parent.name] = read_questions(other)
-    if out_of_scope is not None and out_of_scope.is_file():
-        sources["out_of_scope"] = read_questions(out_of_scope)
-    return sources
 
 
 def learning(
@@ -117,13 +113,6 @@ def learning(
         "before": retrieval_metrics(index, tested, threshold),
         "after": retrieval_metrics(after, tested, threshold),
     }
-
-
-def eval_scope(dataset: Path) -> str:
-    """The vector files of one dataset: its entries are kept between evaluations of it, and
-    never prune the bot's own FAQ vectors (each index keeps only its own entries' vectors)."""
-    resolved = dataset.resolve()
-    return f"eval-{resolved.parent.name}-{resolved.stem}"
 
 
 async def evaluate_dataset(
@@ -227,15 +216,23 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     """Print the figures of one dataset."""
     if not args.dataset.is_file():
         raise UsageError(f"no such dataset: {args.dataset}")
-    result = asyncio.run(
-        evaluate_dataset(
+    if is_documents_dataset(args.dataset):
+        run = evaluate_documents(
+            settings,
+            args.dataset,
+            answers=args.answers,
+            per_query=args.per_query,
+            out_of_scope=args.out_of_scope,
+        )
+    else:
+        run = evaluate_dataset(
             settings,
             args.dataset,
             answers=args.answers,
             learn=args.learn,
             out_of_scope=args.out_of_scope,
         )
-    )
+    result = asyncio.run(run)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
