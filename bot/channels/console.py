@@ -111,6 +111,7 @@ def _extra_lines(reply: Reply, texts: Texts) -> list[str]:
     extra: list[str] = []
     if reply.more:
         extra.append(reply.more)
+    extra.extend(source.url for source in reply.sources if source.url)
     if reply.choices:
         extra.extend(f"  {n}. {c.question}" for n, c in enumerate(reply.choices, start=1))
         extra.append(texts.get("choice_prompt", reply.language))

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.conversation.exchange import AnswerMode, Choice
+from bot.conversation.exchange import AnswerMode, Choice, Source
 from bot.conversation.lookup import Lookup
+from bot.conversation.outcome import Outcome
 from bot.conversation.policy import Action, Decision, Thresholds, close_alternatives, decide
 from bot.conversation.texts import Texts
-from bot.conversation.turns import Outcome
-from bot.knowledge.entries import FaqHit
+from bot.knowledge.entries import FaqDocument, FaqHit
 from bot.knowledge.ranking.sentences import (
     Focus,
     SentenceScorer,
@@ -76,16 +76,26 @@ class Composer:
     def faq(self, question: str, hit: FaqHit, related: Sequence[str] = ()) -> Outcome:
         """A confident (or rescued) entry, focused on the question."""
         focus = self.focus(question, hit)
-        entry_id = int(hit.document.id)
+        entry_id = hit.document.id
+        body = focus.lead_text if focus.focused else hit.document.answer
         return Outcome(
-            focus.lead_text if focus.focused else hit.document.answer,
+            self.with_source(body, hit.document, hit.document.language),
             AnswerMode.FAQ,
             faq_ids=[entry_id],
             confidence=hit.confidence,
             related=list(related),
             more=focus.rest_text if focus.focused else "",
             more_ref=(entry_id, focus.lead) if focus.focused else None,
+            sources=sources_of([hit.document]),
         )
+
+    def with_source(self, body: str, document: FaqDocument, language: str) -> str:
+        """``body`` followed by "From: Article › Section" when it is a passage's text: the
+        customer sees where it comes from (a curated FAQ entry speaks for the business)."""
+        if document.origin is None:
+            return body
+        line = self.texts.get("source_line", language, source=document.origin.label)
+        return f"{body}\n\n{line}"
 
     @staticmethod
     def kind_missing(question: str, hit: FaqHit) -> bool:
@@ -124,9 +134,9 @@ class Composer:
         return Outcome(
             self.texts.get("did_you_mean", language),
             AnswerMode.CHOICE,
-            faq_ids=[int(hit.document.id) for hit in options],
+            faq_ids=[hit.document.id for hit in options],
             confidence=decision.confidence,
-            choices=[Choice(int(h.document.id), h.document.question) for h in options],
+            choices=[Choice(h.document.id, h.document.question) for h in options],
             unanswered=True,
         )
 
@@ -150,7 +160,8 @@ class Composer:
         intro = self.texts.get("fallback_intro", language)
         offer = self.texts.get("offer_human", language)
         body = focus.lead_text if focus.focused else best.document.answer
-        entry_id = int(best.document.id)
+        body = self.with_source(body, best.document, language)
+        entry_id = best.document.id
         return Outcome(
             f"{intro}\n\n{body}\n\n{offer}",
             AnswerMode.FALLBACK,
@@ -160,6 +171,7 @@ class Composer:
             unanswered=True,
             more=focus.rest_text if focus.focused else "",
             more_ref=(entry_id, focus.lead) if focus.focused else None,
+            sources=sources_of([best.document]),
         )
 
     async def several(self, parts: Sequence[str], language: str) -> Outcome | None:
@@ -167,18 +179,18 @@ class Composer:
         message does not really ask two different things the FAQ knows."""
         answered: list[Outcome] = []
         offered: list[Choice] = []
-        seen: set[int] = set()
+        seen: set[object] = set()
         for part in parts:
             hits = (await self.lookup.find(part, None)).hits
             decision = decide(hits, limits=self.limits)
             best = decision.best
-            if best is None or decision.action is Action.HANDOFF or int(best.document.id) in seen:
+            if best is None or decision.action is Action.HANDOFF or best.document.id in seen:
                 continue
-            seen.add(int(best.document.id))
+            seen.add(best.document.id)
             if decision.action is Action.FAQ:
                 answered.append(self.faq(part, best))
                 continue
-            offered.append(Choice(int(best.document.id), best.document.question))
+            offered.append(Choice(best.document.id, best.document.question))
         if not answered or len(answered) + len(offered) < 2:
             return None
         return Outcome(
@@ -187,4 +199,17 @@ class Composer:
             faq_ids=[i for outcome in answered for i in outcome.faq_ids],
             confidence=min(outcome.confidence for outcome in answered),
             choices=offered,
+            sources=[s for outcome in answered for s in outcome.sources],
         )
+
+
+def sources_of(documents: Sequence[FaqDocument]) -> list[Source]:
+    """The articles of the passages among ``documents``, each once, in order."""
+    found: list[Source] = []
+    for document in documents:
+        origin = document.origin
+        if origin is not None:
+            source = Source(origin.label, origin.url)
+            if source not in found:
+                found.append(source)
+    return found

@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.knowledge.entries import FaqId
+
+PASSAGE_PREFIX = "passage:"  # a help-centre passage's id (see bot.knowledge.documents.passages)
+REF_PASSAGE = "p"  # its short form in a button's data: "p12"
+
 
 class AnswerMode(StrEnum):
     """How a reply was produced; stored with every bot message."""
@@ -51,8 +56,34 @@ class Incoming:
 class Choice:
     """One entry offered under "did you mean…" (or the other half of a two-question message)."""
 
-    faq_id: int
+    faq_id: FaqId  # a FAQ entry's id, or "passage:<id>" for a help-centre passage
     question: str
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a reply's passage comes from: "Article › Section", and its address if any."""
+
+    label: str
+    url: str | None = None
+
+
+def entry_ref(entry_id: FaqId) -> str:
+    """An entry or passage id as button data: "12" or "p34" (Telegram allows 64 bytes)."""
+    text = str(entry_id)
+    if text.startswith(PASSAGE_PREFIX):
+        return REF_PASSAGE + text.removeprefix(PASSAGE_PREFIX)
+    return text
+
+
+def parse_entry_ref(ref: object) -> FaqId:
+    """``entry_ref`` read back (an int stays an int); ValueError for anything else."""
+    text = str(ref).strip()
+    if text.startswith(PASSAGE_PREFIX):
+        text = REF_PASSAGE + text.removeprefix(PASSAGE_PREFIX)
+    if text.startswith(REF_PASSAGE) and text[1:].isdigit():
+        return PASSAGE_PREFIX + text[1:]
+    return int(text)
 
 
 @dataclass(slots=True)
@@ -65,7 +96,7 @@ class Reply:
     session_id: int | None = None
     user_message_id: int | None = None
     message_id: int | None = None
-    faq_ids: list[int] = field(default_factory=list)
+    faq_ids: list[FaqId] = field(default_factory=list)  # entries or passages answered from
     confidence: float = 0.0
     latency_ms: int = 0
     related_questions: list[str] = field(default_factory=list)
@@ -75,11 +106,13 @@ class Reply:
     # The rest of a focused entry (``text`` leads with the sentences that answer the question);
     # ``more_ref`` names it for a "more" button: (entry id, positions of the lead sentences).
     more: str = ""
-    more_ref: tuple[int, tuple[int, ...]] | None = None
+    more_ref: tuple[FaqId, tuple[int, ...]] | None = None
+    sources: list[Source] = field(default_factory=list)  # the articles a passage came from
 
     def __post_init__(self) -> None:
         # A Reply rebuilt from JSON (a channel's stored answer) has dicts and lists here.
         self.choices = [c if isinstance(c, Choice) else Choice(**c) for c in self.choices]
+        self.sources = [s if isinstance(s, Source) else Source(**s) for s in self.sources]
         if self.more_ref is not None:
             entry_id, lead = self.more_ref
-            self.more_ref = (int(entry_id), tuple(int(i) for i in lead))
+            self.more_ref = (parse_entry_ref(entry_id), tuple(int(i) for i in lead))

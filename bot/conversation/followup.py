@@ -28,7 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.knowledge.entries import FaqHit
+from bot.conversation.exchange import PASSAGE_PREFIX
+from bot.knowledge.entries import FaqHit, FaqId
 from bot.knowledge.ranking.sentences import given_kinds
 from bot.knowledge.text.language import detect_language, is_han
 from bot.knowledge.text.tokens import tokenize
@@ -84,7 +85,7 @@ class Earlier:
     role: str
     text: str
     mode: str | None
-    faq_ids: tuple[int, ...]
+    faq_ids: tuple[FaqId, ...]
     created_at: datetime
 
 
@@ -93,7 +94,7 @@ class FollowUpContext:
     """What the next message may borrow: earlier questions and the entries they got."""
 
     questions: tuple[str, ...]  # oldest first
-    faq_ids: tuple[int, ...]  # the entries of the last answer: what the conversation is about
+    faq_ids: tuple[FaqId, ...]  # the entries (or passages) of the last answer: its topic
 
 
 _SAME_FOR = re.compile(
@@ -261,8 +262,11 @@ def open_topic(
     }
 
 
-def entry_key(value: object) -> int | None:
-    """An entry id as stored in ``FollowUpContext.faq_ids`` (None: not a number)."""
+def entry_key(value: object) -> FaqId | None:
+    """An entry id as stored in ``FollowUpContext.faq_ids``: an entry's number, a passage's
+    "passage:<id>" (a follow-up continues a passage as it continues an entry); None otherwise."""
+    if isinstance(value, str) and value.startswith(PASSAGE_PREFIX):
+        return value
     try:
         return int(value)  # type: ignore[call-overload, no-any-return]
     except (TypeError, ValueError):

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
+from bot.conversation.outcome import Outcome
 from bot.conversation.service import ConversationService
-from bot.conversation.turns import Outcome, open_turn, reply_of, store_reply
+from bot.conversation.turns import open_turn, reply_of, store_reply
 from storage.models import SessionState
 
 

@@ -20,17 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.conversation.accounts import CustomerAccounts
-from bot.conversation.answering import Composer
+from bot.conversation.answering import Composer, sources_of
 from bot.conversation.choices import ChoiceBook
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.generation import GroundedAnswer, generate_grounded, lead_sentences
 from bot.conversation.lookup import Lookup, split_questions
+from bot.conversation.outcome import Outcome
 from bot.conversation.policy import Action, Decision, Thresholds, after_generation, decide
 from bot.conversation.smalltalk import detect_smalltalk, wants_human
 from bot.conversation.texts import Texts, choose_language
-from bot.conversation.turns import Outcome, Turn, open_turn, reply_of, store_reply
+from bot.conversation.turns import Turn, open_turn, reply_of, store_reply
 from bot.engine.base import EngineBusy, GenerationEngine
-from bot.knowledge.entries import FaqHit
+from bot.knowledge.entries import FaqHit, FaqId
 from bot.knowledge.faq.catalog import FaqCatalog
 from bot.knowledge.ranking.index import FaqIndex
 from bot.knowledge.ranking.sentences import SentenceScorer
@@ -96,7 +97,12 @@ class ConversationService:
         self.scorer = SentenceScorer(index) if isinstance(index, FaqIndex) else None
         self.lookup = Lookup(self._search, self.scorer, confident=self.limits.confident)
         self.compose = Composer(texts, self.scorer, self.lookup, self.limits)
-        self.choices = ChoiceBook(session_factory, self.compose, clock=clock)
+        self.choices = ChoiceBook(
+            session_factory,
+            self.compose,
+            clock=clock,
+            indexed=index.documents if isinstance(index, FaqIndex) else list,
+        )
 
     # --- the main path -----------------------------------------------------------------------
 
@@ -207,13 +213,15 @@ class ConversationService:
         if mode is AnswerMode.GENERATED:
             if failure:
                 log.info("message %s: generation stopped early (%s)", turn.user_message_id, failure)
-            faq_ids = [int(i) for i in answer.faq_ids] if answer else ids
+            faq_ids = list(answer.faq_ids) if answer else ids
+            used = [hit.document for hit in decision.context if hit.document.id in faq_ids]
             return Outcome(
                 emit.shown,
                 mode,
                 faq_ids=faq_ids,
                 confidence=best.confidence,
                 unanswered=True,
+                sources=sources_of(used),
                 **usage,  # type: ignore[arg-type]
             )
         log.warning(
@@ -287,5 +295,5 @@ class ConversationService:
         return entry.question if entry is not None else None
 
 
-def _id(hit: FaqHit) -> int:
-    return int(hit.document.id)
+def _id(hit: FaqHit) -> FaqId:
+    return hit.document.id

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import origins
-from bot.conversation.exchange import AnswerMode, Choice, Incoming, Reply
+from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.conversation.followup import Earlier, FollowUpContext, context_of
+from bot.conversation.outcome import Outcome
 from bot.engine.base import ChatMessage
 from bot.prompting.builder import SYSTEM_TEMPLATE_NAME
 from storage.models import Message, SessionState
@@ -47,25 +48,6 @@ class Turn:
     origin: str | None = None  # the channel's key of the update (see the module docstring)
     earlier_reply: Outcome | None = None  # a replay: the reply an earlier run stored
     earlier_reply_id: int | None = None
-
-
-@dataclass(slots=True)
-class Outcome:
-    """The reply to store and send, with how it was made."""
-
-    text: str
-    mode: AnswerMode
-    faq_ids: list[int] = field(default_factory=list)
-    confidence: float = 0.0
-    related: list[str] = field(default_factory=list)
-    offer_human: bool = False
-    unanswered: bool = False  # no confident answer: listed for the admins
-    model: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    choices: list[Choice] = field(default_factory=list)  # "did you mean…" / the other question
-    more: str = ""  # the rest of a focused entry
-    more_ref: tuple[int, tuple[int, ...]] | None = None
 
 
 async def open_turn(
@@ -297,4 +279,5 @@ def reply_of(turn: Turn, outcome: Outcome, message_id: int | None, latency_ms: i
         choices=outcome.choices,
         more=outcome.more,
         more_ref=outcome.more_ref,
+        sources=outcome.sources,
     )

@@ -135,5 +135,6 @@ async def test_the_scheduler_runs_inside_the_app_and_stops_with_it(lexical_setti
             "purge",
             "purge_delivered",
             "optimize",
+            "docs_sync",  # SUPPORTBOT_DOCS_SYNC_HOURS, on by default
         }
     assert not scheduler.running

@@ -18,6 +18,7 @@ from bot.channels.telegram.replies import answer, incoming_for, reply_keyboard
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import CHANNEL, Context, language_of, services_of
 from bot.channels.telegram.telegram_texts import channel_text
+from bot.conversation.exchange import parse_entry_ref
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,11 @@ async def pick_choice(update: Update, context: Context) -> None:
     _, question_id, entry_id = query.data.split(":")
     services = services_of(context)
     reply = await services.conversation.choices.choose(
-        CHANNEL, query.from_user.id, int(question_id), int(entry_id), origin=update_origin("pick")
+        CHANNEL,
+        query.from_user.id,
+        int(question_id),
+        parse_entry_ref(entry_id),
+        origin=update_origin("pick"),
     )
     if reply is None:
         return
@@ -161,7 +166,7 @@ async def more(update: Update, context: Context) -> None:
     await query.answer()
     _, entry_id, positions = query.data.split(":")
     lead = tuple(int(p) for p in positions.split(".") if p.isdigit())
-    rest = await services_of(context).conversation.choices.rest_of(int(entry_id), lead)
+    rest = await services_of(context).conversation.choices.rest_of(parse_entry_ref(entry_id), lead)
     if rest:
         for part in split_text(rest):
             await send_text(context.bot, query.message.chat.id, part)

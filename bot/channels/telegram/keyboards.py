@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.telegram_texts import LANGUAGE_NAMES, channel_text
-from bot.conversation.exchange import Choice
+from bot.conversation.exchange import Choice, Source, entry_ref
+from bot.knowledge.entries import FaqId
 
 FEEDBACK = "fb"  # fb:<+1|-1>:<message id>
 ASK = "ask"  # ask:<faq id>  (an example question from /start)
@@ -22,8 +23,10 @@ DONE = "done"  # done:<session id>  (on a ticket in the support chat)
 FAQ_DELETE = "faqdel"  # faqdel:<id> | faqdel:no
 FLOW = "flow"  # flow:save | flow:cancel  (guided admin dialogues)
 UNANSWERED = "unans"  # unans:new:<token> | unans:var:<token>:<faq id>
-PICK = "pick"  # pick:<question message id>:<faq id>  ("did you mean…" choice)
-MORE = "more"  # more:<faq id>:<lead sentence positions, dot-separated>  (rest of a focused answer)
+PICK = "pick"  # pick:<question message id>:<entry ref>  ("did you mean…" choice)
+# more:<entry ref>:<lead sentence positions, dot-separated>  (rest of a focused answer);
+# an entry ref is a FAQ entry's id or "p<id>" for a help-centre passage (``entry_ref``)
+MORE = "more"
 ADMIN_PREFIXES = (FAQ_DELETE, FLOW, UNANSWERED)
 
 
@@ -43,16 +46,29 @@ def feedback_keyboard(message_id: int, language: str, *, offer_human: bool) -> I
 def choice_rows(question_id: int, choices: Sequence[Choice]) -> list[list[InlineKeyboardButton]]:
     """One button per offered entry; tapping it sends that entry as the answer."""
     return [
-        [InlineKeyboardButton(c.question[:64], callback_data=f"{PICK}:{question_id}:{c.faq_id}")]
+        [
+            InlineKeyboardButton(
+                c.question[:64], callback_data=f"{PICK}:{question_id}:{entry_ref(c.faq_id)}"
+            )
+        ]
         for c in choices
     ]
 
 
-def more_row(reference: tuple[int, Sequence[int]], label: str) -> list[InlineKeyboardButton]:
+def more_row(reference: tuple[FaqId, Sequence[int]], label: str) -> list[InlineKeyboardButton]:
     """The "More" button under a focused answer (the rest of the entry, on tap)."""
     entry_id, lead = reference
-    data = f"{MORE}:{entry_id}:{'.'.join(str(i) for i in lead)}"[:64]
+    data = f"{MORE}:{entry_ref(entry_id)}:{'.'.join(str(i) for i in lead)}"[:64]
     return [InlineKeyboardButton(label, callback_data=data)]
+
+
+def source_rows(sources: Sequence[Source]) -> list[list[InlineKeyboardButton]]:
+    """A link button per source article with an address ("📄 Picture › Picture mode")."""
+    return [
+        [InlineKeyboardButton(f"📄 {source.label}"[:64], url=source.url)]
+        for source in sources
+        if source.url and source.url.startswith(("https://", "http://"))
+    ]
 
 
 def human_button(language: str | None) -> InlineKeyboardButton:

@@ -31,6 +31,7 @@ from bot.channels.telegram.keyboards import (
     feedback_keyboard,
     human_keyboard,
     more_row,
+    source_rows,
 )
 from bot.channels.telegram.sending import send_text
 from bot.channels.telegram.services import CHANNEL, TelegramServices
@@ -67,6 +68,7 @@ def reply_keyboard(
         rows.extend(choice_rows(reply.user_message_id, reply.choices))
     if reply.more_ref is not None:
         rows.append(more_row(reply.more_ref, more_label))
+    rows.extend(source_rows(reply.sources))
     if reply.mode in RATED_MODES and reply.message_id is not None:
         rows.extend(
             feedback_keyboard(reply.message_id, reply.language, offer_human=offer).inline_keyboard

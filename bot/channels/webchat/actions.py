@@ -18,6 +18,7 @@ from bot.channels.webchat.desk import AgentDesk
 from bot.channels.webchat.live import LiveStreams
 from bot.channels.webchat.texts import web_text
 from bot.conversation import AnswerMode, ConversationService, HandoffService, Incoming, Reply
+from bot.conversation.exchange import entry_ref, parse_entry_ref
 from bot.conversation.texts import Texts
 from bot.delivery import DeliveryService, InboxEntry
 
@@ -43,7 +44,8 @@ def answer_event(reply: Reply, question: str = "") -> Event:
         "message_id": reply.message_id,
         "question_id": reply.user_message_id,
         "more": reply.more,
-        "choices": [{"id": c.faq_id, "question": c.question} for c in reply.choices],
+        "choices": [{"id": entry_ref(c.faq_id), "question": c.question} for c in reply.choices],
+        "sources": [{"label": s.label, "url": s.url} for s in reply.sources],
         "related": list(reply.related_questions),
         "offer_human": reply.offer_human,
         "rate": reply.mode in RATED and reply.message_id is not None,
@@ -115,7 +117,7 @@ class WebActions:
             CHANNEL,
             entry.chat_id,
             int(payload["question_id"]),
-            int(payload["entry_id"]),
+            parse_entry_ref(payload["entry_id"]),
             origin=origin_of(entry),  # a replayed pick is stored once
         )
         if reply is None:

@@ -36,6 +36,7 @@ from bot.channels.webchat.identity import Identities, IdentityRefused, Visitor
 from bot.channels.webchat.limits import RateLimit
 from bot.channels.webchat.live import LiveStreams
 from bot.channels.webchat.worker import WebWorker
+from bot.conversation.exchange import parse_entry_ref
 from bot.delivery import DeliveryService, Received
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -153,7 +154,12 @@ def _update(visitor: Visitor, data: dict[str, Any]) -> dict[str, Any] | str:
             return f"message longer than {MAX_TEXT_CHARS} characters"
         payload["text"] = text
     for field in ("question_id", "entry_id", "message_id", "rating"):
-        if field in data:
+        if field == "entry_id" and isinstance(data.get(field), str):  # a passage: "p12"
+            try:
+                payload[field] = parse_entry_ref(data[field])
+            except ValueError:
+                return "entry_id must be an entry's reference"
+        elif field in data:
             if not isinstance(data[field], int) or isinstance(data[field], bool):
                 return f"{field} must be a number"
             payload[field] = data[field]

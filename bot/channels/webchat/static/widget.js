@@ -294,6 +294,14 @@
       });
       row(b).appendChild(more);
     }
+    (d.sources || []).forEach(function (s) {
+      if (!/^https?:\/\//.test(s.url || "")) return;  // only web addresses become links
+      var link = el("a", null, s.label);
+      link.href = s.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      row(b).appendChild(link);
+    });
     if (d.choices && d.choices.length) {
       var picks = el("div", "row");
       d.choices.forEach(function (c) {
