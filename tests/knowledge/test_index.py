@@ -109,7 +109,6 @@ def test_language_filter(encoder: HashingEncoder) -> None:
     assert set(ids(index.search("return", k=5, language="en"))) == {2}
     assert index.search("return", k=5, language="fr") == []
     assert ids(index.search("退货", k=1, language="zh-CN")) == ["return-zh"]
-    assert index.languages() == {"en", "zh"}
 
 
 def test_confidence_in_range_and_falling_with_rank(encoder: HashingEncoder) -> None:

@@ -94,5 +94,4 @@ class PassageMirror:
 
     def _upsert(self, records: list[PassageRecord]) -> None:
         # Encoding passages takes CPU time: this runs on a worker thread.
-        for record in records:
-            self.index.upsert(document_of(record))
+        self.index.upsert_many([document_of(record) for record in records])

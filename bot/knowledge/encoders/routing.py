@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import ChainMap
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -207,6 +208,6 @@ def document_rows(
     ]
     missing = list(dict.fromkeys(key for group in keys for key in group if key not in known))
     new = encode_by_space(parts, missing)
-    vectors = {**known, **new}
+    vectors = ChainMap(new, known)  # no copy: ``known`` may be a whole index's vectors
     rows = [np.vstack([vectors[key] for key in group]) if group else None for group in keys]
     return rows, new

@@ -13,7 +13,6 @@ meet in their language's space only (others score -1). An exact wording ranks fi
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
@@ -24,6 +23,7 @@ from bot.knowledge.entries import FaqDocument, FaqHit, FaqId, primary_language
 from bot.knowledge.ranking.dense import DenseRows
 from bot.knowledge.ranking.lexical import LexicalIndex
 from bot.knowledge.ranking.phrasings import EXACT_BONUS, Phrasings
+from bot.knowledge.ranking.query_cache import LruCache
 from bot.knowledge.ranking.rerank import RERANK_WEIGHTS, SKIP_AT
 from bot.knowledge.ranking.scoring import (
     DEFAULT_WEIGHTS,
@@ -38,7 +38,6 @@ from bot.knowledge.ranking.second_looks import SecondLooks
 from bot.knowledge.text.language import detect_language
 from bot.knowledge.text.tokens import index_terms, tokenize
 
-QUERY_CACHE_SIZE = 2048
 VectorKey = tuple[int, str]  # (vector space, text)
 
 
@@ -62,7 +61,7 @@ class FaqIndex:
         self._phrasings = Phrasings()
         self._dense: list[DenseRows | None] = [None for _ in encoder_parts(encoder)]
         self._vectors: dict[VectorKey, np.ndarray] = {}
-        self._query_cache: OrderedDict[VectorKey, np.ndarray] = OrderedDict()
+        self._query_cache: LruCache[VectorKey, np.ndarray] = LruCache()
         self._looks = SecondLooks(encoder, self.space_for)  # mpnet and e5 on uncertain hits
 
     def __len__(self) -> int:
@@ -70,11 +69,6 @@ class FaqIndex:
 
     def __contains__(self, document_id: object) -> bool:
         return document_id in self._slot_of
-
-    def languages(self) -> set[str]:
-        """Primary language codes of the indexed entries (to decide whether to filter by one)."""
-        with self._lock:
-            return {code for code, doc in zip(self._languages, self._documents, strict=True) if doc}
 
     def documents(self) -> list[FaqDocument]:
         """Every indexed entry, in slot order."""
@@ -132,7 +126,17 @@ class FaqIndex:
 
     def upsert(self, document: FaqDocument) -> None:
         """Add or replace one entry; the next search sees it."""
-        space, vectors = self._encode_documents([document])[0]
+        self.upsert_many([document])
+
+    def upsert_many(self, documents: list[FaqDocument]) -> None:
+        """Add or replace entries, their new texts encoded in one batch per model (a help
+        centre's passages come by the hundred; one call each was ~20x slower)."""
+        encoded = self._encode_documents(documents)
+        self._looks.prefetch(documents)
+        for document, (space, vectors) in zip(documents, encoded, strict=True):
+            self._set(document, space, vectors)
+
+    def _set(self, document: FaqDocument, space: int | None, vectors: np.ndarray | None) -> None:
         with self._lock:
             slot = self._slot_of.get(document.id)
             if slot is None:
@@ -184,9 +188,8 @@ class FaqIndex:
         """(space, embedding rows) per document, encoding only texts not seen before."""
         routed = self.encoder is not None  # (not truthiness: a vector cache is sized)
         spaces = [self.space_for(doc.language) if routed else None for doc in documents]
-        with self._lock:
-            known = dict(self._vectors)
-        rows, new = document_rows(encoder_parts(self.encoder), spaces, documents, known)
+        # read in place, not copied: a copy per upsert made loading 20,000 passages quadratic
+        rows, new = document_rows(encoder_parts(self.encoder), spaces, documents, self._vectors)
         with self._lock:
             self._vectors.update(new)
         return list(zip(spaces, rows, strict=True))
@@ -202,7 +205,6 @@ class FaqIndex:
         with self._lock:
             cached = self._query_cache.get(key)
             if cached is not None:
-                self._query_cache.move_to_end(key)
                 return cached
             symmetric = document_encoder(part) is part
             known = self._vectors.get(key) if symmetric else None
@@ -210,9 +212,7 @@ class FaqIndex:
                 return known
         vector = part.encode([key[1]])[0]
         with self._lock:
-            self._query_cache[key] = vector
-            while len(self._query_cache) > QUERY_CACHE_SIZE:
-                self._query_cache.popitem(last=False)
+            self._query_cache.put(key, vector)
         return vector
 
     def uses_dense_for(self, query: str) -> bool:

@@ -41,6 +41,11 @@ class SecondLooks:
         self.second.rebuild([(n, d) for n, d in numbered if self.reviews(d.language)])
         self.reranker.rebuild([(n, d) for n, d in numbered if self.reranks(d.language)])
 
+    def prefetch(self, documents: list[FaqDocument]) -> None:
+        """Encode the new texts of ``documents`` in one batch before they are ``set``."""
+        self.second.prefetch([d for d in documents if self.reviews(d.language)])
+        self.reranker.prefetch([d for d in documents if self.reranks(d.language)])
+
     def set(self, slot: int, document: FaqDocument | None) -> None:
         """The vectors of one entry (None: removed)."""
         language = document.language if document is not None else ""

@@ -79,18 +79,19 @@ class SideVectors:
                 self._queries.popitem(last=False)
         return vector
 
-    def _encode(self, documents: list[FaqDocument]) -> list[np.ndarray]:
-        """Passage vectors of each document's embedded texts, encoding only new texts."""
-        with self._lock:
-            known = dict(self._vectors)
-        texts = [embedded_texts(doc) for doc in documents]
-        missing = list(dict.fromkeys(t for group in texts for t in group if t not in known))
+    def encode_new(self, documents: list[FaqDocument]) -> None:
+        """Encode the embedded texts of ``documents`` not encoded yet, in one batch."""
+        texts = [text for doc in documents for text in embedded_texts(doc)]
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
             fresh = document_encoder(self.encoder).encode(missing)
-            known.update(zip(missing, fresh, strict=True))
             with self._lock:
                 self._vectors.update(zip(missing, fresh, strict=True))
-        return [np.vstack([known[text] for text in group]) for group in texts]
+
+    def _encode(self, documents: list[FaqDocument]) -> list[np.ndarray]:
+        """Passage vectors of each document's embedded texts, encoding only new texts."""
+        self.encode_new(documents)  # (looked up in place: no copy of every entry's vectors)
+        return [np.vstack([self._vectors[t] for t in embedded_texts(doc)]) for doc in documents]
 
 
 class SideModel:
@@ -122,3 +123,8 @@ class SideModel:
         """The vectors of one entry (None: the slot has none here any more)."""
         if self._side is not None:
             self._side.set(slot, document)
+
+    def prefetch(self, documents: list[FaqDocument]) -> None:
+        """Encode the new texts of ``documents`` together, before each is ``set``."""
+        if self._side is not None and documents:
+            self._side.encode_new(documents)
