@@ -38,6 +38,7 @@ _SENTENCE_OPENERS = frozenset(_OPENERS.split())
 _CLAUSE_COMMA = re.compile(r",\s+(?!and\b|or\b)[a-z]")
 _SECTION_NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+(?=\S)")
 _LOOKAHEAD_LINES = 6  # a menu path ("Settings", "General", ...) may stand between
+MENU_STEP_WORDS = 3  # a manual's menu path is printed a step per line: "Settings", "Picture"
 PSEUDO_HEADING_LEVEL = 0  # a plain-line sub-heading: one level below the heading above it
 
 
@@ -226,7 +227,15 @@ def _reads_as_heading(lines: list[str], index: int) -> bool:
     following = _next_lines(lines, index, _LOOKAHEAD_LINES)
     if not following or not following[0][0].isupper() or (number and _is_list_item(following[0])):
         return False
+    if len(words) <= MENU_STEP_WORDS and _is_menu_step(following[0]):
+        return False  # "Settings" / "Picture" / "Picture Mode": a menu path, not a heading
     return any(len(candidate.split()) >= 5 for candidate in following)
+
+
+def _is_menu_step(line: str) -> bool:
+    """A short capitalised line without punctuation: one step of a menu path."""
+    words = line.split()
+    return 1 <= len(words) <= MENU_STEP_WORDS and line[0].isupper() and line[-1].isalnum()
 
 
 def _section_level(line: str) -> int:
