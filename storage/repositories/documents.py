@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import HEADING_SEPARATOR, Document, Passage, Source, utcnow
@@ -177,6 +177,25 @@ async def add_document(
     session.add(document)
     await session.flush()
     return document
+
+
+async def mark_fetched(
+    *, session: AsyncSession, source_id: int, locations: Sequence[str], now: datetime
+) -> int:
+    """Record that these articles were fetched unchanged now (their failure, if any, is over)."""
+    marked = 0
+    for start in range(0, len(locations), ID_BATCH):
+        result = await session.execute(
+            update(Document)
+            .where(
+                Document.source_id == source_id,
+                Document.location.in_(locations[start : start + ID_BATCH]),
+            )
+            .values(fetched_at=now, last_error=None, failed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        marked += int(result.rowcount)  # type: ignore[attr-defined]
+    return marked
 
 
 async def delete_document(*, session: AsyncSession, document_id: int) -> int:

@@ -3,15 +3,19 @@
 ``PageFetcher`` owns one ``httpx.AsyncClient`` for a whole sync: at most ``MAX_IN_FLIGHT``
 requests at once, timeouts on every request, a body size limit, redirects followed, and
 robots.txt read once per host (``allowed``; the crawl and the sitemap ask it, a single page an
-admin named does not). ``outcome`` turns one URL into what a sync acts on: ``Fetched`` (the
-article), ``Gone`` (404 or 410: the article is removed) or ``Failed`` (any other failure: the
-article keeps its last good passages).
+admin named does not). ``outcome`` turns one URL into what a sync acts on: ``Fetched`` (its
+bytes' digest, and how to read the article from them when the digest changed), ``Gone`` (404
+or 410: the article is removed) or ``Failed`` (any other failure: the article keeps its last
+good passages).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
@@ -28,12 +32,23 @@ TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 GONE_STATUSES = frozenset({404, 410})
 
 
+def digest_of(*parts: bytes | str) -> str:
+    """sha256 over ``parts`` (what was fetched, and where from)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8") if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """An article read from ``location``."""
+    """What ``location`` holds now: ``digest`` of its bytes, and ``read`` (blocking: call it
+    on a worker thread) to make the article of them, only needed when the digest changed."""
 
     location: str
-    article: Article
+    digest: str
+    read: Callable[[], Article]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +168,8 @@ class PageFetcher:
             return Gone(url, f"HTTP {page.status}"), None
         if not 200 <= page.status < 300:
             return Failed(url, f"HTTP {page.status}"), None
-        try:
-            article = await asyncio.to_thread(
-                article_from_response, page.body, page.content_type, url=page.url
-            )
-        except ExtractionError as exc:
-            return Failed(url, str(exc)), page
-        return Fetched(url, article), page
+        read = partial(article_from_response, page.body, page.content_type, url=page.url)
+        return Fetched(url, digest_of(page.url, page.content_type, page.body), read), page
 
     async def outcome(self, url: str) -> Outcome:
         """What a sync does with ``url``."""

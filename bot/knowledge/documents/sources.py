@@ -17,15 +17,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.knowledge.documents.crawling import DEFAULT_MAX_PAGES, crawl, sitemap_pages
-from bot.knowledge.documents.extraction import (
-    SUPPORTED_SUFFIXES,
-    ExtractionError,
-    article_from_file,
-)
+from bot.knowledge.documents.extraction import SUPPORTED_SUFFIXES, article_from_file
 from bot.knowledge.documents.fetching import (
     Failed,
     Fetched,
@@ -34,6 +31,7 @@ from bot.knowledge.documents.fetching import (
     PageFetcher,
     Planned,
     SourceUnavailable,
+    digest_of,
 )
 
 KINDS = ("file", "folder", "url", "sitemap", "site")
@@ -78,20 +76,18 @@ def source_spec(location: str, *, max_pages: int | None = None) -> SourceSpec:
 
 
 def read_file(path: Path) -> Outcome:
-    """One local file read as an article (missing: gone; unreadable: failed). Blocking."""
-    if not path.is_file():
-        return Gone(str(path), "file not found")
+    """One local file's digest (missing: gone; unreadable: failed). Blocking."""
     try:
-        article = article_from_file(path)
-    except ExtractionError as exc:
-        return Failed(str(path), str(exc))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Gone(str(path), "file not found")
     except OSError as exc:
         return Failed(str(path), f"cannot read: {exc.strerror or exc}")
-    return Fetched(str(path), article)
+    return Fetched(str(path), digest_of(path.name, data), partial(article_from_file, path))
 
 
 async def file_outcome(path: Path) -> Outcome:
-    """``read_file`` on a worker thread (PDF extraction takes a while)."""
+    """``read_file`` on a worker thread."""
     return await asyncio.to_thread(read_file, path)
 
 

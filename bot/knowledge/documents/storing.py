@@ -8,7 +8,6 @@ so a long sync shows progress and a crash loses at most the article in hand).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,9 +19,12 @@ from bot.knowledge.documents.chunking import (
     chunk_markdown,
 )
 from bot.knowledge.documents.extraction import Article, ExtractionError
+from bot.knowledge.documents.fetching import digest_of
 from bot.knowledge.text.language import detect_language
 from storage.repositories import documents
 from storage.repositories.documents import NewPassage
+
+PASSAGE_FORMAT = "1"  # raise it when the chunker or extraction changes what passages hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +36,14 @@ class ChunkSizes:
 
 
 def content_hash(article: Article) -> str:
-    """sha256 over what the passages are made of: title, address and Markdown."""
-    digest = hashlib.sha256()
-    for part in (article.title, article.url or "", article.markdown):
-        digest.update(part.encode("utf-8"))
-        digest.update(b"\0")
-    return digest.hexdigest()
+    """The digest of an article in hand (no bytes behind it): title, address and Markdown."""
+    return digest_of(article.title, article.url or "", article.markdown)
+
+
+def stored_hash(digest: str, sizes: ChunkSizes) -> str:
+    """What ``documents.content_hash`` holds: the fetched bytes' digest with the passage sizes
+    (new sizes cut every article again at the next sync)."""
+    return digest_of(PASSAGE_FORMAT, str(sizes.max_words), str(sizes.overlap_words), digest)
 
 
 def passages_of(article: Article, sizes: ChunkSizes) -> list[NewPassage]:
@@ -70,12 +74,14 @@ async def store_article(
     article: Article,
     sizes: ChunkSizes,
     now: datetime,
+    digest: str | None = None,
 ) -> str:
-    """Store one fetched article; returns "added", "changed" or "unchanged".
+    """Store one article (``digest``: of the bytes it was read from; default: of the article
+    itself); returns "added", "changed" or "unchanged".
 
     Raises ``ExtractionError`` when the article yields no passage (nothing is written then).
     """
-    digest = content_hash(article)
+    digest = stored_hash(digest or content_hash(article), sizes)
     stored = await documents.document_at(session=session, source_id=source_id, location=location)
     if stored is not None and stored.content_hash == digest:
         stored.fetched_at = now
@@ -102,6 +108,14 @@ async def store_article(
         outcome = "changed"
     await documents.replace_passages(session=session, document_id=stored.id, passages=passages)
     return outcome
+
+
+async def is_unchanged(
+    *, session: AsyncSession, source_id: int, location: str, digest: str, sizes: ChunkSizes
+) -> bool:
+    """True when the stored article at ``location`` was made of bytes with this digest."""
+    stored = await documents.document_at(session=session, source_id=source_id, location=location)
+    return stored is not None and stored.content_hash == stored_hash(digest, sizes)
 
 
 async def record_failure(

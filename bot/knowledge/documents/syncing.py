@@ -1,14 +1,16 @@
 """One source synced: its articles fetched again and storage brought in step with them.
 
 Each article is stored in its own committed transaction as it arrives (``storing``): unchanged
-(same content hash) skipped, changed re-chunked, new added; a ``Failed`` one is recorded on its
-stored row and keeps its last good passages. When the listing has been read to its end, the
+(the fetched bytes' digest as stored) skipped without reading the article out of them, changed
+re-chunked, new added; a ``Failed`` one is recorded on its stored row and keeps its last good
+passages. When the listing has been read to its end, the
 stored articles it did not yield (or that answered 404/410) are removed. A listing that could
 not be read (``SourceUnavailable``) removes nothing and is reported as the source's last error.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +27,7 @@ from bot.knowledge.documents.fetching import (
 from bot.knowledge.documents.sources import SourceSpec, outcomes
 from bot.knowledge.documents.storing import (
     ChunkSizes,
+    is_unchanged,
     record_failure,
     remove_unlisted,
     store_article,
@@ -53,6 +56,7 @@ class SourceSync:
         self.progress = progress
         self.report = SyncReport(source_ids=[source_id])
         self._listed: set[str] = set()
+        self._unchanged: list[str] = []
 
     async def run(self, fetcher: PageFetcher) -> SyncReport:
         """Fetch every article of the source and store what changed."""
@@ -82,34 +86,55 @@ class SourceSync:
         return self.report
 
     async def _apply(self, outcome: Outcome) -> None:
-        now = utcnow()
-        async with self.session_factory() as session, session.begin():
-            if isinstance(outcome, Fetched):
-                self._listed.add(outcome.location)
-                try:
-                    result = await store_article(
-                        session=session,
-                        source_id=self.source_id,
-                        location=outcome.location,
-                        article=outcome.article,
-                        sizes=self.sizes,
-                        now=now,
-                    )
-                except ExtractionError as exc:
-                    outcome = Failed(outcome.location, str(exc))
-                else:
-                    self.report.count(result)
-                    return
-            if isinstance(outcome, Failed):
-                self._listed.add(outcome.location)
-                self.report.fail(outcome.location, outcome.reason)
+        if isinstance(outcome, Fetched):
+            outcome = await self._store(outcome)
+        if isinstance(outcome, Failed):
+            self._listed.add(outcome.location)
+            self.report.fail(outcome.location, outcome.reason)
+            async with self.session_factory() as session, session.begin():
                 await record_failure(
                     session=session,
                     source_id=self.source_id,
                     location=outcome.location,
                     reason=outcome.reason,
-                    now=now,
+                    now=utcnow(),
                 )
+
+    async def _store(self, fetched: Fetched) -> Failed | None:
+        """Store a fetched article unless its bytes are unchanged; a ``Failed`` when it cannot
+        be read. Unchanged articles are only noted here (marked together at the end)."""
+        self._listed.add(fetched.location)
+        async with self.session_factory() as session:
+            unchanged = await is_unchanged(
+                session=session,
+                source_id=self.source_id,
+                location=fetched.location,
+                digest=fetched.digest,
+                sizes=self.sizes,
+            )
+        if unchanged:
+            self._unchanged.append(fetched.location)
+            self.report.count("unchanged")
+            return None
+        try:
+            # Extraction takes CPU time (PDF, HTML): off the event loop.
+            article = await asyncio.to_thread(fetched.read)
+            async with self.session_factory() as session, session.begin():
+                result = await store_article(
+                    session=session,
+                    source_id=self.source_id,
+                    location=fetched.location,
+                    article=article,
+                    sizes=self.sizes,
+                    now=utcnow(),
+                    digest=fetched.digest,
+                )
+        except ExtractionError as exc:
+            return Failed(fetched.location, str(exc))
+        except OSError as exc:
+            return Failed(fetched.location, f"cannot read: {exc.strerror or exc}")
+        self.report.count(result)
+        return None
 
     async def _finish(self, *, error: str | None) -> None:
         async with self.session_factory() as session, session.begin():
@@ -117,6 +142,9 @@ class SourceSync:
             if source is None:  # removed meanwhile
                 return
             source.last_error = error
+            await documents.mark_fetched(
+                session=session, source_id=self.source_id, locations=self._unchanged, now=utcnow()
+            )
             if error is None:
                 removed = await remove_unlisted(
                     session=session, source_id=self.source_id, listed=self._listed

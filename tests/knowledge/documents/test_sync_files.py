@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.knowledge.documents.library import DocumentLibrary
 from bot.knowledge.documents.sources import SourceError, source_spec
+from bot.knowledge.documents.storing import ChunkSizes
 from bot.knowledge.ranking.index import FaqIndex
 
 
@@ -77,3 +78,21 @@ async def test_a_file_source_whose_file_is_deleted(
     manual.unlink()
     assert (await library.sync()).removed == 1
     assert len(library.index) == 0
+
+
+async def test_new_passage_sizes_cut_unchanged_files_again(
+    session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    long_section = " ".join(f"Step {n}: press the button marked {n}." for n in range(40))
+    (tmp_path / "steps.md").write_text(f"# Steps\n\n## All of them\n\n{long_section}\n")
+    library = DocumentLibrary(session_factory, FaqIndex(None))
+    await library.load()
+    await library.add(str(tmp_path))
+    before = len(library.index)
+    assert (await library.sync()).unchanged == 1
+
+    smaller = DocumentLibrary(session_factory, FaqIndex(None), sizes=ChunkSizes(max_words=60))
+    await smaller.load()
+    report = await smaller.sync()
+    assert (report.changed, report.unchanged) == (1, 0)
+    assert len(smaller.index) > before
