@@ -16,7 +16,8 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.knowledge.documents.passages import passage_document, passage_index_id
+from bot.knowledge.documents.passages import passage_document
+from bot.knowledge.documents.repeats import RepeatedPassages
 from bot.knowledge.entries import FaqDocument, PassageOrigin
 from bot.knowledge.ranking.index import FaqIndex
 from storage.repositories import documents
@@ -46,7 +47,8 @@ class PassageMirror:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], index: FaqIndex) -> None:
         self.session_factory = session_factory
         self.index = index
-        self._indexed: set[int] = set()
+        self._indexed: set[int] = set()  # the stored passages mirrored (repeats included)
+        self._repeats = RepeatedPassages()  # the index shows one passage per repeated text
         self._fingerprint: tuple[int, int] | None = None
         self._lock = asyncio.Lock()
 
@@ -61,7 +63,7 @@ class PassageMirror:
             async with self.session_factory() as session:
                 fingerprint = await documents.passage_fingerprint(session=session)
                 records = await documents.indexed_passages(session=session)
-            await asyncio.to_thread(self._upsert, records)
+            await asyncio.to_thread(self._apply, (), records)
             self._indexed = {record.id for record in records}
             self._fingerprint = fingerprint
             return len(records)
@@ -88,10 +90,8 @@ class PassageMirror:
             return True
 
     def _apply(self, gone: Iterable[int], records: list[PassageRecord]) -> None:
-        for passage_id in gone:
-            self.index.remove(passage_index_id(passage_id))
-        self._upsert(records)
-
-    def _upsert(self, records: list[PassageRecord]) -> None:
         # Encoding passages takes CPU time: this runs on a worker thread.
-        self.index.upsert_many([document_of(record) for record in records])
+        removals, upserts = self._repeats.change(gone, [document_of(r) for r in records])
+        for index_id in removals:
+            self.index.remove(index_id)
+        self.index.upsert_many(upserts)
