@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.knowledge.documents.extraction import Article, ExtractionError
 from bot.knowledge.documents.fetching import PageFetcher
 from bot.knowledge.documents.mirror import PassageMirror, origin_of
-from bot.knowledge.documents.sources import source_spec
+from bot.knowledge.documents.sources import HANDED_IN, source_spec
 from bot.knowledge.documents.storing import ChunkSizes, store_article
 from bot.knowledge.documents.syncing import Progress, SourceSync
 from bot.knowledge.documents.views import ArticleView, PassageView, SourceView, SyncReport
@@ -114,7 +114,7 @@ class DocumentLibrary:
         *,
         source_location: str,
         location: str | None = None,
-        kind: str = "file",
+        kind: str = HANDED_IN,
     ) -> SyncReport:
         """Store one article already in hand under the source at ``source_location`` (made on
         first use); ``location`` tells the source's articles apart (default: the article's
@@ -130,7 +130,7 @@ class DocumentLibrary:
         articles: Sequence[tuple[str, Article]],
         *,
         source_location: str,
-        kind: str = "file",
+        kind: str = HANDED_IN,
     ) -> SyncReport:
         """Store (location, article) pairs already in hand (``eval``'s dataset documents), each
         as ``add_article`` does, and make them searchable together (one encoding batch)."""

@@ -9,7 +9,8 @@
 
 ``outcomes`` yields what each of a source's articles is this time (``Fetched``, ``Gone``,
 ``Failed``), after an optional ``Planned`` count; a listing that cannot be read at all raises
-``SourceUnavailable``.
+``SourceUnavailable``. A source of articles handed in whole (``HANDED_IN``: ``eval``'s dataset
+documents) has nothing to fetch: a sync leaves it as it is.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from bot.knowledge.documents.fetching import (
     digest_of,
 )
 
-KINDS = ("file", "folder", "url", "sitemap", "site")
+KINDS = ("file", "folder", "url", "sitemap", "site")  # what a sync fetches again
+HANDED_IN = "articles"  # articles handed in whole (``add_articles``): nothing to fetch again
 
 
 class SourceError(ValueError):

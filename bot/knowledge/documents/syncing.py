@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.knowledge.documents.extraction import ExtractionError
@@ -24,7 +25,7 @@ from bot.knowledge.documents.fetching import (
     Planned,
     SourceUnavailable,
 )
-from bot.knowledge.documents.sources import SourceSpec, outcomes
+from bot.knowledge.documents.sources import KINDS, SourceSpec, outcomes
 from bot.knowledge.documents.storing import (
     ChunkSizes,
     is_unchanged,
@@ -63,6 +64,8 @@ class SourceSync:
         async with self.session_factory() as session:
             source = await documents.get_source(session=session, source_id=self.source_id)
             if source is None:
+                return self.report
+            if source.kind not in KINDS:  # articles handed in whole: nothing to fetch
                 return self.report
             spec = SourceSpec(source.kind, source.location, source.max_pages)
             stored = await documents.documents_of(session=session, source_id=source.id)
@@ -133,6 +136,8 @@ class SourceSync:
             return Failed(fetched.location, str(exc))
         except OSError as exc:
             return Failed(fetched.location, f"cannot read: {exc.strerror or exc}")
+        except IntegrityError:  # another process stored this article a moment ago
+            return Failed(fetched.location, "stored by another sync at the same time")
         self.report.count(result)
         return None
 

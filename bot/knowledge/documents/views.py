@@ -60,7 +60,7 @@ class SourceView:
     """A source with its state: what the Documents page and ``docs list`` show."""
 
     id: int
-    kind: str  # file | folder | url | sitemap | site
+    kind: str  # file | folder | url | sitemap | site, or articles (handed in, not fetched)
     location: str
     title: str | None
     max_pages: int | None

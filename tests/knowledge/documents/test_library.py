@@ -148,7 +148,10 @@ async def test_articles_in_hand_are_added_together(
     assert report.failures[0][0] == "doc-3"
     assert library.mirror.indexed == 3
     [source] = await library.sources()
+    assert source.kind == "articles"
     assert {a.location for a in await library.articles(source.id)} == {"doc-1", "doc-2"}
+    synced = await library.sync()  # nothing to fetch again: left as it is
+    assert (synced.removed, synced.failed, library.mirror.indexed) == (0, 0, 3)
 
 
 async def test_a_bulk_faq_import_keeps_the_passages(settings: Settings, tmp_path: Path) -> None:
