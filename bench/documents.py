@@ -2,7 +2,7 @@
 
     python -m bench.documents [--json] [--runs 1] [--articles 1000] [--pages 200]
         [--passages 20000] [--faq 1000] [--queries 200] [--encoder minilm+e5+mpnet]
-        [--parts markdown,site,search]
+        [--parts markdown,site,search] [--keep-vectors]
 
 - ``markdown``: a generated help centre of ``--articles`` Markdown articles (300-1,500 words,
   sections, lists, tables; ``bench.documents_corpus``) in a temporary folder, imported with
@@ -14,12 +14,13 @@
   article should count as unchanged) and its time as a fraction of the import's.
 - ``search``: articles enough for ``--passages`` passages (counted with the product's chunker)
   imported beside ``--faq`` FAQ entries (``app.catalog.import_records``); the app reopened with
-  its index as the bot starts (``index_load_s``: the encoder loaded and every entry and passage
-  encoded, with a vector file of the run's own, deleted afterwards), then ``--queries`` questions
-  through ``app.catalog.lookup`` as the conversation asks them: an article section's own
-  heading, a FAQ question word for word, loose questions of a few of a heading's words, and the
-  hand-written out-of-scope questions. ``sure`` are the searches whose top hit was confident
-  without the mpnet reranker; ``all`` every search.
+  its index as the bot starts (``index_load_s``: the encoders loaded and every entry and passage
+  encoded by each, into vector files of the run's own, deleted afterwards; ``--keep-vectors``
+  keeps the files of scope ``bench-documents``, so a later run times a restart), then
+  ``--queries`` questions through ``app.catalog.lookup`` as the conversation asks them: an
+  article section's own heading, a FAQ question word for word, loose questions of a few of a
+  heading's words, and the hand-written out-of-scope questions. ``sure`` are the searches whose
+  top hit was confident without the mpnet reranker; ``all`` every search.
 
 Each part runs in a freshly spawned process (so ``peak_rss_mb`` is that part's own, imports
 included); the load average is recorded before each run: the machine may be shared.
@@ -132,7 +133,7 @@ def _search_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     write_articles(articles, folder)
     faq = [centre.faq_entry() for _ in range(args.faq)]
     asked = questions(centre, articles, faq, args.queries)
-    return in_child(phases.search, str(folder), faq, asked, args.encoder)
+    return in_child(phases.search, str(folder), faq, asked, args.encoder, args.keep_vectors)
 
 
 FIGURES = {
@@ -182,6 +183,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--parts", default=",".join(PARTS), help="markdown,site,search")
     parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument(
+        "--keep-vectors",
+        action="store_true",
+        help="keep the search part's vectors (model cache, scope bench-documents) for the next "
+        "run: a restart's index load instead of a first encoding",
+    )
     args = parser.parse_args(argv)
     parts = {part.strip() for part in args.parts.split(",") if part.strip()}
     if not parts <= set(PARTS):

@@ -110,16 +110,26 @@ async def _import_source(location: str, size: int, encoder: str, resync: bool) -
 
 
 def search(
-    folder: str, faq: Sequence[tuple[str, str]], queries: Sequence[dict[str, str]], encoder: str
+    folder: str,
+    faq: Sequence[tuple[str, str]],
+    queries: Sequence[dict[str, str]],
+    encoder: str,
+    keep_vectors: bool,
 ) -> dict[str, Any]:
-    """Passages from the articles in ``folder`` beside ``faq``, then every query timed."""
-    return asyncio.run(_search(Path(folder), faq, queries, encoder))
+    """Passages from the articles in ``folder`` beside ``faq``, then every query timed.
+    ``keep_vectors``: the vector files of scope ``bench-documents`` are kept for the next run
+    (its ``index_load_s`` is then a restart's, not a first encoding's)."""
+    return asyncio.run(_search(Path(folder), faq, queries, encoder, keep_vectors))
 
 
 async def _search(
-    folder: Path, faq: Sequence[tuple[str, str]], queries: Sequence[dict[str, str]], encoder: str
+    folder: Path,
+    faq: Sequence[tuple[str, str]],
+    queries: Sequence[dict[str, str]],
+    encoder: str,
+    keep_vectors: bool,
 ) -> dict[str, Any]:
-    scope = f"bench-documents-{time.time_ns()}"
+    scope = "bench-documents" if keep_vectors else f"bench-documents-{time.time_ns()}"
     with tempfile.TemporaryDirectory(prefix="supportbot-bench-search-") as temporary:
         database = Path(temporary) / "bench.db"
         started = time.perf_counter()
@@ -138,7 +148,8 @@ async def _search(
             result["faq_entries"] = len(app.catalog.index) - result["passages"]
             result.update(await _timed_queries(app, queries))
             result["peak_rss_mb"] = peak_rss_mb()
-        _forget_vectors(app, scope)
+        if not keep_vectors:
+            _forget_vectors(app, scope)
     return result
 
 
