@@ -150,7 +150,7 @@ async def _replies(
     passages = {d.id: d for d in app.catalog.index.documents() if is_passage_id(d.id)}
     modes: Counter[str] = Counter()
     shares: list[float] = []
-    automated = 0
+    automated = offered_gold = 0
     lines: list[str] = []
     for number, query in enumerate(sample, start=1):
         reply = await app.conversation.handle(
@@ -161,6 +161,7 @@ async def _replies(
         share = answer_share(reply.text, query.answer) or 0.0
         shares.append(share)
         automated += reply.mode is AnswerMode.FAQ and ids.get(query.doc_id) in articles
+        offered_gold += reply.mode is AnswerMode.CHOICE and ids.get(query.doc_id) in articles
         lines.append(json.dumps(_per_query_line(query, reply, articles), ensure_ascii=False))
     if per_query is not None:
         await asyncio.to_thread(per_query.write_text, "\n".join(lines) + "\n", "utf-8")
@@ -170,6 +171,7 @@ async def _replies(
         "answer_recall": round(statistics.fmean(shares), 4) if shares else 0.0,
         "answered_with_gold": rate(sum(s >= ANSWERED_AT for s in shares), len(sample)),
         "modes": dict(sorted(modes.items())),
+        "choices_with_gold": offered_gold,  # "did you mean" replies offering the gold article
         "queries": len(sample),
         "model": answers > 0,
     }

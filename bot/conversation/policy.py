@@ -9,7 +9,10 @@ The bundled model often contradicts its context, so the curated FAQ answer is th
   generated text is sent is decided later by the grounding check (see ``after_generation``);
   when it is not, the best entry is sent under "I'm not completely sure, but this may help";
 - a partial match below ``FALLBACK_FLOOR`` is a guess that is wrong more often than right: it
-  gets the hand-off too, before the model is asked (see the constant for the counts).
+  gets the hand-off too, before the model is asked (see the constant for the counts);
+- except among help-centre passages: there a weak best passage still often has the right
+  article near it, so passages of two or three articles are offered under "did you mean"
+  (``article_choices``) down to ``PASSAGE_CHOICE_FLOOR``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ CHOICE_GAP = 0.15  # entries within this confidence of a non-confident best are 
 # 0/1, the demo FAQ's out-of-scope set 0/5 | 0/3 | 0/3, bench.dialogues' fallbacks 1/3 | 6/0 |
 # 4/3; in all 34/36 | 31/28 | 25/21. Below 0.25 a guess is wrong more often than right.
 FALLBACK_FLOOR = 0.25
+# Passages (smart-TV manual dev, 201 questions, through open_app on 4734675): 109 best
+# passages fell below the fallback floor; their article was first for 31, among the first
+# three articles for 63. At 0.05 | 0.02 | 0.01 the other questions with the manual loaded
+# reach it: the demo FAQ's out-of-scope set 8 | 10 | 11 of 129, stackfaq dev 8 | 19 | 29 of
+# 389 — each then offered three manual articles instead of a person.
+PASSAGE_CHOICE_FLOOR = 0.05
 
 
 class Action(StrEnum):
@@ -92,6 +101,9 @@ def decide(
         reason = f"small talk: {smalltalk}"
         return Decision(Action.SMALLTALK, smalltalk=smalltalk, reasons=(reason,))
     ranked = sorted(hits, key=lambda hit: hit.confidence, reverse=True)
+    offered = article_choices(ranked, limits)
+    if offered is not None:
+        return offered
     if not ranked or ranked[0].confidence < max(limits.related, limits.fallback):
         best = ranked[0] if ranked else None
         weak = best is not None and best.confidence >= limits.related
@@ -108,6 +120,31 @@ def decide(
         )
     context = (best, *others)[:MAX_CONTEXT_ENTRIES]
     return Decision(Action.GENERATE, best=best, context=context, reasons=("partial match",))
+
+
+def article_choices(ranked: Sequence[FaqHit], limits: Thresholds) -> Decision | None:
+    """ "Did you mean" over the articles of weak passages (one passage each, best first), when
+    the best hit is a passage below the fallback floor: a partial match the conversation
+    offers as choices rather than guesses at or hands off. None otherwise."""
+    best = ranked[0] if ranked else None
+    floor = max(limits.related, limits.fallback)
+    if best is None or best.document.origin is None:
+        return None
+    if not PASSAGE_CHOICE_FLOOR <= best.confidence < floor:
+        return None
+    picks: list[FaqHit] = []
+    for hit in ranked:
+        origin = hit.document.origin
+        if origin is None or hit.confidence < PASSAGE_CHOICE_FLOOR:
+            continue
+        if all(origin.article_id != other.document.origin.article_id for other in picks):  # type: ignore[union-attr]
+            picks.append(hit)
+    if len(picks) < 2:
+        return None
+    reason = "weak passages from several articles"
+    return Decision(
+        Action.GENERATE, best=best, context=tuple(picks[:MAX_CHOICES]), reasons=(reason,)
+    )
 
 
 def after_generation(decision: Decision, *, grounded: bool, generated_text: str) -> AnswerMode:
