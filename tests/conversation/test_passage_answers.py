@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from bot.app import App
 from bot.conversation.exchange import Incoming, entry_ref, parse_entry_ref
+from bot.conversation.policy import Action, close_alternatives, decide
 from bot.knowledge.documents.extraction import article_from_markdown
+from bot.knowledge.documents.passages import passage_document
+from bot.knowledge.entries import FaqHit, PassageOrigin
 
 ARTICLE = """# Television setup
 
@@ -60,3 +63,17 @@ async def test_a_passage_can_be_picked_and_its_rest_read(app: App) -> None:
 def test_entry_refs_round_trip() -> None:
     assert entry_ref(12) == "12" and parse_entry_ref("12") == 12
     assert entry_ref("passage:34") == "p34" and parse_entry_ref("p34") == "passage:34"
+
+
+def _passage_hit(passage_id: int, article_id: int, confidence: float) -> FaqHit:
+    origin = PassageOrigin(passage_id, article_id, f"Article {article_id}", ("Part",))
+    return FaqHit(passage_document(origin, f"Text {passage_id}."), confidence, confidence)
+
+
+def test_weak_passages_of_several_articles_are_offered_not_handed_off() -> None:
+    hits = [_passage_hit(1, 10, 0.12), _passage_hit(2, 10, 0.11), _passage_hit(3, 20, 0.08)]
+    decision = decide(hits)
+    assert decision.action is Action.GENERATE  # a partial match: "did you mean" first
+    assert [h.document.id for h in close_alternatives(decision)] == ["passage:1", "passage:3"]
+    assert decide(hits[:2]).action is Action.HANDOFF  # one article only: nothing to choose
+    assert decide([_passage_hit(1, 10, 0.03), _passage_hit(3, 20, 0.02)]).action is Action.HANDOFF
