@@ -225,7 +225,7 @@ class ConversationService:
                 **usage,  # type: ignore[arg-type]
             )
         log.warning(
-            "message %s: generated answer not used (%s); sent FAQ entry %s instead",
+            "message %s: generated answer not used (%s); sent %s (the best match) instead",
             turn.user_message_id,
             failure,
             _id(best),

@@ -24,7 +24,7 @@ from bot.knowledge.text.language import detect_language
 from storage.repositories import documents
 from storage.repositories.documents import NewPassage
 
-PASSAGE_FORMAT = "1"  # raise it when the chunker or extraction changes what passages hold
+PASSAGE_FORMAT = "2"  # raise it when the chunker or extraction changes what passages hold
 
 
 @dataclass(frozen=True, slots=True)
