@@ -24,13 +24,12 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, open_app
-from bot.commands.eval_common import OUT_OF_SCOPE, eval_scope, open_world_questions
+from bot.app import App
+from bot.commands.eval_common import OUT_OF_SCOPE, open_world_questions, private_app
 from bot.commands.eval_documents import evaluate_documents
 from bot.commands.eval_searches import TimedSearches, percentile
 from bot.config import Settings, UsageError
@@ -126,48 +125,38 @@ async def evaluate_dataset(
 ) -> dict[str, Any]:
     """Every figure ``eval --json`` prints."""
     _, labelled = load_dataset(dataset)
-    with tempfile.TemporaryDirectory(prefix="supportbot-eval-") as folder:
-        isolated = settings.model_copy(
-            update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'eval.db'}"}
-        )
-        async with open_app(
-            isolated,
-            engine=engine,
-            load_model=answers > 0,
-            import_demo=False,
-            vector_scope=eval_scope(dataset),
-        ) as app:
-            await app.catalog.import_file(dataset, author="eval")
-            ids = await _dataset_ids(app)
-            queries = [(q, {ids[str(g)] for g in gold if str(g) in ids}) for q, gold in labelled]
-            result: dict[str, Any] = {"dataset": str(dataset), "faq_entries": len(ids)}
-            limits = app.conversation.limits
-            index = app.catalog.index
-            timed: Any = TimedSearches(index)  # searches as the index does, timed
-            result.update(retrieval_metrics(timed, queries, limits.confident))
-            result["search"] = timed.report()
-            sources = open_world_questions(dataset, out_of_scope)
-            everything = [q for questions in sources.values() for q in questions]
-            result.update(open_world_rate(index, everything, limits.confident))
-            result["open_world_by_source"] = {
-                name: open_world_rate(index, questions, limits.confident)
-                for name, questions in sources.items()
-            }
-            if learn > 0:
-                result["learn"] = learning(index, queries, learn, limits.confident)
-            modes: Counter[str] = Counter()
-            for query, _ in queries:
-                hits = app.catalog.search(query, k=5)
-                decision = decide(
-                    hits,
-                    smalltalk=detect_smalltalk(query),
-                    asked_for_human=wants_human(query),
-                    limits=limits,
-                )
-                modes[ACTION_MODES[decision.action.value]] += 1
-            result["modes"] = dict(sorted(modes.items()))
-            if answers > 0:
-                result.update(await _answer_sample(app, queries, answers))
+    async with private_app(settings, dataset, engine=engine, load_model=answers > 0) as app:
+        await app.catalog.import_file(dataset, author="eval")
+        ids = await _dataset_ids(app)
+        queries = [(q, {ids[str(g)] for g in gold if str(g) in ids}) for q, gold in labelled]
+        result: dict[str, Any] = {"dataset": str(dataset), "faq_entries": len(ids)}
+        limits = app.conversation.limits
+        index = app.catalog.index
+        timed: Any = TimedSearches(index)  # searches as the index does, timed
+        result.update(retrieval_metrics(timed, queries, limits.confident))
+        result["search"] = timed.report()
+        sources = open_world_questions(dataset, out_of_scope)
+        everything = [q for questions in sources.values() for q in questions]
+        result.update(open_world_rate(index, everything, limits.confident))
+        result["open_world_by_source"] = {
+            name: open_world_rate(index, questions, limits.confident)
+            for name, questions in sources.items()
+        }
+        if learn > 0:
+            result["learn"] = learning(index, queries, learn, limits.confident)
+        modes: Counter[str] = Counter()
+        for query, _ in queries:
+            hits = app.catalog.search(query, k=5)
+            decision = decide(
+                hits,
+                smalltalk=detect_smalltalk(query),
+                asked_for_human=wants_human(query),
+                limits=limits,
+            )
+            modes[ACTION_MODES[decision.action.value]] += 1
+        result["modes"] = dict(sorted(modes.items()))
+        if answers > 0:
+            result.update(await _answer_sample(app, queries, answers))
     return result
 
 

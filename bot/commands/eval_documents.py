@@ -18,13 +18,12 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, open_app
-from bot.commands.eval_common import OUT_OF_SCOPE, eval_scope, open_world_questions
+from bot.app import App
+from bot.commands.eval_common import OUT_OF_SCOPE, open_world_questions, private_app
 from bot.config import Settings
 from bot.conversation.exchange import AnswerMode, Incoming, Reply
 from bot.knowledge.documents.evaluation import (
@@ -54,36 +53,26 @@ async def evaluate_documents(
 ) -> dict[str, Any]:
     """Every figure ``eval --json`` prints for a documents dataset."""
     articles, queries = load_documents_dataset(dataset)
-    with tempfile.TemporaryDirectory(prefix="supportbot-eval-") as folder:
-        isolated = settings.model_copy(
-            update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'eval.db'}"}
-        )
-        async with open_app(
-            isolated,
-            engine=engine,
-            load_model=answers > 0,
-            import_demo=False,
-            vector_scope=eval_scope(dataset),
-        ) as app:
-            ids, failures = await _import_articles(app, articles, dataset)
-            twins = twin_articles(articles)
-            result: dict[str, Any] = {
-                "dataset": str(dataset),
-                "articles": len(ids),
-                "articles_not_imported": len(failures),
-                "gold_not_imported": sum(q.doc_id not in ids for q in queries),
-                "passages": await _passage_count(app),
-            }
-            result.update(_retrieval(app, queries, ids, twins))
-            result.update(await _replies(app, queries, ids, answers, per_query))
-            sources = open_world_questions(dataset, out_of_scope)
-            everything = [q for questions in sources.values() for q in questions]
-            confident = app.conversation.limits.confident
-            result.update(open_world_rate(app.catalog.index, everything, confident))
-            result["open_world_by_source"] = {
-                name: open_world_rate(app.catalog.index, questions, confident)
-                for name, questions in sources.items()
-            }
+    async with private_app(settings, dataset, engine=engine, load_model=answers > 0) as app:
+        ids, failures = await _import_articles(app, articles, dataset)
+        twins = twin_articles(articles)
+        result: dict[str, Any] = {
+            "dataset": str(dataset),
+            "articles": len(ids),
+            "articles_not_imported": len(failures),
+            "gold_not_imported": sum(q.doc_id not in ids for q in queries),
+            "passages": await _passage_count(app),
+        }
+        result.update(_retrieval(app, queries, ids, twins))
+        result.update(await _replies(app, queries, ids, answers, per_query))
+        sources = open_world_questions(dataset, out_of_scope)
+        everything = [q for questions in sources.values() for q in questions]
+        confident = app.conversation.limits.confident
+        result.update(open_world_rate(app.catalog.index, everything, confident))
+        result["open_world_by_source"] = {
+            name: open_world_rate(app.catalog.index, questions, confident)
+            for name, questions in sources.items()
+        }
     return summary(result)
 
 
