@@ -12,40 +12,16 @@ from bot.app import open_app
 from bot.config import Settings
 from bot.docs_sync import DOCS_SYNC_JOB, when_due
 from bot.engine.fake import FakeEngine
-from bot.scheduler import MaintenanceJobs
 from storage.repositories import fleet
+from tests.conversation.test_scheduler import Clock, instance
 
 START = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def instance(
-    session_factory: async_sessionmaker[AsyncSession],
-    db_engine: AsyncEngine,
-    clock: Clock,
-    name: str,
-) -> MaintenanceJobs:
-    return MaintenanceJobs(
-        session_factory,
-        db_engine,
-        session_ttl=timedelta(minutes=30),
-        retention=timedelta(days=90),
-        clock=clock,
-        holder=name,
-    )
 
 
 async def test_due_once_per_interval_across_instances_and_restarts(
     session_factory: async_sessionmaker[AsyncSession], db_engine: AsyncEngine
 ) -> None:
-    clock = Clock()
+    clock = Clock(START)
     day = timedelta(hours=24)
     ran: list[str] = []
 
