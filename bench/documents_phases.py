@@ -212,6 +212,11 @@ def _latency(rows: list[tuple[float, bool, dict[str, str], bool, str | None]]) -
                     for _, _, q, _, where in rows
                     if q["kind"] == kind
                 ),
+                "sure_and_expected": sum(
+                    sure and bool(q.get("expect")) and where == q["expect"]
+                    for _, sure, q, _, where in rows
+                    if q["kind"] == kind
+                ),
             }
             for kind in kinds
         },
