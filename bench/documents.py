@@ -83,7 +83,12 @@ def questions(
     rng = centre.random
     headings, faq_n, outside = count * 35 // 100, count * 15 // 100, count * 15 // 100
     loose = count - headings - faq_n - outside
-    chosen = rng.sample(articles, min(len(articles), headings + loose))
+    wanted = headings + loose  # distinct articles when there are enough
+    chosen = (
+        rng.sample(articles, wanted)
+        if len(articles) >= wanted
+        else [rng.choice(articles) for _ in range(wanted)]
+    )
     out = [
         {"kind": "heading", "text": rng.choice(a.headings), "expect": a.title}
         for a in chosen[:headings]
