@@ -135,7 +135,7 @@ def build_services(
         settings.prompts_dir / "locales", business_name=settings.business_name
     )
     documents = documents or DocumentLibrary(session_factory, catalog.index)
-    catalog.also_sync.append(documents.sync_index)  # passages share the catalog's index
+    catalog.also_sync.append(documents.catch_up)  # passages share the catalog's index
     return App(
         settings=settings,
         engine=engine,
@@ -230,6 +230,7 @@ async def open_app(
                 raise UserFacingError(f"SUPPORTBOT_MODEL: {exc}") from None
             stack.push_async_callback(engine.close)
         app = build_services(settings, db_engine, session_factory, catalog, engine, documents)
+        stack.push_async_callback(documents.close)  # a background passage sync ends first
         if start_scheduler:
             app.scheduler = build_scheduler(
                 app.jobs, interval_minutes=settings.cleanup_interval_minutes

@@ -52,8 +52,17 @@ class DocumentLibrary:
 
     async def sync_index(self) -> bool:
         """Pick up passages another process changed; True if the index changed. Cheap when
-        nothing changed (one aggregate query): call it before every search."""
+        nothing changed (one aggregate query), but it waits while new passages are encoded."""
         return await self.mirror.sync()
+
+    async def catch_up(self) -> None:
+        """What every lookup calls: ``sync_index`` in the background, so a customer's question
+        never waits for another process's new passages to be encoded."""
+        self.mirror.sync_in_background()
+
+    async def close(self) -> None:
+        """Let a background ``catch_up`` finish before the database closes."""
+        await self.mirror.close()
 
     async def add(
         self, location: str, *, max_pages: int | None = None, progress: Progress | None = None
