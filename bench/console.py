@@ -160,16 +160,25 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
 
 
+async def timed_gets(
+    client: httpx.AsyncClient, path: str, samples: int
+) -> tuple[httpx.Response, list[float]]:
+    """One GET of ``path`` (checked to be 200 and returned) to warm it, then ``samples`` timed
+    GETs: their milliseconds."""
+    first = await client.get(path)
+    assert first.status_code == 200, (path, first.status_code)
+    times = []
+    for _ in range(samples):
+        began = time.perf_counter()
+        await client.get(path)
+        times.append((time.perf_counter() - began) * 1000)
+    return first, times
+
+
 async def _round(client: httpx.AsyncClient, pages: list[str], samples: int) -> dict[str, float]:
     result = {}
     for path in pages:
-        response = await client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
-        times = []
-        for _ in range(samples):
-            began = time.perf_counter()
-            await client.get(path)
-            times.append((time.perf_counter() - began) * 1000)
+        _, times = await timed_gets(client, path, samples)
         result[path] = round(statistics.median(times), 1)
     return result
 

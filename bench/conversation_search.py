@@ -31,7 +31,7 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy import select, text, update
 
-from bench.console import populate
+from bench.console import populate, timed_gets
 from bot.app import open_app, open_database
 from bot.channels.web import ConsoleServices, create_app
 from bot.config import Settings
@@ -86,14 +86,7 @@ async def _empty(url: str) -> None:
 async def _run(client: httpx.AsyncClient, samples: int) -> dict[str, dict[str, Any]]:
     result = {}
     for name, query in QUERIES.items():
-        path = f"/conversations?q={quote(query)}"
-        first = await client.get(path)
-        assert first.status_code == 200, (path, first.status_code)
-        times = []
-        for _ in range(samples):
-            began = time.perf_counter()
-            await client.get(path)
-            times.append((time.perf_counter() - began) * 1000)
+        first, times = await timed_gets(client, f"/conversations?q={quote(query)}", samples)
         result[name] = {
             "median_ms": round(statistics.median(times), 1),
             "max_ms": round(max(times), 1),

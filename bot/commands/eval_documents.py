@@ -100,7 +100,8 @@ def _retrieval(
     at1 = at5 = twin_at1 = confident = right = 0
     reciprocal = 0.0
     for query in queries:
-        ranked = article_ranks(app.catalog.search(query.query, k=SEARCH_DEPTH))
+        hits = app.catalog.search(query.query, k=SEARCH_DEPTH)  # the top hit is as with k=1
+        ranked = article_ranks(hits)
         gold = ids.get(query.doc_id)
         accepted = {gold} | {ids[t] for t in twins.get(query.doc_id, ()) if t in ids}
         rank = ranked.index(gold) + 1 if gold in ranked[:10] else None
@@ -108,7 +109,6 @@ def _retrieval(
         at5 += rank is not None and rank <= 5
         reciprocal += 1 / rank if rank else 0.0
         twin_at1 += bool(ranked) and ranked[0] in accepted
-        hits = app.catalog.search(query.query, k=1)
         if hits and hits[0].confidence >= confident_at:
             confident += 1
             origin = hits[0].document.origin
