@@ -1,6 +1,7 @@
 """The stored passages mirrored into the FAQ's ``FaqIndex``, the way ``FaqCatalog`` mirrors
 entries: loaded at start, then kept in step by a cheap fingerprint (count and highest id of the
-passages; ids are never reused) that every search compares first.
+passages; ids are never reused) that lookups compare first, on a background task
+(``sync_in_background``), and writers in this process await (``sync``).
 
 When another process (the CLI, another instance, the scheduled sync) changed passages, only the
 difference is applied: ids no longer stored are removed, new ids are read and upserted. Passages
@@ -50,7 +51,6 @@ class PassageMirror:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], index: FaqIndex) -> None:
         self.session_factory = session_factory
         self.index = index
-        self._indexed: set[int] = set()  # the stored passages mirrored (repeats included)
         self._repeats = RepeatedPassages()  # the index shows one passage per repeated text
         self._fingerprint: tuple[int, int] | None = None
         self._lock = asyncio.Lock()
@@ -58,8 +58,9 @@ class PassageMirror:
 
     @property
     def indexed(self) -> int:
-        """How many passages the index holds."""
-        return len(self._indexed)
+        """How many stored passages are mirrored (a repeated text counts each copy; the index
+        shows one of them)."""
+        return len(self._repeats.mirrored)
 
     async def load(self) -> int:
         """Every stored passage into the index (at start, after the FAQ's rebuild)."""
@@ -68,7 +69,6 @@ class PassageMirror:
                 fingerprint = await documents.passage_fingerprint(session=session)
                 records = await documents.indexed_passages(session=session)
             await asyncio.to_thread(self._apply, (), records)
-            self._indexed = {record.id for record in records}
             self._fingerprint = fingerprint
             return len(records)
 
@@ -85,11 +85,11 @@ class PassageMirror:
                 if fingerprint == self._fingerprint:
                     return False
                 stored = await documents.passage_ids(session=session)
-                new = sorted(stored - self._indexed)
+                mirrored = self._repeats.mirrored
+                new = sorted(stored - mirrored)
                 records = await documents.indexed_passages(session=session, ids=new) if new else []
-            gone = self._indexed - stored
+            gone = mirrored - stored
             await asyncio.to_thread(self._apply, gone, records)
-            self._indexed = (self._indexed - gone) | {record.id for record in records}
             self._fingerprint = fingerprint
             return True
 

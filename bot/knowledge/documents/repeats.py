@@ -35,6 +35,11 @@ class RepeatedPassages:
         self._shown: dict[str, int | str] = {}
 
     @property
+    def mirrored(self) -> set[int | str]:
+        """The ids of every passage mirrored, repeats included (what storage holds)."""
+        return set(self._key_of)
+
+    @property
     def shown(self) -> int:
         """How many passages the index holds (one per distinct text)."""
         return len(self._shown)
