@@ -17,11 +17,12 @@ from itertools import pairwise
 
 from bot.knowledge.documents.blocks import PSEUDO_HEADING_LEVEL, Block, read_blocks
 
-# Chosen through the product (the smart-TV manual's 201 dev questions, the app's index, one
-# run each, load 3-4): max words 60 | 80 | 100 | 120 | 200 (no overlap) put the gold article first
-# for 88 | 94 | 79 | 88 | 83, in the first five for 151 | 145 | 146 | 142 | 145, and made
+# Chosen with ``python -m bench.passage_sizes --json`` (the smart-TV manual's 201 dev questions
+# through the app's index, no overlap): max words 60 | 80 | 100 | 120 | 200 put the gold article
+# first for 88 | 93 | 81 | 88 | 84, in the first five for 151 | 145 | 146 | 142 | 145, and made
 # 25/36 | 32/46 | 27/45 | 26/42 | 38/63 of the top hits with confidence >= 0.7 right; 120 words
-# with a 30-word overlap: 86, 144, 26/44. Differences under ~8 questions are within noise.
+# with a 30-word overlap (an earlier one-off run): 86, 144, 26/44. Differences under ~8
+# questions are within noise.
 DEFAULT_MAX_WORDS = 80
 DEFAULT_OVERLAP_WORDS = 0
 DEFAULT_MIN_WORDS = 30  # a section shorter than this joins the section below it
